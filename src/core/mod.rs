@@ -1,0 +1,1 @@
+//! The sans-IO engine (placeholder until the hub connection lands).

@@ -1,0 +1,413 @@
+//! Hub messages (types 1–9 of the SignalR hub protocol) and their JSON encoding.
+//!
+//! Payloads (invocation arguments, results, stream items) stay as [`RawJson`] text: the core
+//! routes messages by their envelope and never needs a value tree of the app's data, and the
+//! browser shell hands the text to the JavaScript engine's own `JSON.parse`.
+
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::framing::{split_records, write_record};
+use super::ProtocolError;
+
+/// A piece of JSON text known to be valid JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RawJson(String);
+
+impl RawJson {
+    /// Checks that `text` is one valid JSON value and wraps it.
+    pub fn parse(text: impl Into<String>) -> Result<Self, ProtocolError> {
+        let text = text.into();
+        serde_json::from_str::<&RawValue>(&text)
+            .map_err(|e| ProtocolError::MalformedJson(e.to_string()))?;
+        Ok(RawJson(text))
+    }
+
+    /// Serializes a Rust value (for callers that build payloads natively, such as the mock hub).
+    pub fn from_value<T: serde::Serialize + ?Sized>(value: &T) -> Self {
+        // Serializing to a String only fails for maps with non-string keys, which our callers do
+        // not build; fall back to null rather than panic.
+        RawJson(serde_json::to_string(value).unwrap_or_else(|_| "null".to_string()))
+    }
+
+    /// The JSON `null`.
+    pub fn null() -> Self {
+        RawJson("null".to_string())
+    }
+
+    /// An empty JSON array, the argument list of a call without arguments.
+    pub fn empty_array() -> Self {
+        RawJson("[]".to_string())
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Parses the text into a `serde_json::Value` (for native callers that inspect payloads).
+    pub fn to_value(&self) -> serde_json::Value {
+        // The text was validated on construction.
+        serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn from_raw(raw: &RawValue) -> Self {
+        RawJson(raw.get().to_string())
+    }
+}
+
+/// How an invocation ended, as carried by a Completion message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Completion {
+    /// Completed without a result (a void hub method, or the end of a stream).
+    Void,
+    /// Completed with a result value.
+    Result(RawJson),
+    /// Failed with an error message from the other side.
+    Error(String),
+}
+
+/// One hub protocol message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HubMessage {
+    /// Type 1: call a method on the other side. Without an id, no Completion is expected.
+    Invocation {
+        /// Set when the caller expects a Completion.
+        invocation_id: Option<String>,
+        /// The method name.
+        target: String,
+        /// The arguments, a JSON array.
+        arguments: RawJson,
+        /// Ids of client-to-server streams passed as arguments.
+        stream_ids: Vec<String>,
+    },
+    /// Type 2: one item of a stream.
+    StreamItem {
+        /// The stream's invocation id.
+        invocation_id: String,
+        /// The item.
+        item: RawJson,
+    },
+    /// Type 3: the end of an invocation or stream.
+    Completion {
+        /// The invocation this completes.
+        invocation_id: String,
+        /// Its outcome.
+        completion: Completion,
+    },
+    /// Type 4: call a streaming method on the other side.
+    StreamInvocation {
+        /// The stream's id.
+        invocation_id: String,
+        /// The method name.
+        target: String,
+        /// The arguments, a JSON array.
+        arguments: RawJson,
+        /// Ids of client-to-server streams passed as arguments.
+        stream_ids: Vec<String>,
+    },
+    /// Type 5: stop a stream (or a non-streaming invocation) early.
+    CancelInvocation {
+        /// The invocation to cancel.
+        invocation_id: String,
+    },
+    /// Type 6: keep-alive.
+    Ping,
+    /// Type 7: the sender is closing the connection.
+    Close {
+        /// Why, if it was an error.
+        error: Option<String>,
+        /// Whether the client may reconnect.
+        allow_reconnect: bool,
+    },
+    /// Type 8: stateful reconnect acknowledgement of all messages up to `sequence_id`.
+    Ack {
+        /// The highest sequence id received.
+        sequence_id: u64,
+    },
+    /// Type 9: stateful reconnect: the sequence id of the next message to be sent.
+    Sequence {
+        /// The sequence id.
+        sequence_id: u64,
+    },
+}
+
+impl HubMessage {
+    /// The message type number on the wire.
+    pub fn type_id(&self) -> u8 {
+        match self {
+            HubMessage::Invocation { .. } => 1,
+            HubMessage::StreamItem { .. } => 2,
+            HubMessage::Completion { .. } => 3,
+            HubMessage::StreamInvocation { .. } => 4,
+            HubMessage::CancelInvocation { .. } => 5,
+            HubMessage::Ping => 6,
+            HubMessage::Close { .. } => 7,
+            HubMessage::Ack { .. } => 8,
+            HubMessage::Sequence { .. } => 9,
+        }
+    }
+
+    /// The message as one framed JSON record.
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(64);
+        let _ = write!(out, "{{\"type\":{}", self.type_id());
+        match self {
+            HubMessage::Invocation { invocation_id, target, arguments, stream_ids } => {
+                if let Some(id) = invocation_id {
+                    push_string_field(&mut out, "invocationId", id);
+                }
+                push_string_field(&mut out, "target", target);
+                push_raw_field(&mut out, "arguments", arguments.as_str());
+                push_stream_ids(&mut out, stream_ids);
+            }
+            HubMessage::StreamInvocation { invocation_id, target, arguments, stream_ids } => {
+                push_string_field(&mut out, "invocationId", invocation_id);
+                push_string_field(&mut out, "target", target);
+                push_raw_field(&mut out, "arguments", arguments.as_str());
+                push_stream_ids(&mut out, stream_ids);
+            }
+            HubMessage::StreamItem { invocation_id, item } => {
+                push_string_field(&mut out, "invocationId", invocation_id);
+                push_raw_field(&mut out, "item", item.as_str());
+            }
+            HubMessage::Completion { invocation_id, completion } => {
+                push_string_field(&mut out, "invocationId", invocation_id);
+                match completion {
+                    Completion::Void => {}
+                    Completion::Result(result) => push_raw_field(&mut out, "result", result.as_str()),
+                    Completion::Error(error) => push_string_field(&mut out, "error", error),
+                }
+            }
+            HubMessage::CancelInvocation { invocation_id } => {
+                push_string_field(&mut out, "invocationId", invocation_id);
+            }
+            HubMessage::Ping => {}
+            HubMessage::Close { error, allow_reconnect } => {
+                if let Some(error) = error {
+                    push_string_field(&mut out, "error", error);
+                }
+                if *allow_reconnect {
+                    out.push_str(",\"allowReconnect\":true");
+                }
+            }
+            HubMessage::Ack { sequence_id } | HubMessage::Sequence { sequence_id } => {
+                let _ = write!(out, ",\"sequenceId\":{sequence_id}");
+            }
+        }
+        out.push('}');
+        write_record(out)
+    }
+}
+
+fn push_string_field(out: &mut String, name: &str, value: &str) {
+    let _ = write!(out, ",\"{name}\":");
+    // A &str always serializes.
+    out.push_str(&serde_json::to_string(value).unwrap_or_default());
+}
+
+fn push_raw_field(out: &mut String, name: &str, raw: &str) {
+    let _ = write!(out, ",\"{name}\":{raw}");
+}
+
+fn push_stream_ids(out: &mut String, stream_ids: &[String]) {
+    if !stream_ids.is_empty() {
+        out.push_str(",\"streamIds\":");
+        out.push_str(&serde_json::to_string(stream_ids).unwrap_or_default());
+    }
+}
+
+/// Every property any message type may carry, each kept raw so that a wrong type becomes a
+/// precise error instead of a generic one. Unknown properties (such as `headers`) are ignored.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<&'a RawValue>,
+    #[serde(rename = "invocationId", borrow, default)]
+    invocation_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    target: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+    #[serde(rename = "streamIds", borrow, default)]
+    stream_ids: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    item: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+    #[serde(rename = "allowReconnect", borrow, default)]
+    allow_reconnect: Option<&'a RawValue>,
+    #[serde(rename = "sequenceId", borrow, default)]
+    sequence_id: Option<&'a RawValue>,
+}
+
+/// Field access for one message kind, turning absence and wrong types into precise errors.
+struct Fields<'e, 'a> {
+    message: &'static str,
+    envelope: &'e Envelope<'a>,
+}
+
+impl Fields<'_, '_> {
+    fn invalid(&self, field: &'static str, expected: &'static str) -> ProtocolError {
+        ProtocolError::InvalidField { message: self.message, field, expected }
+    }
+
+    fn missing(&self, field: &'static str) -> ProtocolError {
+        ProtocolError::MissingField { message: self.message, field }
+    }
+
+    fn optional_string(
+        &self,
+        raw: Option<&RawValue>,
+        field: &'static str,
+    ) -> Result<Option<String>, ProtocolError> {
+        match raw {
+            None => Ok(None),
+            Some(raw) if raw.get() == "null" => Ok(None),
+            Some(raw) => serde_json::from_str::<String>(raw.get())
+                .map(Some)
+                .map_err(|_| self.invalid(field, "a string")),
+        }
+    }
+
+    fn string(&self, raw: Option<&RawValue>, field: &'static str) -> Result<String, ProtocolError> {
+        self.optional_string(raw, field)?.ok_or_else(|| self.missing(field))
+    }
+
+    fn invocation_id(&self) -> Result<String, ProtocolError> {
+        self.string(self.envelope.invocation_id, "invocationId")
+    }
+
+    fn target(&self) -> Result<String, ProtocolError> {
+        self.string(self.envelope.target, "target")
+    }
+
+    fn arguments(&self) -> Result<RawJson, ProtocolError> {
+        let raw = self.envelope.arguments.ok_or_else(|| self.missing("arguments"))?;
+        if !raw.get().starts_with('[') {
+            return Err(self.invalid("arguments", "an array"));
+        }
+        Ok(RawJson::from_raw(raw))
+    }
+
+    fn stream_ids(&self) -> Result<Vec<String>, ProtocolError> {
+        match self.envelope.stream_ids {
+            None => Ok(Vec::new()),
+            Some(raw) if raw.get() == "null" => Ok(Vec::new()),
+            Some(raw) => serde_json::from_str(raw.get())
+                .map_err(|_| self.invalid("streamIds", "an array of strings")),
+        }
+    }
+
+    fn sequence_id(&self) -> Result<u64, ProtocolError> {
+        let raw = self.envelope.sequence_id.ok_or_else(|| self.missing("sequenceId"))?;
+        serde_json::from_str(raw.get()).map_err(|_| self.invalid("sequenceId", "a non-negative integer"))
+    }
+}
+
+/// Parses one record (without its separator). Returns `Ok(None)` for a message type this
+/// client does not know: the protocol asks receivers to ignore those.
+pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
+    // serde's derived structs also accept JSON arrays (fields by position); the protocol only
+    // allows objects, so anything else is refused before it can be misread.
+    if !record.trim_start().starts_with('{') {
+        return Err(ProtocolError::MalformedJson("a hub message must be a JSON object".into()));
+    }
+    let envelope: Envelope<'_> = serde_json::from_str(record).map_err(|e| {
+        ProtocolError::MalformedJson(if e.is_data() {
+            "a hub message must be a JSON object".to_string()
+        } else {
+            e.to_string()
+        })
+    })?;
+    let kind_raw = envelope
+        .kind
+        .ok_or(ProtocolError::MissingField { message: "hub", field: "type" })?;
+    let kind: u64 = serde_json::from_str(kind_raw.get()).map_err(|_| ProtocolError::InvalidField {
+        message: "hub",
+        field: "type",
+        expected: "an integer",
+    })?;
+    let message = match kind {
+        1 => {
+            let f = Fields { message: "Invocation", envelope: &envelope };
+            HubMessage::Invocation {
+                invocation_id: f.optional_string(envelope.invocation_id, "invocationId")?,
+                target: f.target()?,
+                arguments: f.arguments()?,
+                stream_ids: f.stream_ids()?,
+            }
+        }
+        2 => {
+            let f = Fields { message: "StreamItem", envelope: &envelope };
+            HubMessage::StreamItem {
+                invocation_id: f.invocation_id()?,
+                item: envelope.item.map(RawJson::from_raw).unwrap_or_else(RawJson::null),
+            }
+        }
+        3 => {
+            let f = Fields { message: "Completion", envelope: &envelope };
+            let invocation_id = f.invocation_id()?;
+            let error = f.optional_string(envelope.error, "error")?;
+            let completion = match (error, envelope.result) {
+                (Some(_), Some(_)) => {
+                    return Err(ProtocolError::MalformedJson(
+                        "a Completion cannot carry both 'result' and 'error'".into(),
+                    ))
+                }
+                (Some(error), None) => Completion::Error(error),
+                (None, Some(result)) => Completion::Result(RawJson::from_raw(result)),
+                (None, None) => Completion::Void,
+            };
+            HubMessage::Completion { invocation_id, completion }
+        }
+        4 => {
+            let f = Fields { message: "StreamInvocation", envelope: &envelope };
+            HubMessage::StreamInvocation {
+                invocation_id: f.invocation_id()?,
+                target: f.target()?,
+                arguments: f.arguments()?,
+                stream_ids: f.stream_ids()?,
+            }
+        }
+        5 => {
+            let f = Fields { message: "CancelInvocation", envelope: &envelope };
+            HubMessage::CancelInvocation { invocation_id: f.invocation_id()? }
+        }
+        6 => HubMessage::Ping,
+        7 => {
+            let f = Fields { message: "Close", envelope: &envelope };
+            let allow_reconnect = match envelope.allow_reconnect {
+                None => false,
+                Some(raw) => serde_json::from_str::<Option<bool>>(raw.get())
+                    .map_err(|_| f.invalid("allowReconnect", "a boolean"))?
+                    .unwrap_or(false),
+            };
+            HubMessage::Close { error: f.optional_string(envelope.error, "error")?, allow_reconnect }
+        }
+        8 => HubMessage::Ack {
+            sequence_id: Fields { message: "Ack", envelope: &envelope }.sequence_id()?,
+        },
+        9 => HubMessage::Sequence {
+            sequence_id: Fields { message: "Sequence", envelope: &envelope }.sequence_id()?,
+        },
+        _ => return Ok(None),
+    };
+    Ok(Some(message))
+}
+
+/// Parses a whole transport frame of the JSON protocol: every record in order, unknown message
+/// types skipped. The first bad record fails the frame.
+pub fn parse_frame(frame: &str, max_bytes: usize) -> Result<Vec<HubMessage>, ProtocolError> {
+    let mut messages = Vec::new();
+    for record in split_records(frame, max_bytes)? {
+        if let Some(message) = parse_record(record)? {
+            messages.push(message);
+        }
+    }
+    Ok(messages)
+}

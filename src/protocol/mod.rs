@@ -1,0 +1,23 @@
+//! Wire formats as pure functions: text in, typed values out, and back.
+//!
+//! This module owns the SignalR wire rules and nothing else: it knows no connection state, no
+//! time and no I/O. Every parser returns an error value for bad input and never panics, because
+//! a panic in WebAssembly takes the whole module down.
+//!
+//! - [`framing`]: the 0x1E record separator of the text transfer format.
+//! - [`handshake`]: the handshake request and response that open a hub connection.
+//! - [`message`]: hub messages (types 1–9) and their JSON encoding.
+//! - [`negotiate`]: the negotiate request URL and response, and the connect URLs after it.
+//!
+//! The server side of the wire (used by the mock hub) goes through the same functions, so the
+//! two ends cannot drift apart.
+
+pub mod framing;
+pub mod handshake;
+pub mod message;
+pub mod negotiate;
+
+mod error;
+
+pub use error::ProtocolError;
+pub use message::{Completion, HubMessage, RawJson};

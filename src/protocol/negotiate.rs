@@ -1,0 +1,217 @@
+//! Negotiate: the HTTP exchange before a transport opens, and the URLs built from its answer.
+//!
+//! The client POSTs to `<hub url>/negotiate?negotiateVersion=1`; the server answers with a
+//! connection id and token and the transports it offers, or redirects the client elsewhere
+//! (Azure SignalR Service), or refuses with an error.
+
+use serde::{Deserialize, Serialize};
+
+use super::ProtocolError;
+
+/// The negotiate protocol version this client asks for.
+pub const NEGOTIATE_VERSION: u32 = 1;
+
+/// A transport named by the server in `availableTransports`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// WebSockets.
+    WebSockets,
+    /// Server-Sent Events.
+    ServerSentEvents,
+    /// Long Polling.
+    LongPolling,
+}
+
+impl TransportKind {
+    /// The transport's name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::WebSockets => "WebSockets",
+            TransportKind::ServerSentEvents => "ServerSentEvents",
+            TransportKind::LongPolling => "LongPolling",
+        }
+    }
+
+    /// The transport of a wire name, if this client knows it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [TransportKind::WebSockets, TransportKind::ServerSentEvents, TransportKind::LongPolling]
+            .into_iter()
+            .find(|kind| kind.name() == name)
+    }
+}
+
+/// One entry of `availableTransports`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailableTransport {
+    /// Transport name as the server wrote it (unknown names are kept and skipped by callers).
+    pub transport: String,
+    /// Transfer formats the server accepts on it (`Text`, `Binary`).
+    #[serde(rename = "transferFormats", default)]
+    pub transfer_formats: Vec<String>,
+}
+
+/// What the server decided: connect here, or go elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NegotiateResponse {
+    /// Connect with these details.
+    Connect(ConnectionDetails),
+    /// Negotiate again at `url`, with `access_token` as the bearer token when given.
+    Redirect {
+        /// The URL to negotiate with next.
+        url: String,
+        /// The token to use from now on.
+        access_token: Option<String>,
+    },
+}
+
+/// A successful negotiate answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionDetails {
+    /// The connection id the server reports (shown to the app as `connectionId`).
+    pub connection_id: String,
+    /// The token sent back as `id=` on the transport URL. Version 0 servers use the id.
+    pub connection_token: String,
+    /// The negotiate version the server chose.
+    pub negotiate_version: u32,
+    /// Transports the server offers, in its order of preference.
+    pub available_transports: Vec<AvailableTransport>,
+    /// Whether the server agreed to stateful reconnect.
+    pub use_stateful_reconnect: bool,
+}
+
+#[derive(Deserialize)]
+struct ResponseWire {
+    #[serde(rename = "connectionId")]
+    connection_id: Option<String>,
+    #[serde(rename = "connectionToken")]
+    connection_token: Option<String>,
+    #[serde(rename = "negotiateVersion", default)]
+    negotiate_version: u32,
+    #[serde(rename = "availableTransports")]
+    available_transports: Option<Vec<AvailableTransport>>,
+    url: Option<String>,
+    #[serde(rename = "accessToken")]
+    access_token: Option<String>,
+    error: Option<String>,
+    #[serde(rename = "ProtocolVersion")]
+    protocol_version: Option<serde_json::Value>,
+    #[serde(rename = "useStatefulReconnect", default)]
+    use_stateful_reconnect: bool,
+}
+
+/// Parses the body of a negotiate response.
+pub fn parse_response(body: &str) -> Result<NegotiateResponse, ProtocolError> {
+    let wire: ResponseWire = serde_json::from_str(body)
+        .map_err(|e| ProtocolError::MalformedJson(format!("negotiate response: {e}")))?;
+    if let Some(error) = wire.error {
+        return Err(ProtocolError::NegotiateRejected(error));
+    }
+    if wire.protocol_version.is_some() {
+        return Err(ProtocolError::ClassicAspNetSignalR);
+    }
+    if let Some(url) = wire.url {
+        return Ok(NegotiateResponse::Redirect { url, access_token: wire.access_token });
+    }
+    let missing = |field| ProtocolError::MissingField { message: "negotiate response", field };
+    let connection_id = wire.connection_id.ok_or_else(|| missing("connectionId"))?;
+    // Version 0 servers have no separate token: the id doubles as the token.
+    let connection_token = match wire.negotiate_version {
+        0 => connection_id.clone(),
+        _ => wire.connection_token.ok_or_else(|| missing("connectionToken"))?,
+    };
+    Ok(NegotiateResponse::Connect(ConnectionDetails {
+        connection_id,
+        connection_token,
+        negotiate_version: wire.negotiate_version,
+        available_transports: wire.available_transports.unwrap_or_default(),
+        use_stateful_reconnect: wire.use_stateful_reconnect,
+    }))
+}
+
+/// Splits a URL into the part before the query, the query (without `?`) and the fragment.
+fn split_url(url: &str) -> (&str, Option<&str>) {
+    let url = url.split('#').next().unwrap_or(url);
+    match url.split_once('?') {
+        Some((path, query)) => (path, Some(query).filter(|q| !q.is_empty())),
+        None => (url, None),
+    }
+}
+
+fn check_http_url(url: &str) -> Result<(), ProtocolError> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(ProtocolError::InvalidUrl(format!(
+            "'{url}' must be an absolute http:// or https:// URL"
+        )))
+    }
+}
+
+/// The negotiate URL for a hub URL: `/negotiate` appended to the path, the existing query kept,
+/// `negotiateVersion` added unless the app already set it.
+pub fn negotiate_url(hub_url: &str, use_stateful_reconnect: bool) -> Result<String, ProtocolError> {
+    check_http_url(hub_url)?;
+    let (path, query) = split_url(hub_url);
+    let mut url = String::with_capacity(hub_url.len() + 40);
+    url.push_str(path);
+    if !path.ends_with('/') {
+        url.push('/');
+    }
+    url.push_str("negotiate");
+    let mut params: Vec<String> = query.map(|q| vec![q.to_string()]).unwrap_or_default();
+    let has = |name: &str| {
+        query.is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some(name)))
+    };
+    if !has("negotiateVersion") {
+        params.push(format!("negotiateVersion={NEGOTIATE_VERSION}"));
+    }
+    if use_stateful_reconnect && !has("useStatefulReconnect") {
+        params.push("useStatefulReconnect=true".to_string());
+    }
+    url.push('?');
+    url.push_str(&params.join("&"));
+    Ok(url)
+}
+
+/// Appends one query parameter, choosing `?` or `&`.
+pub fn append_query(url: &str, name: &str, value: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{name}={value}")
+}
+
+/// The transport URL after negotiate: the hub URL with `id=<connection token>`.
+///
+/// Like the official client, the token is appended as the server sent it (not URL-encoded).
+pub fn connect_url(hub_url: &str, connection_token: &str) -> String {
+    append_query(hub_url, "id", connection_token)
+}
+
+/// Turns an http(s) URL into the ws(s) URL of the same resource.
+pub fn websocket_url(url: &str) -> Result<String, ProtocolError> {
+    check_http_url(url)?;
+    // check_http_url guarantees the scheme prefix, so the slices below are in bounds.
+    Ok(if url[..5].eq_ignore_ascii_case("https") {
+        format!("wss{}", &url[5..])
+    } else {
+        format!("ws{}", &url[4..])
+    })
+}
+
+/// Percent-encodes a query value the way JavaScript's `encodeURIComponent` does.
+pub fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'*'
+            | b'\'' | b'(' | b')' => out.push(byte as char),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(HEX[(byte >> 4) as usize] as char);
+                out.push(HEX[(byte & 15) as usize] as char);
+            }
+        }
+    }
+    out
+}
