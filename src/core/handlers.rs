@@ -1,0 +1,88 @@
+//! Client methods the server may call, by name.
+//!
+//! Names match case-insensitively, as in the official client. The handler type is the shell's
+//! (a JavaScript function in the browser, anything comparable in tests), so the core stays free
+//! of browser types.
+
+/// Handlers registered per method name, in registration order.
+#[derive(Debug, Clone)]
+pub struct HandlerRegistry<H> {
+    entries: Vec<(String, Vec<H>)>,
+}
+
+impl<H> Default for HandlerRegistry<H> {
+    fn default() -> Self {
+        HandlerRegistry { entries: Vec::new() }
+    }
+}
+
+impl<H: Clone + PartialEq> HandlerRegistry<H> {
+    fn slot(&mut self, name: &str) -> Option<&mut Vec<H>> {
+        let key = name.to_lowercase();
+        self.entries.iter_mut().find(|(n, _)| *n == key).map(|(_, h)| h)
+    }
+
+    /// Adds `handler` for `name`. Adding the same handler twice for one name is a no-op, as in
+    /// the official client.
+    pub fn add(&mut self, name: &str, handler: H) {
+        match self.slot(name) {
+            Some(handlers) if handlers.contains(&handler) => {}
+            Some(handlers) => handlers.push(handler),
+            None => self.entries.push((name.to_lowercase(), vec![handler])),
+        }
+    }
+
+    /// Removes one handler of `name`, or all of them when `handler` is `None`.
+    pub fn remove(&mut self, name: &str, handler: Option<&H>) {
+        let key = name.to_lowercase();
+        match handler {
+            None => self.entries.retain(|(n, _)| *n != key),
+            Some(handler) => {
+                if let Some(handlers) = self.slot(name) {
+                    handlers.retain(|h| h != handler);
+                }
+                self.entries.retain(|(_, h)| !h.is_empty());
+            }
+        }
+    }
+
+    /// The handlers for `name`, in registration order (empty when none).
+    pub fn get(&self, name: &str) -> Vec<H> {
+        let key = name.to_lowercase();
+        self.entries.iter().find(|(n, _)| *n == key).map(|(_, h)| h.clone()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_case_insensitively() {
+        let mut registry = HandlerRegistry::default();
+        registry.add("ReceiveMessage", 1);
+        assert_eq!(registry.get("receivemessage"), vec![1]);
+        assert_eq!(registry.get("RECEIVEMESSAGE"), vec![1]);
+    }
+
+    #[test]
+    fn the_same_handler_is_registered_once_and_order_is_kept() {
+        let mut registry = HandlerRegistry::default();
+        registry.add("a", 1);
+        registry.add("A", 2);
+        registry.add("a", 1);
+        assert_eq!(registry.get("a"), vec![1, 2]);
+    }
+
+    #[test]
+    fn remove_one_or_all() {
+        let mut registry = HandlerRegistry::default();
+        registry.add("a", 1);
+        registry.add("a", 2);
+        registry.remove("A", Some(&1));
+        assert_eq!(registry.get("a"), vec![2]);
+        registry.remove("a", None);
+        assert!(registry.get("a").is_empty());
+        registry.remove("missing", Some(&3));
+    }
+}
