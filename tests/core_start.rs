@@ -284,3 +284,12 @@ fn a_relative_hub_url_fails_start_with_a_clear_error() {
     d.start();
     assert!(matches!(start_failure(&d), HubError::Protocol(ProtocolError::InvalidUrl(_))));
 }
+
+#[test]
+fn a_transport_option_without_websockets_is_refused_at_start() {
+    let mut config = HubConfig::new(HUB_URL);
+    config.allowed_transports = 4;
+    let mut d = Driver::new(config);
+    assert!(matches!(d.conn.start(d.now), Err(HubError::NoTransport(_))));
+    assert_eq!(d.conn.state().name(), "Disconnected");
+}

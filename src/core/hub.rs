@@ -54,6 +54,9 @@ pub struct HubConfig {
     pub max_frame_bytes: usize,
     /// Value of the `X-SignalR-User-Agent` header.
     pub user_agent: String,
+    /// Transports the app allows, as the official `HttpTransportType` bit flags
+    /// (WebSockets = 1, ServerSentEvents = 2, LongPolling = 4).
+    pub allowed_transports: u8,
 }
 
 impl HubConfig {
@@ -69,6 +72,7 @@ impl HubConfig {
             handshake_timeout: Duration::from_secs(15),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             user_agent: concat!("hubwire/", env!("CARGO_PKG_VERSION")).to_string(),
+            allowed_transports: 1 | 2 | 4,
         }
     }
 }
@@ -310,6 +314,13 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     pub fn start(&mut self, _now: Instant) -> Result<(), HubError> {
         if self.phase != Phase::Idle {
             return Err(HubError::AlreadyStarted);
+        }
+        // This release speaks WebSockets only: a configuration that rules it out cannot work.
+        if self.config.allowed_transports & 1 == 0 {
+            return Err(HubError::NoTransport(
+                "The 'transport' option excludes WebSockets, the only transport this release supports."
+                    .into(),
+            ));
         }
         self.hub_url = self.config.url.clone();
         self.redirects = 0;

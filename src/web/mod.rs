@@ -1,5 +1,20 @@
 //! The browser shell (wasm32 only): performs the I/O the core asks for and exposes the JS API.
-//! Placeholder until the WebSocket driver lands.
+//!
+//! It owns the browser resources — WebSocket, fetch, one timer — and moves events between them
+//! and the engine in [`crate::core`]; it makes no protocol decisions. One [`driver`] per
+//! connection: feed an input, drain the engine's outputs, perform them, re-arm the single timer.
+//!
+//! - [`connection`]: the `#[wasm_bindgen]` class the npm package's `HubConnection` wraps.
+//! - [`driver`]: the loop between the engine and the browser.
+//! - [`websocket`], [`http`], [`clock`]: thin RAII wrappers over the browser APIs.
+//!
+//! Everything binds to the global scope (not `window`), so workers and Node work too.
+
+pub mod clock;
+pub mod connection;
+pub mod driver;
+pub mod http;
+pub mod websocket;
 
 use wasm_bindgen::prelude::*;
 

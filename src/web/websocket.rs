@@ -1,0 +1,88 @@
+//! A WebSocket that forwards its events to one callback and detaches itself when dropped.
+//!
+//! The closures only forward; nothing is decided inside them. Dropping a [`Socket`] removes its
+//! handlers first, so a closed socket can never feed a late event into a newer connection, and
+//! then closes it without panicking (a `close()` error is ignored: the socket is gone anyway).
+
+use wasm_bindgen::prelude::*;
+use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
+
+use super::http::describe_js_error;
+
+/// What a socket reports.
+pub enum SocketEvent {
+    /// The connection is open.
+    Opened,
+    /// A text frame (binary frames are decoded as UTF-8).
+    Text(String),
+    /// A binary frame that was not valid UTF-8.
+    InvalidBinary,
+    /// The socket closed or failed.
+    Closed {
+        /// The close code.
+        code: u16,
+        /// The close reason.
+        reason: String,
+        /// Whether the close handshake completed.
+        was_clean: bool,
+    },
+}
+
+/// An open (or opening) browser WebSocket with its handlers attached.
+pub struct Socket {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut(Event)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Socket {
+    /// Opens a WebSocket to `url`, sending every event to `on_event`.
+    pub fn open(url: &str, on_event: impl Fn(SocketEvent) + 'static) -> Result<Socket, String> {
+        let ws = WebSocket::new(url).map_err(|e| describe_js_error(&e))?;
+        ws.set_binary_type(BinaryType::Arraybuffer);
+        let on_event = std::rc::Rc::new(on_event);
+
+        let forward = on_event.clone();
+        let on_open = Closure::<dyn FnMut(Event)>::new(move |_| forward(SocketEvent::Opened));
+        let forward = on_event.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let data = event.data();
+            if let Some(text) = data.as_string() {
+                forward(SocketEvent::Text(text));
+            } else {
+                let bytes = js_sys::Uint8Array::new(&data).to_vec();
+                match String::from_utf8(bytes) {
+                    Ok(text) => forward(SocketEvent::Text(text)),
+                    Err(_) => forward(SocketEvent::InvalidBinary),
+                }
+            }
+        });
+        let forward = on_event;
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+            forward(SocketEvent::Closed {
+                code: event.code(),
+                reason: event.reason(),
+                was_clean: event.was_clean(),
+            })
+        });
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Ok(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
+    }
+
+    /// Sends one text frame.
+    pub fn send(&self, text: &str) -> Result<(), String> {
+        self.ws.send_with_str(text).map_err(|e| describe_js_error(&e))
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close_with_code(1000);
+    }
+}

@@ -1,0 +1,226 @@
+// The browser harness: scenario checks of the hubwire client against the mock hub, shown as a
+// pass/fail table for people and exposed as `window.hubwireHarness` for the automated tests.
+
+import { HubConnectionBuilder, HubConnectionState, LogLevel } from "/pkg/index.js";
+
+const HUB_URL = "/hub";
+const WAIT_MS = 5000;
+
+async function control(path, body) {
+  const response = await fetch(`/control/${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`control ${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function connect(options = {}) {
+  return new HubConnectionBuilder().withUrl(HUB_URL, options).configureLogging(LogLevel.Warning).build();
+}
+
+/** A promise for the next call of `register`'s callback, failing after WAIT_MS. */
+function nextCall(register, what) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), WAIT_MS);
+    register((...args) => {
+      clearTimeout(timer);
+      resolve(args);
+    });
+  });
+}
+
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the promise to reject, it resolved");
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+function equal(actual, expected, what) {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  check(a === e, `${what}: expected ${e}, got ${a}`);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every check: a name and a function that gets a fresh, unstarted connection factory. */
+const checks = {
+  async "start connects and reports a connection id"() {
+    const connection = connect();
+    equal(connection.state, HubConnectionState.Disconnected, "state before start");
+    await connection.start();
+    equal(connection.state, HubConnectionState.Connected, "state after start");
+    check(typeof connection.connectionId === "string" && connection.connectionId.length > 0, "connectionId is set");
+    const listed = await control("connections");
+    check(listed.some((c) => c.connectionId === connection.connectionId), "the hub lists the connection");
+    await connection.stop();
+  },
+
+  async "invoke Echo returns a string"() {
+    const connection = connect();
+    await connection.start();
+    equal(await connection.invoke("Echo", "hello ☃"), "hello ☃", "Echo result");
+    await connection.stop();
+  },
+
+  async "invoke Echo returns an object"() {
+    const connection = connect();
+    await connection.start();
+    const value = { jobId: 42, tags: ["a", "b"], nested: { ok: true, none: null } };
+    equal(await connection.invoke("Echo", value), value, "Echo result");
+    await connection.stop();
+  },
+
+  async "a joined dispatch group receives RecommendationReady and no other region's"() {
+    const connection = connect();
+    const received = [];
+    connection.on("RecommendationReady", (payload) => received.push(payload));
+    await connection.start();
+    equal(await connection.invoke("JoinDispatchGroup", "north-america"), null, "join result");
+    const arrived = nextCall((cb) => connection.on("recommendationready", cb), "RecommendationReady");
+    const europe = { jobId: "job-eu", region: "europe", contractorId: "c-9", score: 0.5, recommendedAt: new Date().toISOString() };
+    const america = { jobId: "job-na", region: "north-america", contractorId: "c-1", score: 0.93, recommendedAt: new Date().toISOString() };
+    await control("publish", { target: "RecommendationReady", arguments: [europe], group: "dispatch:europe" });
+    await control("publish", { target: "RecommendationReady", arguments: [america], group: "dispatch:north-america" });
+    const [payload] = await arrived;
+    equal(payload, america, "payload");
+    await sleep(100);
+    equal(received.map((p) => p.jobId), ["job-na"], "deliveries");
+    await connection.stop();
+  },
+
+  async "a server error rejects invoke with the server's message"() {
+    const connection = connect();
+    await connection.start();
+    const error = await rejection(connection.invoke("Fail", "boom"));
+    check(error instanceof Error, "rejects with an Error");
+    check(error.message.includes("HubException: boom"), `message was: ${error.message}`);
+    equal(connection.state, HubConnectionState.Connected, "state after the error");
+    await connection.stop();
+  },
+
+  async "an unknown hub method rejects invoke"() {
+    const connection = connect();
+    await connection.start();
+    const error = await rejection(connection.invoke("NoSuchMethod"));
+    check(error.message.includes("NoSuchMethod"), `message was: ${error.message}`);
+    await connection.stop();
+  },
+
+  async "send delivers a chat message to the workflow group"() {
+    const connection = connect();
+    await connection.start();
+    await connection.invoke("JoinWorkflow", "wf-7");
+    const arrived = nextCall((cb) => connection.on("ReceiveMessage", cb), "ReceiveMessage");
+    equal(await connection.send("SendMessage", "hi team"), undefined, "send result");
+    const [message] = await arrived;
+    equal([message.workflowId, message.text], ["wf-7", "hi team"], "message");
+    await connection.stop();
+  },
+
+  async "off removes a handler"() {
+    const connection = connect();
+    let calls = 0;
+    const handler = () => calls++;
+    connection.on("JobAssigned", handler);
+    connection.off("jobassigned", handler);
+    const other = nextCall((cb) => connection.on("JobAssigned", cb), "JobAssigned");
+    await connection.start();
+    await control("publish", { target: "JobAssigned", arguments: [{ jobId: "j1", region: "r", contractorId: "c", assignedAt: "2026-01-01T00:00:00Z" }] });
+    await other;
+    equal(calls, 0, "calls of the removed handler");
+    await connection.stop();
+  },
+
+  async "invoke before start rejects with a clear error"() {
+    const connection = connect();
+    const error = await rejection(connection.invoke("Echo", 1));
+    check(error.message.includes("'Connected' State"), `message was: ${error.message}`);
+  },
+
+  async "stop disconnects and calls onclose without an error"() {
+    const connection = connect();
+    const closed = nextCall((cb) => connection.onclose(cb), "onclose");
+    await connection.start();
+    await connection.stop();
+    equal(connection.state, HubConnectionState.Disconnected, "state after stop");
+    const [error] = await closed;
+    equal(error, undefined, "onclose argument");
+    equal(connection.connectionId, null, "connectionId after stop");
+  },
+
+  async "accessTokenFactory's token reaches the hub"() {
+    let calls = 0;
+    const connection = connect({ accessTokenFactory: async () => `token-${++calls}` });
+    await connection.start();
+    const mine = (await control("connections")).find((c) => c.connectionId === connection.connectionId);
+    check(mine, "the hub lists the connection");
+    check(String(mine.accessToken).startsWith("token-"), `hub saw token ${mine.accessToken}`);
+    equal(calls, 2, "factory calls (negotiate and connect)");
+    await connection.stop();
+  },
+
+  async "a server Close with an error reaches onclose and rejects pending calls"() {
+    const connection = connect();
+    await connection.start();
+    const closed = nextCall((cb) => connection.onclose(cb), "onclose");
+    await control("close", { error: "maintenance window" });
+    const [error] = await closed;
+    check(error instanceof Error && error.message.includes("maintenance window"), `onclose got ${error}`);
+    equal(connection.state, HubConnectionState.Disconnected, "state after close");
+  },
+
+  async "an abrupt drop closes the connection with an error"() {
+    const connection = connect();
+    await connection.start();
+    const closed = nextCall((cb) => connection.onclose(cb), "onclose");
+    await control("drop", {});
+    const [error] = await closed;
+    check(error instanceof Error, `onclose got ${error}`);
+    equal(connection.state, HubConnectionState.Disconnected, "state after drop");
+  },
+};
+
+function row(name) {
+  const tr = document.createElement("tr");
+  tr.innerHTML = `<td></td><td class="running">running</td><td></td>`;
+  tr.children[0].textContent = name;
+  document.getElementById("results").append(tr);
+  return tr;
+}
+
+async function runAll() {
+  const only = new URLSearchParams(location.search).get("only");
+  const results = [];
+  for (const [name, run] of Object.entries(checks)) {
+    if (only && only !== name) continue;
+    const tr = row(name);
+    const started = performance.now();
+    try {
+      await run();
+      results.push({ name, ok: true });
+      tr.children[1].className = "pass";
+      tr.children[1].textContent = "pass";
+    } catch (error) {
+      results.push({ name, ok: false, error: String(error?.message ?? error) });
+      tr.children[1].className = "fail";
+      tr.children[1].textContent = "fail";
+      tr.children[2].textContent = String(error?.message ?? error);
+    }
+    tr.children[2].textContent ||= `${Math.round(performance.now() - started)} ms`;
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  document.getElementById("summary").textContent = `${results.length - failed} passed, ${failed} failed`;
+  return results;
+}
+
+window.hubwireHarness = { names: Object.keys(checks), done: runAll() };
