@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# hubwire's entry point: every command first runs scripts/setup.sh (quick when nothing is
+# missing), so a fresh clone needs nothing but this script.
+#
+#   ./run.sh test    run every test suite; the last line is "N passed, M failed"
+#   ./run.sh build   build the npm package into pkg/
+#   ./run.sh demo    build, then serve the live demo from the mock hub (PORT, default 5173)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+
+usage() {
+  cat <<'USAGE'
+usage: ./run.sh COMMAND
+
+  test    set up, then run every test suite (native Rust, wasm build, JS); ends with
+          "N passed, M failed" and exits non-zero if anything failed
+  build   set up, then build the npm package into pkg/ (scripts/build-wasm.sh)
+  demo    set up, build, then start the mock hub serving www/ and pkg/ on PORT (default 5173)
+USAGE
+}
+
+case "${1:-}" in
+  test)
+    if ! bash scripts/setup.sh; then
+      # Keep the promise of a closing count line even when the tools could not be set up.
+      echo "[run] setup failed: no suite could run" >&2
+      echo "0 passed, 1 failed"
+      exit 1
+    fi
+    exec bash scripts/test.sh
+    ;;
+  build)
+    bash scripts/setup.sh
+    exec bash scripts/build-wasm.sh
+    ;;
+  demo)
+    bash scripts/setup.sh
+    bash scripts/build-wasm.sh
+    # shellcheck source=/dev/null
+    source target/toolchain.env
+    echo "[run] starting the mock hub (Ctrl-C to stop)"
+    native_cargo run --release -p hubwire-mock -- --port "${PORT:-5173}" --www www --pkg pkg
+    ;;
+  ""|-h|--help|help)
+    usage
+    ;;
+  *)
+    echo "unknown command: $1" >&2
+    usage >&2
+    exit 2
+    ;;
+esac
