@@ -1,0 +1,184 @@
+//! The ordered record of what the hub received, read by tests through `GET /control/log`.
+//!
+//! Owns the entry shapes and the bounded buffer. Entries are appended by the hub state
+//! ([`crate::hub`]) under its lock, so their order is the order the hub saw things in. This
+//! module does not decide what gets logged.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+/// Most entries kept; older ones are dropped first, so a demo left running for days stays small.
+pub const LOG_CAPACITY: usize = 10_000;
+
+/// One thing the hub received or noticed. Serialized with a `kind` tag and camelCase fields.
+#[derive(Debug, Clone, Serialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum LogEntry {
+    /// `POST /hub/negotiate` was answered.
+    Negotiate {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The connection id handed out.
+        connection_id: String,
+        /// The negotiate version the hub answered with.
+        negotiate_version: u32,
+        /// The bearer token of the request's `Authorization` header.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        access_token: Option<String>,
+    },
+    /// A client completed the handshake on a transport: it is now a hub connection.
+    Connect {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The connection.
+        connection_id: String,
+        /// The transport's wire name, e.g. `WebSockets`.
+        transport: &'static str,
+        /// The token presented when the transport opened (`access_token` query, or a bearer
+        /// `Authorization` header as non-browser clients send).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        access_token: Option<String>,
+    },
+    /// A hub connection ended.
+    Disconnect {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The connection.
+        connection_id: String,
+        /// Why it ended, in words (see [`DisconnectReason`]).
+        reason: String,
+    },
+    /// An Invocation message (type 1) arrived.
+    Invocation {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The caller.
+        connection_id: String,
+        /// Present when the caller expects a Completion (`invoke`), absent for `send`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        invocation_id: Option<String>,
+        /// The method name exactly as the client sent it.
+        target: String,
+        /// The arguments array, as sent.
+        arguments: Box<RawValue>,
+    },
+    /// A StreamInvocation message (type 4) arrived.
+    StreamInvocation {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The caller.
+        connection_id: String,
+        /// The stream's id.
+        invocation_id: String,
+        /// The method name exactly as the client sent it.
+        target: String,
+        /// The arguments array, as sent.
+        arguments: Box<RawValue>,
+    },
+}
+
+/// Why a hub connection ended, as recorded in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The client sent a Close message or closed its socket.
+    ClientClosed,
+    /// The socket failed or ended without a close.
+    ConnectionLost,
+    /// The client sent nothing for longer than the client timeout.
+    ClientTimeout,
+    /// The client broke the protocol; the text says how.
+    ProtocolError(String),
+    /// The handshake was refused or malformed; the text says why.
+    HandshakeFailed(String),
+    /// `POST /control/close` closed it.
+    ClosedByControl,
+    /// `POST /control/drop` cut it.
+    DroppedByControl,
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DisconnectReason::ClientClosed => f.write_str("client closed"),
+            DisconnectReason::ConnectionLost => f.write_str("connection lost"),
+            DisconnectReason::ClientTimeout => f.write_str("client timeout"),
+            DisconnectReason::ProtocolError(detail) => write!(f, "protocol error: {detail}"),
+            DisconnectReason::HandshakeFailed(detail) => write!(f, "handshake failed: {detail}"),
+            DisconnectReason::ClosedByControl => f.write_str("closed by control"),
+            DisconnectReason::DroppedByControl => f.write_str("dropped by control"),
+        }
+    }
+}
+
+/// The log itself: entries in arrival order, at most [`LOG_CAPACITY`] of them.
+#[derive(Debug, Default)]
+pub struct EventLog {
+    entries: VecDeque<LogEntry>,
+}
+
+impl EventLog {
+    /// Appends an entry, forgetting the oldest one when full.
+    pub fn push(&mut self, entry: LogEntry) {
+        if self.entries.len() == LOG_CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+
+    /// A copy of every entry, oldest first.
+    pub fn entries(&self) -> Vec<LogEntry> {
+        self.entries.iter().cloned().collect()
+    }
+
+    /// Forgets everything; returns how many entries there were.
+    pub fn clear(&mut self) -> usize {
+        let count = self.entries.len();
+        self.entries.clear();
+        count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_serialize_with_a_kind_tag_and_camel_case_fields() {
+        let entry = LogEntry::Invocation {
+            at: "t".into(),
+            connection_id: "c1".into(),
+            invocation_id: None,
+            target: "Echo".into(),
+            arguments: RawValue::from_string("[1]".into()).unwrap(),
+        };
+        assert_eq!(
+            serde_json::to_value(&entry).unwrap(),
+            serde_json::json!({
+                "kind": "invocation", "at": "t", "connectionId": "c1",
+                "target": "Echo", "arguments": [1]
+            })
+        );
+    }
+
+    #[test]
+    fn a_full_log_forgets_its_oldest_entry() {
+        let mut log = EventLog::default();
+        for n in 0..=LOG_CAPACITY {
+            log.push(LogEntry::Disconnect {
+                at: n.to_string(),
+                connection_id: String::new(),
+                reason: String::new(),
+            });
+        }
+        let entries = log.entries();
+        assert_eq!(entries.len(), LOG_CAPACITY);
+        assert!(matches!(&entries[0], LogEntry::Disconnect { at, .. } if at == "1"));
+    }
+}
