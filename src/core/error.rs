@@ -37,6 +37,8 @@ pub enum HubError {
     ConnectionClosed,
     /// `stop()` was called before the connection finished starting.
     StoppedDuringStart,
+    /// `leaveGroup` was called while the same membership's join was still pending.
+    GroupLeft,
 }
 
 impl fmt::Display for HubError {
@@ -78,6 +80,7 @@ impl fmt::Display for HubError {
             HubError::StoppedDuringStart => {
                 write!(f, "The connection was stopped before it finished starting.")
             }
+            HubError::GroupLeft => write!(f, "The group was left before its join completed."),
         }
     }
 }

@@ -2,15 +2,23 @@
 //! outputs. No I/O, no clock, no browser or runtime types; everything here runs natively under
 //! `cargo test` on a virtual clock.
 //!
+//! - [`session`]: what the shell drives: a hub connection kept alive by a supervisor.
+//! - [`supervisor`]: the connection manager: reconnect schedule, group rejoin, lifecycle.
 //! - [`hub`]: one SignalR hub connection (negotiate, handshake, invocations, keep-alive).
+//! - [`retry`]: retry policies (the official 0/2/10/30 s default and its variations).
+//! - [`dedupe`]: duplicate and stale update suppression.
 //! - [`handlers`]: client methods by name, matched case-insensitively.
 //! - [`timer`]: timers as data, one deadline per reason.
 //! - [`time`]: the caller-supplied clock value.
 //! - [`error`]: the errors the app sees.
 
+pub mod dedupe;
 pub mod error;
 pub mod handlers;
 pub mod hub;
+pub mod retry;
+pub mod session;
+pub mod supervisor;
 pub mod time;
 pub mod timer;
 

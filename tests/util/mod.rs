@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod session;
+
 use std::time::Duration;
 
 use hubwire::core::hub::{Event, HttpRequest, HttpResponse, HubConfig, HubConnection, Output};

@@ -1,0 +1,703 @@
+//! The connection manager: keeps one link alive on a real network.
+//!
+//! A *link* is one attempt's protocol session (a SignalR hub connection today, a plain JSON
+//! WebSocket later); the supervisor never sees its wire format. It hears that the link came up,
+//! failed to start or went down, and decides: retry when (per the [`RetryPolicy`]), re-join
+//! group memberships in order after a new connection before reporting `reconnected`, hold
+//! retries while the browser is offline, retry at once when the network or the page comes back,
+//! stop for the back/forward cache and resume after it.
+//!
+//! Inputs are `link_*` calls (from the glue that owns the link), app commands and browser
+//! lifecycle calls, all with `now`; outputs are drained with [`Supervisor::poll_output`] and the
+//! one retry deadline read with [`Supervisor::poll_timeout`].
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::error::HubError;
+use super::retry::{RetryContext, RetryPolicy};
+use super::time::Instant;
+use crate::protocol::RawJson;
+
+/// The state the app sees, as in the official client (plus the first-start retry, which stays
+/// `Connecting`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagedState {
+    /// Not connected and not trying.
+    Disconnected,
+    /// The first start is in progress (including its retries when enabled).
+    Connecting,
+    /// Connected.
+    Connected,
+    /// The connection was lost; waiting to retry, retrying, or re-joining groups.
+    Reconnecting,
+    /// `stop()` was called; the link is closing.
+    Disconnecting,
+}
+
+impl ManagedState {
+    /// The state's name as the official client spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ManagedState::Disconnected => "Disconnected",
+            ManagedState::Connecting => "Connecting",
+            ManagedState::Connected => "Connected",
+            ManagedState::Reconnecting => "Reconnecting",
+            ManagedState::Disconnecting => "Disconnecting",
+        }
+    }
+}
+
+/// A group membership, declared by its join and leave hub methods and their arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSpec {
+    /// Hub method that joins, e.g. `JoinDispatchGroup`.
+    pub join: String,
+    /// Hub method that leaves, e.g. `LeaveDispatchGroup`.
+    pub leave: String,
+    /// Arguments of both, a JSON array.
+    pub args: RawJson,
+}
+
+/// A state transition, with what the app's status display needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateChange {
+    /// State before.
+    pub previous: ManagedState,
+    /// State now.
+    pub current: ManagedState,
+    /// Why, in a few words.
+    pub reason: String,
+    /// Retry attempts made in the current episode.
+    pub attempt: u32,
+    /// When a retry is scheduled, how long until it.
+    pub next_retry_in: Option<Duration>,
+}
+
+/// Typed telemetry of the connection's life. Never carries tokens or payloads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Telemetry {
+    /// A link came up (first start or reconnect).
+    ConnectionOpened {
+        /// The server's connection id, if known.
+        connection_id: Option<String>,
+    },
+    /// The connection ended or was lost.
+    ConnectionClosed {
+        /// Why, when it was not a clean stop.
+        reason: Option<String>,
+    },
+    /// A retry was scheduled.
+    ReconnectAttempt {
+        /// Which retry of the episode (1-based).
+        attempt: u32,
+        /// The delay before it.
+        delay: Duration,
+        /// Why the previous attempt or the connection failed.
+        reason: String,
+    },
+    /// The connection is back and every membership was re-joined (or reported failed).
+    Reconnected {
+        /// From losing the connection to reporting it back.
+        recovery: Duration,
+        /// Memberships re-joined successfully.
+        groups_rejoined: usize,
+        /// Retry attempts it took.
+        attempts: u32,
+    },
+    /// Re-joining a membership failed; it is tried again at the next reconnect.
+    RejoinFailed {
+        /// The join method.
+        join: String,
+        /// The hub's error.
+        error: String,
+    },
+}
+
+/// What the supervisor reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SupervisorEvent {
+    /// The state changed.
+    StateChanged(StateChange),
+    /// `start()` succeeded.
+    Started,
+    /// `start()` failed for good.
+    StartFailed(HubError),
+    /// The connection was lost and will be retried (the official `onreconnecting`).
+    Reconnecting(Option<HubError>),
+    /// The connection is back, groups re-joined (the official `onreconnected`).
+    Reconnected,
+    /// The connection ended for good (the official `onclose`).
+    Closed(Option<HubError>),
+    /// A `join_group` / `leave_group` request settled.
+    GroupSettled {
+        /// The request id the call returned.
+        request: u64,
+        /// Its outcome.
+        result: Result<(), HubError>,
+    },
+    /// A membership could not be re-joined after a reconnect.
+    RejoinFailed {
+        /// The membership.
+        spec: GroupSpec,
+        /// Why.
+        error: HubError,
+    },
+    /// A telemetry record.
+    Telemetry(Telemetry),
+}
+
+/// What the supervisor asks of the glue around the link.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SupervisorOutput {
+    /// Start the link; answer with `link_up` or `link_failed`.
+    StartLink,
+    /// Stop the link; answer with `link_down`.
+    StopLink,
+    /// Invoke a membership's join method; answer with `join_settled(membership, ..)`.
+    Join {
+        /// Which membership.
+        membership: u64,
+        /// Its spec.
+        spec: GroupSpec,
+    },
+    /// Invoke a membership's leave method; answer with `leave_settled(request, ..)`.
+    Leave {
+        /// The app's request.
+        request: u64,
+        /// The membership that was left.
+        spec: GroupSpec,
+    },
+    /// Tell the app.
+    Event(SupervisorEvent),
+}
+
+/// How automatic reconnect behaves.
+pub struct ReconnectOptions {
+    /// The retry policy.
+    pub policy: Box<dyn RetryPolicy>,
+    /// Apply the policy to the first `start()` too.
+    pub retry_first_start: bool,
+}
+
+impl std::fmt::Debug for ReconnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReconnectOptions").field("retry_first_start", &self.retry_first_start).finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Membership {
+    id: u64,
+    spec: GroupSpec,
+    /// Joined on the current link.
+    joined: bool,
+    /// A join invocation is in flight.
+    joining: bool,
+    /// Never joined yet: a failure then fails the app's request instead of being retried.
+    fresh: bool,
+    /// App requests waiting for this membership's first join.
+    waiters: Vec<u64>,
+}
+
+/// The connection manager's state machine.
+#[derive(Debug)]
+pub struct Supervisor {
+    reconnect: Option<ReconnectOptions>,
+    state: ManagedState,
+    link_up: bool,
+    /// A link start was asked for and has not come up or failed yet.
+    link_starting: bool,
+    /// Retries made in the current episode.
+    attempt: u32,
+    /// When the current episode (connection lost, or first start) began.
+    episode_started: Option<Instant>,
+    /// The scheduled retry.
+    retry_at: Option<Instant>,
+    /// A retry came due while offline: start as soon as the network is back.
+    waiting_for_network: bool,
+    online: bool,
+    last_error: Option<HubError>,
+    memberships: Vec<Membership>,
+    next_membership_id: u64,
+    /// Re-joins still in flight before `reconnected` is reported.
+    rejoins_outstanding: usize,
+    rejoined: usize,
+    /// Stopped for the back/forward cache: start again on `pageshow`.
+    resume_on_pageshow: bool,
+    reconnects: u32,
+    /// A `start()` is waiting for its outcome: its end is `StartFailed`, never `Closed`.
+    start_pending: bool,
+    /// The current stop is for the back/forward cache: the app hears no `Closed`.
+    quiet_stop: bool,
+    outputs: VecDeque<SupervisorOutput>,
+}
+
+impl Supervisor {
+    /// A stopped supervisor; `reconnect: None` means no automatic reconnect.
+    pub fn new(reconnect: Option<ReconnectOptions>) -> Self {
+        Supervisor {
+            reconnect,
+            state: ManagedState::Disconnected,
+            link_up: false,
+            link_starting: false,
+            attempt: 0,
+            episode_started: None,
+            retry_at: None,
+            waiting_for_network: false,
+            online: true,
+            last_error: None,
+            memberships: Vec::new(),
+            next_membership_id: 0,
+            rejoins_outstanding: 0,
+            rejoined: 0,
+            resume_on_pageshow: false,
+            reconnects: 0,
+            start_pending: false,
+            quiet_stop: false,
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// The state.
+    pub fn state(&self) -> ManagedState {
+        self.state
+    }
+
+    /// Retry attempts in the current episode.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Successful reconnects since creation.
+    pub fn reconnect_count(&self) -> u32 {
+        self.reconnects
+    }
+
+    /// The memberships, in join order.
+    pub fn groups(&self) -> Vec<GroupSpec> {
+        self.memberships.iter().map(|m| m.spec.clone()).collect()
+    }
+
+    /// The next output, if any.
+    pub fn poll_output(&mut self) -> Option<SupervisorOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// When a retry is due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    // ----- app commands -------------------------------------------------------------------
+
+    /// `start()`. Only valid while Disconnected.
+    pub fn start(&mut self, now: Instant) -> Result<(), HubError> {
+        if self.state != ManagedState::Disconnected {
+            return Err(HubError::AlreadyStarted);
+        }
+        self.resume_on_pageshow = false;
+        self.quiet_stop = false;
+        self.start_pending = true;
+        self.attempt = 0;
+        self.episode_started = Some(now);
+        self.set_state(ManagedState::Connecting, "start() called", None);
+        self.start_link();
+        Ok(())
+    }
+
+    /// `stop()`: cancels any retry and stops the link.
+    pub fn stop(&mut self, _now: Instant) {
+        self.resume_on_pageshow = false;
+        self.quiet_stop = false;
+        self.stop_inner("stop() called");
+    }
+
+    fn stop_inner(&mut self, reason: &str) {
+        self.retry_at = None;
+        self.waiting_for_network = false;
+        match self.state {
+            ManagedState::Disconnected | ManagedState::Disconnecting => {}
+            _ if self.link_up || self.link_starting => {
+                self.set_state(ManagedState::Disconnecting, reason, None);
+                self.outputs.push_back(SupervisorOutput::StopLink);
+            }
+            // Waiting between attempts: there is no link to stop.
+            _ => self.finish(None, reason),
+        }
+    }
+
+    /// Adds a membership (if new) and joins it now when connected, else at the next connect.
+    /// Returns the request id that a [`SupervisorEvent::GroupSettled`] will carry.
+    pub fn join_group(&mut self, spec: GroupSpec, request: u64) {
+        if let Some(existing) = self.memberships.iter_mut().find(|m| m.spec == spec) {
+            if existing.joined {
+                self.emit(SupervisorEvent::GroupSettled { request, result: Ok(()) });
+            } else {
+                existing.waiters.push(request);
+            }
+            return;
+        }
+        let id = self.next_membership_id;
+        self.next_membership_id += 1;
+        self.memberships.push(Membership {
+            id,
+            spec: spec.clone(),
+            joined: false,
+            joining: false,
+            fresh: true,
+            waiters: vec![request],
+        });
+        if self.link_up && self.rejoins_outstanding == 0 {
+            self.send_join(id);
+        }
+    }
+
+    /// Forgets a membership and leaves it on the hub when connected.
+    pub fn leave_group(&mut self, spec: GroupSpec, request: u64) {
+        let Some(index) = self.memberships.iter().position(|m| m.spec == spec) else {
+            self.emit(SupervisorEvent::GroupSettled { request, result: Ok(()) });
+            return;
+        };
+        let membership = self.memberships.remove(index);
+        for waiter in membership.waiters {
+            self.emit(SupervisorEvent::GroupSettled { request: waiter, result: Err(HubError::GroupLeft) });
+        }
+        if self.link_up {
+            self.outputs.push_back(SupervisorOutput::Leave { request, spec });
+        } else {
+            // The server forgets memberships with the connection; there is nothing to leave.
+            self.emit(SupervisorEvent::GroupSettled { request, result: Ok(()) });
+        }
+    }
+
+    // ----- link inputs --------------------------------------------------------------------
+
+    /// The link is up with a new connection (`connection_id`: the server's id, if any).
+    pub fn link_up(&mut self, now: Instant, connection_id: Option<String>) {
+        self.link_up = true;
+        self.link_starting = false;
+        self.retry_at = None;
+        self.waiting_for_network = false;
+        for membership in &mut self.memberships {
+            membership.joined = false;
+            membership.joining = false;
+        }
+        match self.state {
+            ManagedState::Connecting => {
+                self.attempt = 0;
+                self.start_pending = false;
+                self.set_state(ManagedState::Connected, "connected", None);
+                self.emit(SupervisorEvent::Started);
+                self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionOpened { connection_id }));
+                let ids: Vec<u64> = self.memberships.iter().map(|m| m.id).collect();
+                for id in ids {
+                    self.send_join(id);
+                }
+            }
+            ManagedState::Reconnecting => {
+                self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionOpened { connection_id }));
+                // Re-join every membership, in the order they were made, before reporting back.
+                let ids: Vec<u64> = self.memberships.iter().map(|m| m.id).collect();
+                self.rejoins_outstanding = ids.len();
+                self.rejoined = 0;
+                for id in ids {
+                    self.send_join(id);
+                }
+                if self.rejoins_outstanding == 0 {
+                    self.finish_reconnect(now);
+                }
+            }
+            // A link that comes up after stop() (an attempt already under way) goes down again.
+            ManagedState::Disconnected => {
+                self.link_up = false;
+                self.outputs.push_back(SupervisorOutput::StopLink);
+            }
+            ManagedState::Connected | ManagedState::Disconnecting => {}
+        }
+    }
+
+    /// The link could not start.
+    pub fn link_failed(&mut self, now: Instant, error: HubError) {
+        self.link_up = false;
+        self.link_starting = false;
+        match self.state {
+            ManagedState::Connecting if self.first_start_retries() => self.schedule_retry(now, error),
+            ManagedState::Connecting => {
+                self.start_pending = false;
+                self.set_state(ManagedState::Disconnected, &format!("start failed: {error}"), None);
+                self.emit(SupervisorEvent::StartFailed(error));
+            }
+            ManagedState::Reconnecting => self.schedule_retry(now, error),
+            // Stopped while starting: a waiting start() hears StoppedDuringStart, onclose nothing.
+            ManagedState::Disconnecting => self.finish(None, "stopped"),
+            _ => {}
+        }
+    }
+
+    /// The link went down (`reconnect_allowed`: the server or the failure permits retrying).
+    pub fn link_down(&mut self, now: Instant, error: Option<HubError>, reconnect_allowed: bool) {
+        self.link_up = false;
+        self.link_starting = false;
+        self.rejoins_outstanding = 0;
+        match self.state {
+            ManagedState::Disconnecting => self.finish(None, "stopped"),
+            ManagedState::Connected | ManagedState::Reconnecting
+                if self.reconnect.is_some() && reconnect_allowed =>
+            {
+                let reason = error.as_ref().map_or("connection lost".to_string(), |e| e.to_string());
+                if self.state == ManagedState::Connected {
+                    self.attempt = 0;
+                    self.episode_started = Some(now);
+                    self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionClosed {
+                        reason: Some(reason.clone()),
+                    }));
+                    self.set_state(ManagedState::Reconnecting, &reason, None);
+                    self.emit(SupervisorEvent::Reconnecting(error.clone()));
+                }
+                self.schedule_retry(now, error.unwrap_or(HubError::ConnectionClosed));
+            }
+            ManagedState::Connected | ManagedState::Reconnecting | ManagedState::Connecting => {
+                let reason = error.as_ref().map_or("connection closed".to_string(), |e| e.to_string());
+                self.finish(error, &reason);
+            }
+            ManagedState::Disconnected => {}
+        }
+    }
+
+    /// A join invocation of `membership` settled.
+    pub fn join_settled(&mut self, now: Instant, membership: u64, result: Result<(), HubError>) {
+        let rejoining = self.rejoins_outstanding > 0;
+        let Some(index) = self.memberships.iter().position(|m| m.id == membership) else {
+            return self.count_rejoin(now, rejoining, false);
+        };
+        let entry = &mut self.memberships[index];
+        entry.joining = false;
+        if matches!(result, Err(HubError::ConnectionClosed))
+            || !matches!(self.state, ManagedState::Connected | ManagedState::Reconnecting)
+        {
+            // The connection went away under the join: the membership (and anyone waiting
+            // for it) carries over to the next connection.
+            return;
+        }
+        let waiters = std::mem::take(&mut entry.waiters);
+        match result {
+            Ok(()) => {
+                entry.joined = true;
+                entry.fresh = false;
+                for request in waiters {
+                    self.emit(SupervisorEvent::GroupSettled { request, result: Ok(()) });
+                }
+                self.count_rejoin(now, rejoining, true);
+            }
+            Err(error) if entry.fresh => {
+                // The app's own join failed: report it and keep nothing.
+                self.memberships.remove(index);
+                for request in waiters {
+                    self.emit(SupervisorEvent::GroupSettled { request, result: Err(error.clone()) });
+                }
+                self.count_rejoin(now, rejoining, false);
+            }
+            Err(error) => {
+                let spec = entry.spec.clone();
+                self.emit(SupervisorEvent::Telemetry(Telemetry::RejoinFailed {
+                    join: spec.join.clone(),
+                    error: error.to_string(),
+                }));
+                self.emit(SupervisorEvent::RejoinFailed { spec, error });
+                self.count_rejoin(now, rejoining, false);
+            }
+        }
+    }
+
+    /// A leave invocation settled.
+    pub fn leave_settled(&mut self, request: u64, result: Result<(), HubError>) {
+        self.emit(SupervisorEvent::GroupSettled { request, result });
+    }
+
+    // ----- browser lifecycle --------------------------------------------------------------
+
+    /// The browser's `online` / `offline` events.
+    pub fn set_online(&mut self, now: Instant, online: bool) {
+        self.online = online;
+        if online && (self.waiting_for_network || self.retry_at.is_some()) {
+            self.retry_now(now, "network is back");
+        }
+    }
+
+    /// The page became visible (`visibilitychange`): a pending retry runs now.
+    pub fn page_visible(&mut self, now: Instant) {
+        if self.retry_at.is_some() {
+            self.retry_now(now, "page is visible again");
+        }
+    }
+
+    /// `pagehide`: stop cleanly so the page can enter the back/forward cache.
+    pub fn page_hidden(&mut self, _now: Instant) {
+        if matches!(self.state, ManagedState::Disconnected | ManagedState::Disconnecting) {
+            return;
+        }
+        self.quiet_stop = true;
+        self.stop_inner("page hidden");
+        self.resume_on_pageshow = true;
+    }
+
+    /// `pageshow`: coming back from the back/forward cache restarts and re-joins.
+    pub fn page_shown(&mut self, now: Instant, persisted: bool) {
+        if !(persisted && self.resume_on_pageshow && self.state == ManagedState::Disconnected) {
+            return;
+        }
+        self.resume_on_pageshow = false;
+        self.attempt = 0;
+        self.episode_started = Some(now);
+        self.set_state(ManagedState::Reconnecting, "page restored from the back/forward cache", None);
+        self.emit(SupervisorEvent::Reconnecting(None));
+        self.start_link();
+    }
+
+    /// A retry came due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.retry_at.is_some_and(|at| at <= now) {
+            self.retry_at = None;
+            if self.online {
+                self.attempt_now();
+            } else {
+                self.waiting_for_network = true;
+                let state = self.state;
+                self.set_state(state, "offline: waiting for the network", None);
+            }
+        }
+    }
+
+    // ----- internals ----------------------------------------------------------------------
+
+    fn emit(&mut self, event: SupervisorEvent) {
+        self.outputs.push_back(SupervisorOutput::Event(event));
+    }
+
+    fn set_state(&mut self, current: ManagedState, reason: &str, next_retry_in: Option<Duration>) {
+        let previous = self.state;
+        self.state = current;
+        self.emit(SupervisorEvent::StateChanged(StateChange {
+            previous,
+            current,
+            reason: reason.to_string(),
+            attempt: self.attempt,
+            next_retry_in,
+        }));
+    }
+
+    fn first_start_retries(&self) -> bool {
+        self.reconnect.as_ref().is_some_and(|r| r.retry_first_start)
+    }
+
+    fn send_join(&mut self, id: u64) {
+        let Some(membership) = self.memberships.iter_mut().find(|m| m.id == id) else { return };
+        membership.joining = true;
+        let spec = membership.spec.clone();
+        self.outputs.push_back(SupervisorOutput::Join { membership: id, spec });
+    }
+
+    fn count_rejoin(&mut self, now: Instant, rejoining: bool, succeeded: bool) {
+        if !rejoining {
+            return;
+        }
+        self.rejoins_outstanding -= 1;
+        if succeeded {
+            self.rejoined += 1;
+        }
+        if self.rejoins_outstanding == 0 {
+            self.finish_reconnect(now);
+        }
+    }
+
+    fn finish_reconnect(&mut self, now: Instant) {
+        let recovery = self.episode_started.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+        let attempts = self.attempt;
+        self.reconnects += 1;
+        self.attempt = 0;
+        self.set_state(ManagedState::Connected, "reconnected", None);
+        self.emit(SupervisorEvent::Telemetry(Telemetry::Reconnected {
+            recovery,
+            groups_rejoined: self.rejoined,
+            attempts,
+        }));
+        self.emit(SupervisorEvent::Reconnected);
+    }
+
+    fn schedule_retry(&mut self, now: Instant, error: HubError) {
+        let elapsed = self.episode_started.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+        let context = RetryContext {
+            previous_retry_count: self.attempt,
+            elapsed,
+            retry_reason: error.to_string(),
+        };
+        let delay = self.reconnect.as_mut().and_then(|r| r.policy.next_retry_delay(&context));
+        self.last_error = Some(error.clone());
+        match delay {
+            None => {
+                let reason = format!("gave up after {} retries: {error}", self.attempt);
+                self.finish(Some(error), &reason);
+            }
+            Some(delay) => {
+                self.emit(SupervisorEvent::Telemetry(Telemetry::ReconnectAttempt {
+                    attempt: self.attempt + 1,
+                    delay,
+                    reason: error.to_string(),
+                }));
+                let state = self.state;
+                self.set_state(state, &format!("retry scheduled: {error}"), Some(delay));
+                self.retry_at = Some(now + delay);
+                if delay.is_zero() {
+                    // No need for a timer round trip: a zero delay means now.
+                    self.handle_timeout(now);
+                }
+            }
+        }
+    }
+
+    fn retry_now(&mut self, now: Instant, reason: &str) {
+        if !matches!(self.state, ManagedState::Reconnecting | ManagedState::Connecting) {
+            return;
+        }
+        self.retry_at = Some(now);
+        let state = self.state;
+        self.set_state(state, reason, Some(Duration::ZERO));
+        self.handle_timeout(now);
+    }
+
+    fn attempt_now(&mut self) {
+        self.waiting_for_network = false;
+        self.attempt += 1;
+        let state = self.state;
+        self.set_state(state, &format!("retry attempt {}", self.attempt), None);
+        self.start_link();
+    }
+
+    fn start_link(&mut self) {
+        self.link_starting = true;
+        self.outputs.push_back(SupervisorOutput::StartLink);
+    }
+
+    fn finish(&mut self, error: Option<HubError>, reason: &str) {
+        self.retry_at = None;
+        self.waiting_for_network = false;
+        self.rejoins_outstanding = 0;
+        self.link_up = false;
+        self.link_starting = false;
+        for membership in &mut self.memberships {
+            membership.joined = false;
+            membership.joining = false;
+        }
+        self.set_state(ManagedState::Disconnected, reason, None);
+        if std::mem::take(&mut self.start_pending) {
+            // The app's start() is still waiting: that is where it hears the outcome.
+            self.emit(SupervisorEvent::StartFailed(error.unwrap_or(HubError::StoppedDuringStart)));
+        } else if !std::mem::take(&mut self.quiet_stop) {
+            self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionClosed {
+                reason: error.as_ref().map(|e| e.to_string()),
+            }));
+            self.emit(SupervisorEvent::Closed(error));
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Retry policies and dedupe filters, on their own.
+
+use std::time::Duration;
+
+use hubwire::core::dedupe::{DedupeFilter, DedupeWindow, Dropped};
+use hubwire::core::retry::{DelaySchedule, RetryContext, RetryPolicy};
+use hubwire::core::Instant;
+
+fn context(count: u32) -> RetryContext {
+    RetryContext { previous_retry_count: count, elapsed: Duration::ZERO, retry_reason: String::new() }
+}
+
+fn delays(policy: &mut impl RetryPolicy, n: u32) -> Vec<Option<u64>> {
+    (0..n).map(|i| policy.next_retry_delay(&context(i)).map(|d| d.as_millis() as u64)).collect()
+}
+
+#[test]
+fn the_official_default_is_0_2_10_30_then_none() {
+    assert_eq!(
+        delays(&mut DelaySchedule::official_default(), 5),
+        vec![Some(0), Some(2_000), Some(10_000), Some(30_000), None]
+    );
+}
+
+#[test]
+fn keep_trying_repeats_the_last_delay_forever() {
+    let mut policy = DelaySchedule::from_millis(&[100, 5_000]).keep_trying(true);
+    assert_eq!(delays(&mut policy, 5), vec![Some(100), Some(5_000), Some(5_000), Some(5_000), Some(5_000)]);
+}
+
+#[test]
+fn an_empty_schedule_never_retries() {
+    assert_eq!(delays(&mut DelaySchedule::from_millis(&[]).keep_trying(true), 2), vec![None, None]);
+}
+
+#[test]
+fn jitter_stays_within_its_bounds_and_varies() {
+    let mut policy = DelaySchedule::from_millis(&[10_000]).keep_trying(true).with_jitter(0.2, 42);
+    let samples: Vec<u64> = (0..500).map(|_| policy.next_retry_delay(&context(0)).unwrap().as_millis() as u64).collect();
+    assert!(samples.iter().all(|ms| (8_000..=12_000).contains(ms)), "{samples:?}");
+    let distinct: std::collections::BTreeSet<_> = samples.iter().collect();
+    assert!(distinct.len() > 100, "jitter should spread the delays");
+    assert!(samples.iter().any(|ms| *ms < 9_000) && samples.iter().any(|ms| *ms > 11_000));
+}
+
+#[test]
+fn jitter_leaves_a_zero_delay_at_zero() {
+    let mut policy = DelaySchedule::official_default().with_jitter(1.0, 7);
+    assert_eq!(policy.next_retry_delay(&context(0)), Some(Duration::ZERO));
+}
+
+fn at(ms: u64) -> Instant {
+    Instant::from_millis(ms)
+}
+
+#[test]
+fn an_exact_repeat_within_the_window_is_dropped() {
+    let mut filter = DedupeFilter::new(DedupeWindow::default());
+    assert_eq!(filter.admit(at(0), Some("job-1"), None), Ok(()));
+    assert_eq!(filter.admit(at(10), Some("job-1"), None), Err(Dropped::Repeat));
+    assert_eq!(filter.admit(at(20), Some("job-2"), None), Ok(()));
+    assert_eq!(filter.dropped, 1);
+}
+
+#[test]
+fn a_key_is_forgotten_after_the_time_window() {
+    let mut filter = DedupeFilter::new(DedupeWindow { max_entries: 100, max_age: Some(Duration::from_secs(1)) });
+    filter.admit(at(0), Some("a"), None).unwrap();
+    assert_eq!(filter.admit(at(999), Some("a"), None), Err(Dropped::Repeat));
+    assert_eq!(filter.admit(at(1_000), Some("a"), None), Ok(()));
+}
+
+#[test]
+fn the_oldest_key_is_evicted_past_the_count_window() {
+    let mut filter = DedupeFilter::new(DedupeWindow { max_entries: 2, max_age: None });
+    for key in ["a", "b", "c"] {
+        filter.admit(at(0), Some(key), None).unwrap();
+    }
+    assert_eq!(filter.admit(at(0), Some("a"), None), Ok(()), "a was evicted by c");
+    assert_eq!(filter.admit(at(0), Some("c"), None), Err(Dropped::Repeat));
+}
+
+#[test]
+fn an_update_never_goes_backwards_per_key() {
+    let mut filter = DedupeFilter::new(DedupeWindow::default());
+    assert_eq!(filter.admit(at(0), Some("user-1"), Some(100.0)), Ok(()));
+    assert_eq!(filter.admit(at(0), Some("user-1"), Some(100.0)), Err(Dropped::Stale));
+    assert_eq!(filter.admit(at(0), Some("user-1"), Some(50.0)), Err(Dropped::Stale));
+    assert_eq!(filter.admit(at(0), Some("user-2"), Some(50.0)), Ok(()), "versions are per key");
+    assert_eq!(filter.admit(at(0), Some("user-1"), Some(101.0)), Ok(()));
+    assert_eq!(filter.dropped, 2);
+}
+
+#[test]
+fn updates_without_a_key_always_pass() {
+    let mut filter = DedupeFilter::new(DedupeWindow::default());
+    assert_eq!(filter.admit(at(0), None, Some(1.0)), Ok(()));
+    assert_eq!(filter.admit(at(0), None, Some(1.0)), Ok(()));
+}
