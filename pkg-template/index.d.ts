@@ -46,6 +46,108 @@ export interface IHttpConnectionOptions {
   transport?: HttpTransportType | "WebSockets" | "ServerSentEvents" | "LongPolling";
 }
 
+/** What a retry policy is told about the failure. */
+export interface RetryContext {
+  /** Retries already made in this episode (0 for the first). */
+  previousRetryCount: number;
+  /** Milliseconds since the connection was lost (or the first start failed). */
+  elapsedMilliseconds: number;
+  /** Why the connection or the last attempt failed. */
+  retryReason: Error;
+}
+
+/** A custom retry policy, as in `@microsoft/signalr`. */
+export interface IRetryPolicy {
+  /** Milliseconds until the next attempt, or null to give up. */
+  nextRetryDelayInMilliseconds(retryContext: RetryContext): number | null;
+}
+
+/** hubwire's reconnect options (beyond the official client's). */
+export interface ReconnectOptions {
+  /** Delays in ms (default 0, 2000, 10000, 30000). */
+  delays?: number[];
+  /** Spread each delay by up to ±this fraction (0..1), so clients dropped together come back apart. */
+  jitter?: number;
+  /** After the last delay, keep retrying with the last delay forever. */
+  keepTrying?: boolean;
+  /** Apply the policy to the first `start()` too: it resolves once connected, or rejects when the policy gives up. */
+  retryFirstStart?: boolean;
+  /** A policy function; when set, `delays`, `jitter` and `keepTrying` are not used. */
+  nextRetryDelayInMilliseconds?: (retryContext: RetryContext) => number | null;
+}
+
+/** A group membership, by its join and leave hub methods and their arguments. */
+export interface GroupSpec {
+  /** Hub method that joins, e.g. "JoinDispatchGroup". */
+  join: string;
+  /** Hub method that leaves, e.g. "LeaveDispatchGroup". */
+  leave: string;
+  /** Arguments of both (one value or an array). */
+  args?: unknown;
+}
+
+/** Dedupe options of `on(name, handler, { dedupe })`. */
+export interface DedupeOptions {
+  /** What an update is about (with `version`), or its identity (without): a repeat within the window is dropped. */
+  key?: (...args: any[]) => unknown;
+  /** A number or ISO timestamp; an update not newer than the last delivered one for its key is dropped. */
+  version?: (...args: any[]) => number | string;
+  /** How long exact repeats are remembered (default 1000 keys, 5 minutes). */
+  window?: { count?: number; ms?: number };
+}
+
+/** A state transition. */
+export interface StateChange {
+  previous: HubConnectionState;
+  current: HubConnectionState;
+  /** Why, in a few words. */
+  reason: string;
+  /** Retry attempts made in the current episode. */
+  attempt: number;
+  /** When a retry is scheduled, milliseconds until it. */
+  nextRetryInMs: number | null;
+  transport: "WebSockets" | null;
+  connectionId: string | null;
+}
+
+/** A health snapshot. */
+export interface Health {
+  state: HubConnectionState;
+  transport: "WebSockets" | null;
+  connectionId: string | null;
+  /** Wall-clock ms of the last data from the server. */
+  lastMessageAt: number | null;
+  /** The latest round trip (handshake, or an invocation and its result), in ms. */
+  rttMs: number | null;
+  reconnectCount: number;
+  duplicatesDropped: number;
+}
+
+/** A telemetry record. Never carries tokens or payloads. */
+export type TelemetryRecord = { type: string; at: number } & (
+  | { type: "connectionOpened"; connectionId: string | null }
+  | { type: "connectionClosed"; reason: string | null }
+  | { type: "reconnectAttempt"; attempt: number; delayMs: number; reason: string }
+  | { type: "reconnected"; recoveryMs: number; groupsRejoined: number; attempts: number }
+  | { type: "rejoinFailed"; join: string; error: string }
+  | { type: "messageLatency"; event: string; latencyMs: number }
+  | { type: "duplicateDropped"; event: string; reason: "repeat" | "stale" }
+);
+
+/** Where telemetry goes. */
+export interface TelemetryOptions {
+  /** Called with each record. */
+  onEvent?: (record: TelemetryRecord) => void;
+  /** POST records here as JSON arrays (by beacon when the page hides). */
+  url?: string;
+  /** Records per POST (default 20). */
+  batchSize?: number;
+  /** Longest a record waits for its batch, ms (default 5000). */
+  flushIntervalMs?: number;
+  /** Per event name, the payload field with the time it was produced, for `messageLatency`. */
+  latencyFields?: Record<string, string>;
+}
+
 /** A connection to a SignalR hub. Create one with `HubConnectionBuilder`. */
 export declare class HubConnection {
   private constructor();
@@ -57,16 +159,30 @@ export declare class HubConnection {
   start(): Promise<void>;
   /** Disconnects; resolves once the connection is Disconnected. */
   stop(): Promise<void>;
-  /** Registers a handler for calls of `methodName` from the server (names ignore case). */
-  on(methodName: string, newMethod: (...args: any[]) => any): void;
+  /** Registers a handler for calls of `methodName` from the server (names ignore case); `dedupe` drops repeats and stale updates. */
+  on(methodName: string, newMethod: (...args: any[]) => any, options?: { dedupe?: DedupeOptions }): void;
   /** Removes one handler of `methodName`, or all of them when `method` is omitted. */
   off(methodName: string, method?: (...args: any[]) => any): void;
   /** Calls a hub method; resolves with its result, rejects with the server's error message. */
   invoke<T = any>(methodName: string, ...args: any[]): Promise<T>;
   /** Calls a hub method without waiting for it to run; resolves once sent. */
   send(methodName: string, ...args: any[]): Promise<void>;
-  /** Registers a callback for when the connection closes; it gets an Error when the close was not requested. */
+  /** Registers a callback for when the connection closes for good; it gets an Error when the close was not requested. */
   onclose(callback: (error?: Error) => void): void;
+  /** Registers a callback for when the connection was lost and automatic reconnect begins. */
+  onreconnecting(callback: (error?: Error) => void): void;
+  /** Registers a callback for when the connection is back, groups re-joined. */
+  onreconnected(callback: (connectionId?: string) => void): void;
+  /** Registers a callback for every state change. */
+  onstatechange(callback: (change: StateChange) => void): void;
+  /** Joins a group by its hub methods and re-joins it after every reconnect; settles when the hub answered. */
+  joinGroup(spec: GroupSpec): Promise<void>;
+  /** Leaves a group joined with `joinGroup` and stops re-joining it. */
+  leaveGroup(spec: GroupSpec): Promise<void>;
+  /** A health snapshot. */
+  health(): Health;
+  /** Sends telemetry waiting for its batch now. */
+  flushTelemetry(): void;
 }
 
 /** Builds a `HubConnection`, as `@microsoft/signalr`'s builder does. */
@@ -79,6 +195,12 @@ export declare class HubConnectionBuilder {
   withServerTimeout(milliseconds: number): HubConnectionBuilder;
   /** Send a ping after this long without sending anything (default 15 000 ms). */
   withKeepAliveInterval(milliseconds: number): HubConnectionBuilder;
+  /** Reconnect automatically: the official default (0, 2, 10, 30 s), delays in ms, a policy, or hubwire's options. */
+  withAutomaticReconnect(retryDelaysOrPolicy?: number[] | IRetryPolicy | ReconnectOptions): HubConnectionBuilder;
+  /** Where telemetry goes. */
+  withTelemetry(options: TelemetryOptions | ((record: TelemetryRecord) => void)): HubConnectionBuilder;
+  /** Follow online/offline, visibility and back/forward cache events (default true). */
+  withBrowserLifecycle(enabled: boolean): HubConnectionBuilder;
   /** The configured connection, not yet started. */
   build(): HubConnection;
 }

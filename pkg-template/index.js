@@ -74,10 +74,14 @@ export class HubConnection {
     return this.#core.stop();
   }
 
-  /** Registers `newMethod` for calls of `methodName` from the server (names ignore case). */
-  on(methodName, newMethod) {
+  /**
+   * Registers `newMethod` for calls of `methodName` from the server (names ignore case).
+   * `options.dedupe` = `{ key?(...args), version?(...args), window?: { count?, ms? } }` drops
+   * exact repeats (by key, within the window) and stale updates (version not newer, per key).
+   */
+  on(methodName, newMethod, options) {
     if (!methodName || typeof newMethod !== "function") return;
-    this.#core.on(methodName, newMethod);
+    this.#core.on(methodName, newMethod, options);
   }
 
   /** Removes `method` from `methodName`, or every handler of it when `method` is omitted. */
@@ -96,9 +100,44 @@ export class HubConnection {
     return this.#core.send(methodName, args);
   }
 
-  /** Registers a callback for when the connection closes (with an Error if it failed). */
+  /** Registers a callback for when the connection closes for good (with an Error if it failed). */
   onclose(callback) {
     if (typeof callback === "function") this.#core.onclose(callback);
+  }
+
+  /** Registers a callback for when the connection was lost and automatic reconnect begins. */
+  onreconnecting(callback) {
+    if (typeof callback === "function") this.#core.onreconnecting(callback);
+  }
+
+  /** Registers a callback for when the connection is back, groups re-joined, with the new id. */
+  onreconnected(callback) {
+    if (typeof callback === "function") this.#core.onreconnected(callback);
+  }
+
+  /** Registers a callback for every state change: `{ previous, current, reason, attempt, nextRetryInMs, transport, connectionId }`. */
+  onstatechange(callback) {
+    if (typeof callback === "function") this.#core.onstatechange(callback);
+  }
+
+  /** Joins a group by its hub methods, `{ join, leave, args }`, and re-joins it after every reconnect. */
+  joinGroup(spec) {
+    return this.#core.joinGroup(spec);
+  }
+
+  /** Leaves a group joined with `joinGroup` (same spec) and stops re-joining it. */
+  leaveGroup(spec) {
+    return this.#core.leaveGroup(spec);
+  }
+
+  /** A snapshot: `{ state, transport, connectionId, lastMessageAt, rttMs, reconnectCount, duplicatesDropped }`. */
+  health() {
+    return this.#core.health();
+  }
+
+  /** Sends telemetry that is waiting for its batch now. */
+  flushTelemetry() {
+    this.#core.flushTelemetry();
   }
 }
 
@@ -138,6 +177,32 @@ export class HubConnectionBuilder {
   /** Send a ping after this long without sending anything (default 15 000 ms). */
   withKeepAliveInterval(milliseconds) {
     this.#settings.keepAliveIntervalInMilliseconds = milliseconds;
+    return this;
+  }
+
+  /**
+   * Reconnect automatically when the connection is lost. No argument: after 0, 2, 10 and 30 s,
+   * then give up (the official default). An array: those delays in ms. An object with
+   * `nextRetryDelayInMilliseconds(context)`: that policy (ms, or null to give up). hubwire also
+   * takes `{ delays?, jitter?, keepTrying?, retryFirstStart? }`.
+   */
+  withAutomaticReconnect(retryDelaysOrPolicy) {
+    this.#settings.reconnect = retryDelaysOrPolicy ?? true;
+    return this;
+  }
+
+  /**
+   * Where telemetry goes: a callback, or `{ onEvent?, url?, batchSize?, flushIntervalMs?,
+   * latencyFields? }` (records are POSTed to `url` in batches, by beacon when the page hides).
+   */
+  withTelemetry(options) {
+    this.#settings.telemetry = options;
+    return this;
+  }
+
+  /** Follow the browser's online/offline, visibility and back/forward cache events (default true). */
+  withBrowserLifecycle(enabled) {
+    this.#settings.browserLifecycle = enabled !== false;
     return this;
   }
 

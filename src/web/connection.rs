@@ -2,13 +2,24 @@
 //!
 //! The package's JavaScript entry (`pkg-template/index.js`) keeps the official client's shape
 //! — the builder, rest-parameter `invoke(name, ...args)` — and hands each call to this class,
-//! which turns it into an engine command through the [`Driver`].
+//! which turns settings into core configuration and calls into commands on the [`Driver`].
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
 
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::driver::{to_js_error, Driver, ShellOptions};
-use crate::core::{HubConfig, HubConnection, HubError};
+use super::driver::{to_js_error, CallbackKind, Driver, JsDedupe, JsHandler, ShellOptions};
+use super::http::describe_js_error;
+use super::telemetry::TelemetryOptions;
+use crate::core::dedupe::{DedupeFilter, DedupeWindow};
+use crate::core::retry::{DelaySchedule, RetryContext, RetryPolicy, DEFAULT_DELAYS_MS};
+use crate::core::session::HubSession;
+use crate::core::supervisor::{GroupSpec, ReconnectOptions};
+use crate::core::{HubConfig, HubError};
+use crate::protocol::negotiate::TransportKind;
 use crate::protocol::{ProtocolError, RawJson};
 
 /// The connection object the JS `HubConnection` delegates to.
@@ -17,23 +28,36 @@ pub struct HubConnectionCore {
     driver: Driver,
 }
 
+fn js_error(message: &str) -> JsValue {
+    js_sys::Error::new(message).into()
+}
+
 fn get(options: &JsValue, key: &str) -> Option<JsValue> {
-    if !options.is_object() {
+    if !options.is_object() && !options.is_function() {
         return None;
     }
     Reflect::get(options, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-fn millis(options: &JsValue, key: &str) -> Option<std::time::Duration> {
+fn millis(options: &JsValue, key: &str) -> Option<Duration> {
     get(options, key)
         .and_then(|v| v.as_f64())
         .filter(|ms| ms.is_finite() && *ms >= 0.0)
-        .map(|ms| std::time::Duration::from_millis(ms as u64))
+        .map(|ms| Duration::from_millis(ms as u64))
+}
+
+fn function(options: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
+    match get(options, key) {
+        None => Ok(None),
+        Some(value) => value
+            .dyn_into::<Function>()
+            .map(Some)
+            .map_err(|_| js_error(&format!("'{key}' must be a function."))),
+    }
 }
 
 /// The `transport` setting as bit flags: a number (`HttpTransportType`) or a transport name.
 fn transport_flags(transport: &JsValue) -> Result<u8, JsValue> {
-    use crate::protocol::negotiate::TransportKind;
     if let Some(flags) = transport.as_f64() {
         return Ok(flags as u8 & 7);
     }
@@ -42,7 +66,7 @@ fn transport_flags(transport: &JsValue) -> Result<u8, JsValue> {
         Some(TransportKind::WebSockets) => Ok(1),
         Some(TransportKind::ServerSentEvents) => Ok(2),
         Some(TransportKind::LongPolling) => Ok(4),
-        None => Err(js_sys::Error::new(&format!("Unknown transport '{name}'.")).into()),
+        None => Err(js_error(&format!("Unknown transport '{name}'."))),
     }
 }
 
@@ -51,7 +75,7 @@ fn arguments_json(arguments: &JsValue) -> Result<RawJson, JsValue> {
         .map_err(|thrown| {
             to_js_error(&HubError::Protocol(ProtocolError::MalformedJson(format!(
                 "arguments cannot be serialized to JSON: {}",
-                super::http::describe_js_error(&thrown)
+                describe_js_error(&thrown)
             ))))
         })?
         .as_string()
@@ -59,24 +83,126 @@ fn arguments_json(arguments: &JsValue) -> Result<RawJson, JsValue> {
     RawJson::parse(text).map_err(|e| to_js_error(&e.into()))
 }
 
+/// The app's `nextRetryDelayInMilliseconds(context)` as a core retry policy.
+struct JsRetryPolicy(Function);
+
+impl RetryPolicy for JsRetryPolicy {
+    fn next_retry_delay(&mut self, context: &RetryContext) -> Option<Duration> {
+        let argument = js_sys::Object::new();
+        let _ = Reflect::set(&argument, &"previousRetryCount".into(), &context.previous_retry_count.into());
+        let _ = Reflect::set(&argument, &"elapsedMilliseconds".into(), &(context.elapsed.as_millis() as f64).into());
+        let _ = Reflect::set(&argument, &"retryReason".into(), &js_error(&context.retry_reason));
+        // A throwing policy, or anything but a non-negative number, means "stop retrying".
+        let answer = self.0.call1(&JsValue::UNDEFINED, &argument).ok()?;
+        answer
+            .as_f64()
+            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .map(|ms| Duration::from_millis(ms as u64))
+    }
+}
+
+/// `withAutomaticReconnect(...)` as stored by the builder: `true`, an array of delays, an
+/// object with `nextRetryDelayInMilliseconds`, or hubwire's options object
+/// `{ delays?, jitter?, keepTrying?, retryFirstStart?, nextRetryDelayInMilliseconds? }`.
+fn reconnect_options(setting: &JsValue) -> Result<Option<ReconnectOptions>, JsValue> {
+    if setting.is_falsy() {
+        return Ok(None);
+    }
+    let delays: Vec<u64> = if js_sys::Array::is_array(setting) {
+        delays_from(setting)?
+    } else if let Some(delays) = get(setting, "delays") {
+        delays_from(&delays)?
+    } else {
+        DEFAULT_DELAYS_MS.to_vec()
+    };
+    let retry_first_start = get(setting, "retryFirstStart").is_some_and(|v| v.is_truthy());
+    let policy: Box<dyn RetryPolicy> = match function(setting, "nextRetryDelayInMilliseconds")? {
+        Some(policy) => Box::new(JsRetryPolicy(policy)),
+        None => {
+            let jitter = get(setting, "jitter").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            let seed = (js_sys::Math::random() * (u64::MAX as f64)) as u64;
+            Box::new(
+                DelaySchedule::from_millis(&delays)
+                    .keep_trying(get(setting, "keepTrying").is_some_and(|v| v.is_truthy()))
+                    .with_jitter(jitter, seed),
+            )
+        }
+    };
+    Ok(Some(ReconnectOptions { policy, retry_first_start }))
+}
+
+fn delays_from(array: &JsValue) -> Result<Vec<u64>, JsValue> {
+    let array: &js_sys::Array = array
+        .dyn_ref()
+        .ok_or_else(|| js_error("Retry delays must be an array of milliseconds."))?;
+    array
+        .iter()
+        .map(|v| {
+            v.as_f64()
+                .filter(|ms| ms.is_finite() && *ms >= 0.0)
+                .map(|ms| ms as u64)
+                .ok_or_else(|| js_error("Retry delays must be non-negative numbers of milliseconds."))
+        })
+        .collect()
+}
+
+fn telemetry_options(setting: Option<JsValue>) -> Result<TelemetryOptions, JsValue> {
+    let mut options = TelemetryOptions::default();
+    let Some(setting) = setting else { return Ok(options) };
+    if setting.is_function() {
+        options.on_event = setting.dyn_into().ok();
+        return Ok(options);
+    }
+    options.on_event = function(&setting, "onEvent")?;
+    options.url = get(&setting, "url").and_then(|v| v.as_string());
+    if let Some(size) = get(&setting, "batchSize").and_then(|v| v.as_f64()) {
+        options.batch_size = size.max(1.0) as usize;
+    }
+    if let Some(interval) = millis(&setting, "flushIntervalMs") {
+        options.flush_interval_ms = u32::try_from(interval.as_millis()).unwrap_or(u32::MAX);
+    }
+    if let Some(fields) = get(&setting, "latencyFields") {
+        let fields: js_sys::Object =
+            fields.dyn_into().map_err(|_| js_error("'latencyFields' must map event names to field names."))?;
+        for entry in js_sys::Object::entries(&fields).iter() {
+            let pair = js_sys::Array::from(&entry);
+            if let (Some(event), Some(field)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                options.latency_fields.push((event.to_lowercase(), field));
+            }
+        }
+    }
+    Ok(options)
+}
+
+fn group_spec(spec: &JsValue) -> Result<GroupSpec, JsValue> {
+    let name = |key: &str| {
+        get(spec, key)
+            .and_then(|v| v.as_string())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| js_error(&format!("A group needs a '{key}' hub method name.")))
+    };
+    let args = match get(spec, "args") {
+        None => RawJson::empty_array(),
+        Some(args) if js_sys::Array::is_array(&args) => arguments_json(&args)?,
+        Some(single) => arguments_json(&js_sys::Array::of1(&single))?,
+    };
+    Ok(GroupSpec { join: name("join")?, leave: name("leave")?, args })
+}
+
 #[wasm_bindgen(js_class = HubConnectionCore)]
 impl HubConnectionCore {
     /// Builds a connection from the JS builder's settings object: `url` (required),
-    /// `skipNegotiation`, `accessTokenFactory`, `withCredentials`, `logLevel`,
-    /// `transport`, `keepAliveIntervalInMilliseconds`, `serverTimeoutInMilliseconds`.
+    /// `skipNegotiation`, `accessTokenFactory`, `withCredentials`, `logLevel`, `transport`,
+    /// `keepAliveIntervalInMilliseconds`, `serverTimeoutInMilliseconds`, `reconnect`,
+    /// `browserLifecycle`, `telemetry`.
     #[wasm_bindgen(constructor)]
     pub fn new(settings: JsValue) -> Result<HubConnectionCore, JsValue> {
         let url = get(&settings, "url")
             .and_then(|v| v.as_string())
-            .ok_or_else(|| JsValue::from(js_sys::Error::new("The 'url' setting is required.")))?;
+            .ok_or_else(|| js_error("The 'url' setting is required."))?;
         let mut config = HubConfig::new(url);
         config.skip_negotiation = get(&settings, "skipNegotiation").is_some_and(|v| v.is_truthy());
-        let access_token_factory = match get(&settings, "accessTokenFactory") {
-            None => None,
-            Some(factory) => Some(factory.dyn_into::<Function>().map_err(|_| {
-                JsValue::from(js_sys::Error::new("'accessTokenFactory' must be a function."))
-            })?),
-        };
+        let access_token_factory = function(&settings, "accessTokenFactory")?;
         config.uses_access_token = access_token_factory.is_some();
         if let Some(transport) = get(&settings, "transport") {
             config.allowed_transports = transport_flags(&transport)?;
@@ -87,12 +213,18 @@ impl HubConnectionCore {
         if let Some(timeout) = millis(&settings, "serverTimeoutInMilliseconds") {
             config.server_timeout = timeout;
         }
+        let reconnect = match get(&settings, "reconnect") {
+            Some(setting) => reconnect_options(&setting)?,
+            None => None,
+        };
         let options = ShellOptions {
             access_token_factory,
             with_credentials: get(&settings, "withCredentials").map_or(true, |v| v.is_truthy()),
             log_level: get(&settings, "logLevel").and_then(|v| v.as_f64()).map_or(2, |n| n as u8),
+            browser_lifecycle: get(&settings, "browserLifecycle").map_or(true, |v| v.is_truthy()),
+            telemetry: telemetry_options(get(&settings, "telemetry"))?,
         };
-        Ok(HubConnectionCore { driver: Driver::new(HubConnection::new(config), options) })
+        Ok(HubConnectionCore { driver: Driver::new(HubSession::new(config, reconnect), options) })
     }
 
     /// Starts the connection.
@@ -121,30 +253,96 @@ impl HubConnectionCore {
         }
     }
 
-    /// Registers a handler for a client method the server calls.
-    pub fn on(&self, method_name: &str, handler: Function) {
-        self.driver.with(|s| s.engine.on(method_name, handler));
+    /// Registers a handler for a client method; `options.dedupe` = `{ key?, version?, window?:
+    /// { count?, ms? } }` drops repeats and stale updates before the handler sees them.
+    pub fn on(&self, method_name: &str, handler: Function, options: JsValue) -> Result<(), JsValue> {
+        let dedupe = match get(&options, "dedupe") {
+            None => None,
+            Some(dedupe) => {
+                let key = function(&dedupe, "key")?;
+                let version = function(&dedupe, "version")?;
+                if key.is_none() && version.is_none() {
+                    return Err(js_error("'dedupe' needs a 'key' or a 'version' function."));
+                }
+                let mut window = DedupeWindow::default();
+                if let Some(limits) = get(&dedupe, "window") {
+                    if let Some(count) = get(&limits, "count").and_then(|v| v.as_f64()) {
+                        window.max_entries = count.max(1.0) as usize;
+                    }
+                    window.max_age = millis(&limits, "ms").or(window.max_age);
+                }
+                Some(Rc::new(RefCell::new(JsDedupe { key, version, filter: DedupeFilter::new(window) })))
+            }
+        };
+        let handler = JsHandler { function: handler, dedupe };
+        self.driver.with(|s| s.session.on(method_name, handler));
+        Ok(())
     }
 
     /// Removes one handler of a method, or all of them when `handler` is omitted.
     pub fn off(&self, method_name: &str, handler: Option<Function>) {
-        self.driver.with(|s| s.engine.off(method_name, handler.as_ref()));
+        let handler = handler.map(|function| JsHandler { function, dedupe: None });
+        self.driver.with(|s| s.session.off(method_name, handler.as_ref()));
     }
 
-    /// Registers a callback for when the connection closes.
+    /// Callback for when the connection closes for good.
     pub fn onclose(&self, callback: Function) {
-        self.driver.add_onclose(callback);
+        self.driver.add_callback(CallbackKind::Close, callback);
     }
 
-    /// The connection state's name (`Disconnected`, `Connecting`, `Connected`, `Disconnecting`).
+    /// Callback for when the connection was lost and is being retried.
+    pub fn onreconnecting(&self, callback: Function) {
+        self.driver.add_callback(CallbackKind::Reconnecting, callback);
+    }
+
+    /// Callback for when the connection is back (groups re-joined), with the new id.
+    pub fn onreconnected(&self, callback: Function) {
+        self.driver.add_callback(CallbackKind::Reconnected, callback);
+    }
+
+    /// Callback for every state change.
+    pub fn onstatechange(&self, callback: Function) {
+        self.driver.add_callback(CallbackKind::StateChange, callback);
+    }
+
+    /// Declares a membership (`{ join, leave, args }`), kept across reconnects.
+    #[wasm_bindgen(js_name = joinGroup)]
+    pub fn join_group(&self, spec: JsValue) -> Promise {
+        match group_spec(&spec) {
+            Ok(spec) => self.driver.group(spec, true),
+            Err(error) => Promise::reject(&error),
+        }
+    }
+
+    /// Drops a membership and leaves the group.
+    #[wasm_bindgen(js_name = leaveGroup)]
+    pub fn leave_group(&self, spec: JsValue) -> Promise {
+        match group_spec(&spec) {
+            Ok(spec) => self.driver.group(spec, false),
+            Err(error) => Promise::reject(&error),
+        }
+    }
+
+    /// A health snapshot.
+    pub fn health(&self) -> JsValue {
+        self.driver.health()
+    }
+
+    /// Sends waiting telemetry now.
+    #[wasm_bindgen(js_name = flushTelemetry)]
+    pub fn flush_telemetry(&self) {
+        self.driver.flush_telemetry(false);
+    }
+
+    /// The connection state's name.
     #[wasm_bindgen(getter)]
     pub fn state(&self) -> String {
-        self.driver.with(|s| s.engine.state().name().to_string())
+        self.driver.with(|s| s.session.state().name().to_string())
     }
 
     /// The server's id for this connection, or `null` when not connected.
     #[wasm_bindgen(getter, js_name = connectionId)]
     pub fn connection_id(&self) -> Option<String> {
-        self.driver.with(|s| s.engine.connection_id().map(str::to_string))
+        self.driver.with(|s| s.session.connection_id().map(str::to_string))
     }
 }

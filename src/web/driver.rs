@@ -1,24 +1,31 @@
-//! The loop between one engine and the browser: feed an input, drain the outputs, perform
+//! The loop between one session and the browser: feed an input, drain the outputs, perform
 //! them, re-arm the single timer.
 //!
 //! Shared state lives in one `Rc<RefCell<Shared>>`. No borrow is held while JavaScript code
-//! runs (handlers, promise callbacks, the token factory), because that code may call back into
-//! the connection; every re-entrant call simply runs the loop again.
+//! runs (handlers, promise callbacks, the token factory, app callbacks), because that code may
+//! call back into the connection; every re-entrant call simply runs the loop again. The timer
+//! is re-armed at the end of every pump, which runs on network callbacks too: like the official
+//! client's ping timer, that keeps keep-alives flowing in throttled background tabs.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Array, Function, Promise};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::clock::now;
+use super::events::{document, global_target, navigator_online, Listener};
 use super::http::{describe_js_error, fetch};
+use super::telemetry::{self, Batch, Record, TelemetryOptions};
 use super::websocket::{Socket, SocketEvent};
-use crate::core::hub::{Event, LogLevel, Output};
-use crate::core::{HubConnection, HubError};
+use crate::core::dedupe::{DedupeFilter, Dropped};
+use crate::core::hub::{LogLevel, Output};
+use crate::core::session::{HubSession, SessionEvent, SessionOutput};
+use crate::core::supervisor::{GroupSpec, ManagedState, StateChange};
+use crate::core::HubError;
 use crate::protocol::RawJson;
 
 /// A promise's two settle functions.
@@ -32,8 +39,13 @@ impl Settle {
     pub fn promise() -> (Promise, Settle) {
         let mut settle = None;
         let promise = Promise::new(&mut |resolve, reject| settle = Some(Settle { resolve, reject }));
-        // The Promise constructor runs its executor synchronously, so `settle` is always set.
-        (promise, settle.unwrap_or_else(|| unreachable_settle()))
+        // The Promise constructor runs its executor synchronously, so `settle` is always set;
+        // the fallback only keeps this free of unwrap.
+        let settle = settle.unwrap_or_else(|| {
+            let noop = Function::new_no_args("");
+            Settle { resolve: noop.clone(), reject: noop }
+        });
+        (promise, settle)
     }
 
     /// Resolves with `value`.
@@ -47,14 +59,35 @@ impl Settle {
     }
 }
 
-fn unreachable_settle() -> Settle {
-    let noop = Function::new_no_args("");
-    Settle { resolve: noop.clone(), reject: noop }
-}
-
 /// The JS `Error` for a hub error.
 pub fn to_js_error(error: &HubError) -> JsValue {
     js_sys::Error::new(&error.to_string()).into()
+}
+
+/// An app handler with its optional dedupe state. Equal when the function is the same, so
+/// `off(name, fn)` finds it.
+#[derive(Clone)]
+pub struct JsHandler {
+    /// The app's function.
+    pub function: Function,
+    /// Dedupe options and state, when the app asked for them.
+    pub dedupe: Option<Rc<RefCell<JsDedupe>>>,
+}
+
+impl PartialEq for JsHandler {
+    fn eq(&self, other: &Self) -> bool {
+        self.function == other.function
+    }
+}
+
+/// The app's dedupe functions and the core filter deciding with their results.
+pub struct JsDedupe {
+    /// `key(...args)`: what the update is about (or its identity).
+    pub key: Option<Function>,
+    /// `version(...args)`: a number or an ISO timestamp.
+    pub version: Option<Function>,
+    /// The decision state.
+    pub filter: DedupeFilter,
 }
 
 /// App-facing settings the shell itself needs (the engine's are in its `HubConfig`).
@@ -65,18 +98,50 @@ pub struct ShellOptions {
     pub with_credentials: bool,
     /// Official `LogLevel` number: lines below it are not written to the console.
     pub log_level: u8,
+    /// Follow online/offline, visibility and page cache events.
+    pub browser_lifecycle: bool,
+    /// Where telemetry goes.
+    pub telemetry: TelemetryOptions,
+}
+
+/// App callbacks by kind.
+#[derive(Default)]
+struct Callbacks {
+    close: Vec<Function>,
+    reconnecting: Vec<Function>,
+    reconnected: Vec<Function>,
+    state: Vec<Function>,
+}
+
+/// Which app callback list.
+#[derive(Clone, Copy)]
+pub enum CallbackKind {
+    /// `onclose`.
+    Close,
+    /// `onreconnecting`.
+    Reconnecting,
+    /// `onreconnected`.
+    Reconnected,
+    /// `onstatechange`.
+    StateChange,
 }
 
 /// Everything one connection owns in the browser.
 pub struct Shared {
-    pub engine: HubConnection<Function>,
-    pub options: ShellOptions,
+    /// The engine.
+    pub session: HubSession<JsHandler>,
+    options: ShellOptions,
     socket: Option<Socket>,
     timer: Option<(crate::core::Instant, Timeout)>,
     start_waiters: Vec<Settle>,
     stop_waiters: Vec<Settle>,
     pending: BTreeMap<u64, Settle>,
-    onclose: Vec<Function>,
+    group_waiters: BTreeMap<u64, Settle>,
+    callbacks: Callbacks,
+    batch: Batch,
+    batch_timer: Option<Timeout>,
+    listeners: Vec<Listener>,
+    duplicates_dropped: u64,
 }
 
 /// A handle on one connection's shared state.
@@ -84,23 +149,40 @@ pub struct Shared {
 pub struct Driver(Rc<RefCell<Shared>>);
 
 impl Driver {
-    /// A driver around a disconnected engine.
-    pub fn new(engine: HubConnection<Function>, options: ShellOptions) -> Self {
-        Driver(Rc::new(RefCell::new(Shared {
-            engine,
+    /// A driver around a stopped session, listening to the browser's lifecycle if asked.
+    pub fn new(session: HubSession<JsHandler>, options: ShellOptions) -> Self {
+        let lifecycle = options.browser_lifecycle;
+        let driver = Driver(Rc::new(RefCell::new(Shared {
+            session,
             options,
             socket: None,
             timer: None,
             start_waiters: Vec::new(),
             stop_waiters: Vec::new(),
             pending: BTreeMap::new(),
-            onclose: Vec::new(),
-        })))
+            group_waiters: BTreeMap::new(),
+            callbacks: Callbacks::default(),
+            batch: Batch::default(),
+            batch_timer: None,
+            listeners: Vec::new(),
+            duplicates_dropped: 0,
+        })));
+        if lifecycle {
+            driver.listen_to_lifecycle();
+        }
+        driver
     }
 
-    /// Runs `f` on the shared state. Must not call JavaScript inside.
+    /// Runs `f` on the shared state. Must not call JavaScript inside. A call from JavaScript
+    /// that runs while the state is in use (a retry policy calling the connection) gets a JS
+    /// exception instead of a panic.
     pub fn with<R>(&self, f: impl FnOnce(&mut Shared) -> R) -> R {
-        f(&mut self.0.borrow_mut())
+        match self.0.try_borrow_mut() {
+            Ok(mut shared) => f(&mut shared),
+            Err(_) => wasm_bindgen::throw_str(
+                "hubwire: the connection cannot be used from inside its own retry policy",
+            ),
+        }
     }
 
     fn weak(&self) -> Weak<RefCell<Shared>> {
@@ -111,24 +193,38 @@ impl Driver {
         weak.upgrade().map(Driver)
     }
 
+    /// Runs `input` on the session, then pumps.
+    fn feed(&self, input: impl FnOnce(&mut HubSession<JsHandler>)) {
+        self.with(|s| input(&mut s.session));
+        self.pump();
+    }
+
+    // ----- app commands -------------------------------------------------------------------
+
     /// `start()`: a promise settled by `Started` or `StartFailed`.
     pub fn start(&self) -> Promise {
-        let started = self.with(|s| s.engine.start(now()));
-        if let Err(error) = started {
-            return Promise::reject(&to_js_error(&error));
-        }
         let (promise, settle) = Settle::promise();
-        self.with(|s| s.start_waiters.push(settle));
+        let started = self.with(|s| {
+            let result = s.session.start(now());
+            if result.is_ok() {
+                s.start_waiters.push(settle);
+                None
+            } else {
+                Some((result, settle))
+            }
+        });
+        if let Some((Err(error), settle)) = started {
+            settle.reject(&error);
+        }
         self.pump();
         promise
     }
 
     /// `stop()`: a promise settled once the connection is Disconnected.
     pub fn stop(&self) -> Promise {
-        self.with(|s| s.engine.stop(now()));
-        self.pump();
+        self.feed(|s| s.stop(now()));
         let (promise, settle) = Settle::promise();
-        let disconnected = self.with(|s| s.engine.state() == crate::core::ConnectionState::Disconnected);
+        let disconnected = self.with(|s| s.session.state() == ManagedState::Disconnected);
         if disconnected {
             settle.resolve(&JsValue::UNDEFINED);
         } else {
@@ -139,19 +235,24 @@ impl Driver {
 
     /// `invoke()`: a promise of the hub method's result.
     pub fn invoke(&self, target: &str, arguments: RawJson) -> Promise {
-        let id = match self.with(|s| s.engine.invoke(now(), target, arguments)) {
-            Ok(id) => id,
-            Err(error) => return Promise::reject(&to_js_error(&error)),
-        };
         let (promise, settle) = Settle::promise();
-        self.with(|s| s.pending.insert(id, settle));
+        let result = self.with(|s| match s.session.invoke(now(), target, arguments) {
+            Ok(id) => {
+                s.pending.insert(id, settle);
+                None
+            }
+            Err(error) => Some((error, settle)),
+        });
+        if let Some((error, settle)) = result {
+            settle.reject(&error);
+        }
         self.pump();
         promise
     }
 
     /// `send()`: a promise resolved once the message is handed to the transport.
     pub fn send(&self, target: &str, arguments: RawJson) -> Promise {
-        let sent = self.with(|s| s.engine.send(now(), target, arguments));
+        let sent = self.with(|s| s.session.send(now(), target, arguments));
         self.pump();
         match sent {
             Ok(()) => Promise::resolve(&JsValue::UNDEFINED),
@@ -159,17 +260,70 @@ impl Driver {
         }
     }
 
-    /// Adds an `onclose` callback.
-    pub fn add_onclose(&self, callback: Function) {
-        self.with(|s| s.onclose.push(callback));
+    /// `joinGroup()` / `leaveGroup()`: a promise settled when the hub answered.
+    pub fn group(&self, spec: GroupSpec, join: bool) -> Promise {
+        let (promise, settle) = Settle::promise();
+        self.with(|s| {
+            let request = if join {
+                s.session.join_group(now(), spec)
+            } else {
+                s.session.leave_group(now(), spec)
+            };
+            s.group_waiters.insert(request, settle);
+        });
+        self.pump();
+        promise
     }
 
-    /// Drains the engine's outputs and performs each, then re-arms the timer.
+    /// Adds an app callback.
+    pub fn add_callback(&self, kind: CallbackKind, callback: Function) {
+        self.with(|s| {
+            let list = match kind {
+                CallbackKind::Close => &mut s.callbacks.close,
+                CallbackKind::Reconnecting => &mut s.callbacks.reconnecting,
+                CallbackKind::Reconnected => &mut s.callbacks.reconnected,
+                CallbackKind::StateChange => &mut s.callbacks.state,
+            };
+            list.push(callback);
+        });
+    }
+
+    /// `health()`: a snapshot as a plain object.
+    pub fn health(&self) -> JsValue {
+        let (health, duplicates, transport) = self.with(|s| {
+            let transport = s.socket.is_some().then_some("WebSockets");
+            (s.session.health(), s.duplicates_dropped, transport)
+        });
+        let wall_now = js_sys::Date::now();
+        let mono_now = now().as_millis() as f64;
+        let last_message_at = health
+            .last_message_at
+            .map_or(JsValue::NULL, |at| JsValue::from_f64(wall_now - (mono_now - at.as_millis() as f64)));
+        Record::empty()
+            .with("state", health.state.name())
+            .with("transport", transport.map_or(JsValue::NULL, JsValue::from_str))
+            .with("connectionId", health.connection_id.map_or(JsValue::NULL, |id| JsValue::from_str(&id)))
+            .with("lastMessageAt", last_message_at)
+            .with("rttMs", health.round_trip.map_or(JsValue::NULL, |d| JsValue::from_f64(d.as_millis() as f64)))
+            .with("reconnectCount", health.reconnects)
+            .with("duplicatesDropped", duplicates as f64)
+            .to_object()
+    }
+
+    /// Duplicates dropped so far by every dedupe filter.
+    pub fn duplicates_dropped(&self) -> u64 {
+        self.with(|s| s.duplicates_dropped)
+    }
+
+    // ----- the loop -----------------------------------------------------------------------
+
+    /// Drains the session's outputs and performs each, then re-arms the timer.
     pub fn pump(&self) {
         loop {
-            let output = self.with(|s| s.engine.poll_output());
+            let output = self.with(|s| s.session.poll_output());
             match output {
-                Some(output) => self.perform(output),
+                Some(SessionOutput::Io(output)) => self.perform(output),
+                Some(SessionOutput::Event(event)) => self.deliver(event),
                 None => break,
             }
         }
@@ -177,8 +331,7 @@ impl Driver {
     }
 
     fn rearm_timer(&self) {
-        let deadline = self.with(|s| s.engine.poll_timeout());
-        let armed = self.with(|s| s.timer.as_ref().map(|(at, _)| *at));
+        let (deadline, armed) = self.with(|s| (s.session.poll_timeout(), s.timer.as_ref().map(|(at, _)| *at)));
         if deadline == armed {
             return;
         }
@@ -187,11 +340,8 @@ impl Driver {
             let weak = self.weak();
             let timeout = Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), move || {
                 if let Some(driver) = Driver::upgrade(&weak) {
-                    driver.with(|s| {
-                        s.timer = None;
-                        s.engine.handle_timeout(now());
-                    });
-                    driver.pump();
+                    driver.with(|s| s.timer = None);
+                    driver.feed(|s| s.handle_timeout(now()));
                 }
             });
             (at, timeout)
@@ -200,7 +350,7 @@ impl Driver {
         self.with(|s| s.timer = timer);
     }
 
-    fn perform(&self, output: Output<Function>) {
+    fn perform(&self, output: Output<JsHandler>) {
         match output {
             Output::Http(request) => {
                 let weak = self.weak();
@@ -208,8 +358,7 @@ impl Driver {
                 spawn_local(async move {
                     let response = fetch(&request, with_credentials).await;
                     if let Some(driver) = Driver::upgrade(&weak) {
-                        driver.with(|s| s.engine.handle_http(now(), request.id, response));
-                        driver.pump();
+                        driver.feed(|s| s.handle_http(now(), request.id, response));
                     }
                 });
             }
@@ -218,7 +367,7 @@ impl Driver {
             Output::Send(text) => {
                 let result = self.with(|s| s.socket.as_ref().map(|socket| socket.send(&text)));
                 if let Some(Err(error)) = result {
-                    self.with(|s| s.engine.handle_transport_closed(now(), Some(error)));
+                    self.with(|s| s.session.handle_transport_closed(now(), Some(error)));
                 }
             }
             Output::CloseTransport => {
@@ -226,12 +375,13 @@ impl Driver {
                 // once, and the socket (detached on drop) is released after this call stack,
                 // because we may be inside one of its own event handlers right now.
                 let socket = self.with(|s| s.socket.take());
-                self.with(|s| s.engine.handle_transport_closed(now(), None));
+                self.with(|s| s.session.handle_transport_closed(now(), None));
                 if let Some(socket) = socket {
                     spawn_local(async move { drop(socket) });
                 }
             }
-            Output::Event(event) => self.deliver(event),
+            // The session consumes the link's events and re-emits its own.
+            Output::Event(_) => {}
         }
     }
 
@@ -252,8 +402,7 @@ impl Driver {
                 },
             };
             if let Some(driver) = Driver::upgrade(&weak) {
-                driver.with(|s| s.engine.handle_access_token(now(), token));
-                driver.pump();
+                driver.feed(|s| s.handle_access_token(now(), token));
             }
         });
     }
@@ -263,9 +412,9 @@ impl Driver {
         let opened = Socket::open(url, move |event| {
             let Some(driver) = Driver::upgrade(&weak) else { return };
             driver.with(|s| match event {
-                SocketEvent::Opened => s.engine.handle_transport_opened(now()),
-                SocketEvent::Text(text) => s.engine.handle_transport_data(now(), &text),
-                SocketEvent::InvalidBinary => s.engine.handle_transport_closed(
+                SocketEvent::Opened => s.session.handle_transport_opened(now()),
+                SocketEvent::Text(text) => s.session.handle_transport_data(now(), &text),
+                SocketEvent::InvalidBinary => s.session.handle_transport_closed(
                     now(),
                     Some("Received a binary WebSocket frame that is not UTF-8 text.".into()),
                 ),
@@ -273,52 +422,39 @@ impl Driver {
                     s.socket = None;
                     let error = (!was_clean || code != 1000)
                         .then(|| format!("WebSocket closed with status code: {code} ({reason})."));
-                    s.engine.handle_transport_closed(now(), error);
+                    s.session.handle_transport_closed(now(), error);
                 }
             });
             driver.pump();
         });
         match opened {
             Ok(socket) => self.with(|s| s.socket = Some(socket)),
-            Err(error) => self.with(|s| s.engine.handle_transport_closed(now(), Some(error))),
+            Err(error) => self.with(|s| s.session.handle_transport_closed(now(), Some(error))),
         }
     }
 
-    fn deliver(&self, event: Event<Function>) {
+    // ----- delivering events to the app ---------------------------------------------------
+
+    fn deliver(&self, event: SessionEvent<JsHandler>) {
         match event {
-            Event::Started { .. } => {
+            SessionEvent::Started => {
                 for settle in self.with(|s| std::mem::take(&mut s.start_waiters)) {
                     settle.resolve(&JsValue::UNDEFINED);
                 }
             }
-            Event::StartFailed(error) => {
+            SessionEvent::StartFailed(error) => {
                 for settle in self.with(|s| std::mem::take(&mut s.start_waiters)) {
                     settle.reject(&error);
                 }
                 self.settle_stop_waiters();
             }
-            Event::Invocation { target, arguments, handlers } => {
-                let arguments = match js_sys::JSON::parse(arguments.as_str()) {
-                    Ok(parsed) => Array::from(&parsed),
-                    Err(_) => return,
-                };
-                for handler in handlers {
-                    if let Err(thrown) = handler.apply(&JsValue::UNDEFINED, &arguments) {
-                        self.log(
-                            LogLevel::Warning,
-                            &format!(
-                                "A callback for the method '{}' threw error '{}'.",
-                                target.to_lowercase(),
-                                describe_js_error(&thrown)
-                            ),
-                        );
-                    }
-                }
+            SessionEvent::Invocation { target, arguments, handlers } => {
+                self.invoke_handlers(&target, &arguments, handlers)
             }
-            Event::InvocationResult { id, outcome } => {
+            SessionEvent::InvocationResult { id, outcome } => {
                 let Some(settle) = self.with(|s| s.pending.remove(&id)) else { return };
                 match outcome {
-                    Ok(None) => settle.resolve(&JsValue::UNDEFINED),
+                    Ok(None) => settle.resolve(&JsValue::NULL),
                     Ok(Some(result)) => match js_sys::JSON::parse(result.as_str()) {
                         Ok(value) => settle.resolve(&value),
                         Err(_) => settle.resolve(&JsValue::NULL),
@@ -326,19 +462,113 @@ impl Driver {
                     Err(error) => settle.reject(&error),
                 }
             }
-            Event::Closed { error, .. } => {
-                self.settle_stop_waiters();
-                let argument = error.as_ref().map(to_js_error).unwrap_or(JsValue::UNDEFINED);
-                for callback in self.with(|s| s.onclose.clone()) {
-                    if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, &argument) {
-                        self.log(
-                            LogLevel::Warning,
-                            &format!("An onclose callback threw error '{}'.", describe_js_error(&thrown)),
-                        );
-                    }
+            SessionEvent::GroupSettled { request, result } => {
+                let Some(settle) = self.with(|s| s.group_waiters.remove(&request)) else { return };
+                match result {
+                    Ok(()) => settle.resolve(&JsValue::UNDEFINED),
+                    Err(error) => settle.reject(&error),
                 }
             }
-            Event::Log { level, message } => self.log(level, &message),
+            SessionEvent::RejoinFailed { spec, error } => self.log(
+                LogLevel::Warning,
+                &format!("Re-joining with '{}' failed: {error}. It is retried at the next reconnect.", spec.join),
+            ),
+            SessionEvent::Reconnecting(error) => {
+                let argument = error.as_ref().map(to_js_error).unwrap_or(JsValue::UNDEFINED);
+                self.call_callbacks(CallbackKind::Reconnecting, &argument);
+            }
+            SessionEvent::Reconnected { connection_id } => {
+                let argument = connection_id.map_or(JsValue::UNDEFINED, |id| JsValue::from_str(&id));
+                self.call_callbacks(CallbackKind::Reconnected, &argument);
+            }
+            SessionEvent::Closed(error) => {
+                self.settle_stop_waiters();
+                let argument = error.as_ref().map(to_js_error).unwrap_or(JsValue::UNDEFINED);
+                self.call_callbacks(CallbackKind::Close, &argument);
+            }
+            SessionEvent::StateChanged { change, connection_id } => {
+                let argument = state_change_object(&change, connection_id, self.with(|s| s.socket.is_some()));
+                self.call_callbacks(CallbackKind::StateChange, &argument);
+            }
+            SessionEvent::Log { level, message } => self.log(level, &message),
+            SessionEvent::Telemetry(record) => self.record(telemetry::from_core(&record)),
+        }
+    }
+
+    fn invoke_handlers(&self, target: &str, arguments: &RawJson, handlers: Vec<JsHandler>) {
+        let Ok(parsed) = js_sys::JSON::parse(arguments.as_str()) else { return };
+        let arguments = Array::from(&parsed);
+        self.measure_latency(target, &arguments);
+        for handler in handlers {
+            if let Some(dedupe) = &handler.dedupe {
+                if let Some(reason) = self.judge_duplicate(dedupe, &arguments) {
+                    let reason = match reason {
+                        Dropped::Repeat => "repeat",
+                        Dropped::Stale => "stale",
+                    };
+                    self.with(|s| s.duplicates_dropped += 1);
+                    self.record(Record::new("duplicateDropped").with("event", target).with("reason", reason));
+                    continue;
+                }
+            }
+            if let Err(thrown) = handler.function.apply(&JsValue::UNDEFINED, &arguments) {
+                self.log(
+                    LogLevel::Warning,
+                    &format!(
+                        "A callback for the method '{}' threw error '{}'.",
+                        target.to_lowercase(),
+                        describe_js_error(&thrown)
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Runs the app's key/version functions (no borrow held), then lets the core filter decide.
+    fn judge_duplicate(&self, dedupe: &Rc<RefCell<JsDedupe>>, arguments: &Array) -> Option<Dropped> {
+        let (key_fn, version_fn) = {
+            let d = dedupe.borrow();
+            (d.key.clone(), d.version.clone())
+        };
+        let key = key_fn
+            .and_then(|f| f.apply(&JsValue::UNDEFINED, arguments).ok())
+            .filter(|v| !v.is_undefined() && !v.is_null())
+            .map(|v| v.as_string().unwrap_or_else(|| js_sys::JSON::stringify(&v).map(String::from).unwrap_or_default()));
+        let version = version_fn
+            .and_then(|f| f.apply(&JsValue::UNDEFINED, arguments).ok())
+            .and_then(|v| v.as_f64().or_else(|| v.as_string().map(|s| js_sys::Date::parse(&s))))
+            .filter(|v| v.is_finite());
+        // With a version but no key function, all updates of the event share one version line.
+        let key = key.or_else(|| version.map(|_| String::new()));
+        let verdict = dedupe.borrow_mut().filter.admit(now(), key.as_deref(), version);
+        verdict.err()
+    }
+
+    fn measure_latency(&self, target: &str, arguments: &Array) {
+        let field = self.with(|s| {
+            let lower = target.to_lowercase();
+            s.options.telemetry.latency_fields.iter().find(|(event, _)| *event == lower).map(|(_, f)| f.clone())
+        });
+        let Some(field) = field else { return };
+        let Ok(stamp) = Reflect::get(&arguments.get(0), &JsValue::from_str(&field)) else { return };
+        let produced = stamp.as_f64().or_else(|| stamp.as_string().map(|s| js_sys::Date::parse(&s)));
+        if let Some(produced) = produced.filter(|p| p.is_finite()) {
+            let latency = js_sys::Date::now() - produced;
+            self.record(Record::new("messageLatency").with("event", target).with("latencyMs", latency));
+        }
+    }
+
+    fn call_callbacks(&self, kind: CallbackKind, argument: &JsValue) {
+        let callbacks = self.with(|s| match kind {
+            CallbackKind::Close => s.callbacks.close.clone(),
+            CallbackKind::Reconnecting => s.callbacks.reconnecting.clone(),
+            CallbackKind::Reconnected => s.callbacks.reconnected.clone(),
+            CallbackKind::StateChange => s.callbacks.state.clone(),
+        });
+        for callback in callbacks {
+            if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, argument) {
+                self.log(LogLevel::Warning, &format!("A connection callback threw error '{}'.", describe_js_error(&thrown)));
+            }
         }
     }
 
@@ -358,4 +588,129 @@ impl Driver {
             write(&JsValue::from_str(&format!("[hubwire] {message}")));
         }
     }
+
+    // ----- telemetry ----------------------------------------------------------------------
+
+    fn record(&self, record: Record) {
+        let object = record.to_object();
+        let (on_event, url) = self.with(|s| (s.options.telemetry.on_event.clone(), s.options.telemetry.url.clone()));
+        if let Some(on_event) = on_event {
+            let _ = on_event.call1(&JsValue::UNDEFINED, &object);
+        }
+        let Some(url) = url else { return };
+        let full = self.with(|s| s.batch.push(object, s.options.telemetry.batch_size));
+        match full {
+            Some(batch) => {
+                self.with(|s| s.batch_timer = None);
+                telemetry::post(&url, &batch);
+            }
+            None => self.arm_batch_timer(),
+        }
+    }
+
+    fn arm_batch_timer(&self) {
+        if self.with(|s| s.batch_timer.is_some()) {
+            return;
+        }
+        let interval = self.with(|s| s.options.telemetry.flush_interval_ms);
+        let weak = self.weak();
+        let timer = Timeout::new(interval, move || {
+            if let Some(driver) = Driver::upgrade(&weak) {
+                driver.flush_telemetry(false);
+            }
+        });
+        self.with(|s| s.batch_timer = Some(timer));
+    }
+
+    /// Sends what is waiting: by `fetch`, or by beacon when the page is going away.
+    pub fn flush_telemetry(&self, page_leaving: bool) {
+        let (url, batch) = self.with(|s| {
+            s.batch_timer = None;
+            let batch = (!s.batch.is_empty()).then(|| s.batch.take());
+            (s.options.telemetry.url.clone(), batch)
+        });
+        if let (Some(url), Some(batch)) = (url, batch) {
+            if page_leaving {
+                telemetry::beacon(&url, &batch);
+            } else {
+                telemetry::post(&url, &batch);
+            }
+        }
+    }
+
+    // ----- browser lifecycle --------------------------------------------------------------
+
+    fn listen_to_lifecycle(&self) {
+        let Some(global) = global_target() else { return };
+        if !navigator_online() {
+            self.with(|s| s.session.set_online(now(), false));
+        }
+        let mut listeners = Vec::new();
+        let weak = self.weak();
+        let on = move |f: fn(&Driver, web_sys::Event)| {
+            let weak = weak.clone();
+            move |event: web_sys::Event| {
+                if let Some(driver) = Driver::upgrade(&weak) {
+                    f(&driver, event);
+                }
+            }
+        };
+        listeners.extend(Listener::new(&global, "online", on(|d, _| d.feed(|s| s.set_online(now(), true)))));
+        listeners.extend(Listener::new(&global, "offline", on(|d, _| d.feed(|s| s.set_online(now(), false)))));
+        listeners.extend(Listener::new(
+            &global,
+            "pagehide",
+            on(|d, _| {
+                d.flush_telemetry(true);
+                d.feed(|s| s.page_hidden(now()));
+            }),
+        ));
+        listeners.extend(Listener::new(
+            &global,
+            "pageshow",
+            on(|d, event| {
+                let persisted = Reflect::get(&event, &JsValue::from_str("persisted"))
+                    .ok()
+                    .and_then(|p| p.as_bool())
+                    .unwrap_or(false);
+                d.feed(|s| s.page_shown(now(), persisted));
+            }),
+        ));
+        if let Some(doc) = document() {
+            let target: &web_sys::EventTarget = doc.as_ref();
+            listeners.extend(Listener::new(
+                target,
+                "visibilitychange",
+                on(|d, _| {
+                    let visible = document().is_some_and(|doc| doc.visibility_state() == web_sys::VisibilityState::Visible);
+                    if visible {
+                        d.feed(|s| s.page_visible(now()));
+                    }
+                }),
+            ));
+        }
+        self.with(|s| s.listeners = listeners);
+    }
+}
+
+fn state_change_object(change: &StateChange, connection_id: Option<String>, has_socket: bool) -> JsValue {
+    let next = change.next_retry_in.map_or(JsValue::NULL, |d| JsValue::from_f64(d.as_millis() as f64));
+    let transport = if has_socket && change.current == ManagedState::Connected {
+        JsValue::from_str("WebSockets")
+    } else {
+        JsValue::NULL
+    };
+    let object = Object::new();
+    for (name, value) in [
+        ("previous", JsValue::from_str(change.previous.name())),
+        ("current", JsValue::from_str(change.current.name())),
+        ("reason", JsValue::from_str(&change.reason)),
+        ("attempt", JsValue::from(change.attempt)),
+        ("nextRetryInMs", next),
+        ("transport", transport),
+        ("connectionId", connection_id.map_or(JsValue::NULL, |id| JsValue::from_str(&id))),
+    ] {
+        let _ = Reflect::set(&object, &JsValue::from_str(name), &value);
+    }
+    object.into()
 }

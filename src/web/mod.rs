@@ -6,14 +6,17 @@
 //!
 //! - [`connection`]: the `#[wasm_bindgen]` class the npm package's `HubConnection` wraps.
 //! - [`driver`]: the loop between the engine and the browser.
-//! - [`websocket`], [`http`], [`clock`]: thin RAII wrappers over the browser APIs.
+//! - [`telemetry`]: telemetry records to the app's callback and batched to a URL.
+//! - [`websocket`], [`http`], [`events`], [`clock`]: thin RAII wrappers over the browser APIs.
 //!
 //! Everything binds to the global scope (not `window`), so workers and Node work too.
 
 pub mod clock;
 pub mod connection;
 pub mod driver;
+pub mod events;
 pub mod http;
+pub mod telemetry;
 pub mod websocket;
 
 use wasm_bindgen::prelude::*;

@@ -1,0 +1,447 @@
+// hubwire/react: React hooks over one hub connection per <HubProvider>.
+//
+// Plain JavaScript with React.createElement (no JSX build step); types in react.d.ts.
+//
+// One idea carries the whole module: everything a component holds on a connection (the started
+// connection itself, a group membership, a live subscription) is a *shared, counted hold*. The
+// first holder opens it, later holders reuse it, and the last release closes it one macrotask
+// later unless someone takes it again first. React's StrictMode mounts, unmounts and remounts
+// every effect synchronously in development; with deferred release that dance reuses the same
+// start, join or subscription instead of stopping and redoing it, so the hub sees exactly one
+// negotiate, one join, one subscription. Two components asking for the same group share one
+// membership the same way.
+//
+// Connection APIs that are newer than the basic start/stop/on/off/invoke/onclose
+// (onstatechange, onreconnecting, onreconnected, joinGroup/leaveGroup, health, subscribe) are
+// feature-detected, so these hooks work against any hubwire connection and light up as the
+// connection grows.
+
+import * as React from "react";
+import { HubConnectionBuilder, HubConnectionState } from "./index.js";
+
+const { createContext, createElement, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } = React;
+
+const HubContext = createContext(null);
+HubContext.displayName = "HubContext";
+
+// ---------------------------------------------------------------------------------------------
+// Shared, counted holds with deferred release
+// ---------------------------------------------------------------------------------------------
+
+/** connection -> Map(key -> { holders, timer, resource }) */
+const holdTables = new WeakMap();
+
+/**
+ * Takes a hold on the resource `key` of `connection`, opening it with `open()` (which returns
+ * `{ value, close() }`) when nobody holds it. Returns `{ value, release }`; `release` is
+ * idempotent. The last release closes the resource one macrotask later, unless it is held again
+ * before then (StrictMode's remount, a component moving in the tree).
+ */
+function hold(connection, key, open) {
+  let table = holdTables.get(connection);
+  if (!table) {
+    table = new Map();
+    holdTables.set(connection, table);
+  }
+  let entry = table.get(key);
+  if (!entry) {
+    entry = { holders: 0, timer: null, resource: open() };
+    table.set(key, entry);
+  }
+  entry.holders += 1;
+  if (entry.timer !== null) {
+    clearTimeout(entry.timer);
+    entry.timer = null;
+  }
+  let released = false;
+  return {
+    value: entry.resource.value,
+    release() {
+      if (released) return;
+      released = true;
+      entry.holders -= 1;
+      if (entry.holders > 0) return;
+      entry.timer = setTimeout(() => {
+        entry.timer = null;
+        if (entry.holders > 0 || table.get(key) !== entry) return;
+        table.delete(key);
+        entry.resource.close();
+      }, 0);
+    },
+  };
+}
+
+/** A tiny external store for useSyncExternalStore: a snapshot and the listeners to tell. */
+function createStore(initial) {
+  let snapshot = Object.freeze(initial);
+  const listeners = new Set();
+  return {
+    getSnapshot: () => snapshot,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    /** Replaces the snapshot when any field differs, then tells every listener. */
+    set(next) {
+      if (shallowEqual(snapshot, next)) return;
+      snapshot = Object.freeze(next);
+      for (const listener of [...listeners]) listener();
+    },
+  };
+}
+
+function shallowEqual(a, b) {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.is(a[k], b[k]));
+}
+
+const noop = () => {};
+
+/** A stable key for a plain-data spec (functions inside it are not part of the key). */
+function specKey(spec) {
+  if (spec === null || spec === undefined || spec === false) return null;
+  return JSON.stringify(spec);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection state
+// ---------------------------------------------------------------------------------------------
+
+/** connection -> its state store, created once (onclose and friends cannot be unregistered). */
+const stateStores = new WeakMap();
+
+/** `connection.health()` when the connection has it and answers synchronously, else null. */
+function healthOf(connection) {
+  if (typeof connection.health !== "function") return null;
+  try {
+    const health = connection.health();
+    return health && typeof health === "object" && typeof health.then !== "function" ? health : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The snapshot useConnectionState returns. `change` is the last onstatechange event (with the
+ * time it arrived as `at`); its details count only while the connection is still in the state
+ * that event moved to. `error` is the last close or failed-start error, shown until Connected.
+ */
+function readState(connection, change, error, changedNow = false) {
+  // While an onstatechange callback runs, its event is the truth even if `state` lags behind.
+  const state = (changedNow ? change.current : connection.state) ?? change?.current ?? HubConnectionState.Disconnected;
+  const fresh = change && change.current === state ? change : null;
+  const connected = state === HubConnectionState.Connected;
+  const health = healthOf(connection);
+  const nextRetryInMs = typeof fresh?.nextRetryInMs === "number" ? fresh.nextRetryInMs : null;
+  return {
+    state,
+    attempt: typeof fresh?.attempt === "number" ? fresh.attempt : 0,
+    nextRetryInMs,
+    nextRetryAt: nextRetryInMs === null ? null : fresh.at + nextRetryInMs,
+    transport: fresh?.transport ?? (connected ? (health?.transport ?? connection.transport ?? null) : null),
+    connectionId: connection.connectionId ?? fresh?.connectionId ?? null,
+    source: fresh?.source ?? health?.source ?? (connected ? "push" : "idle"),
+    error: connected ? null : error,
+  };
+}
+
+/** The state store of `connection`: listens to it once, for as long as the connection lives. */
+function stateStoreFor(connection) {
+  let entry = stateStores.get(connection);
+  if (entry) return entry;
+  let lastChange = null;
+  let lastError = null;
+  const store = createStore(readState(connection, lastChange, lastError));
+  entry = {
+    subscribe: store.subscribe,
+    getSnapshot: store.getSnapshot,
+    /** Re-reads the connection after `change` (an onstatechange event) or a close/start `error`. */
+    refresh({ change, error } = {}) {
+      if (change) lastChange = { ...change, at: Date.now() };
+      if (error !== undefined) lastError = error ?? null;
+      store.set(readState(connection, lastChange, lastError, Boolean(change)));
+    },
+  };
+  stateStores.set(connection, entry);
+  if (typeof connection.onstatechange === "function") {
+    connection.onstatechange((change) => entry.refresh({ change }));
+  }
+  if (typeof connection.onreconnecting === "function") {
+    connection.onreconnecting((error) => entry.refresh({ error: error ?? null }));
+  }
+  if (typeof connection.onreconnected === "function") {
+    connection.onreconnected(() => entry.refresh({ error: null }));
+  }
+  if (typeof connection.onclose === "function") {
+    connection.onclose((error) => entry.refresh({ error: error ?? null }));
+  }
+  return entry;
+}
+
+/** Starts `connection` for the provider when it is Disconnected; stops it on the last release. */
+function openConnection(connection) {
+  const store = stateStoreFor(connection);
+  let startedHere = false;
+  if (connection.state === undefined || connection.state === HubConnectionState.Disconnected) {
+    startedHere = true;
+    let started;
+    try {
+      started = Promise.resolve(connection.start());
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    started.then(
+      () => store.refresh({ error: null }),
+      (error) => store.refresh({ error }),
+    );
+  }
+  store.refresh();
+  return {
+    value: connection,
+    close() {
+      if (!startedHere) return;
+      let stopped;
+      try {
+        stopped = Promise.resolve(connection.stop());
+      } catch (error) {
+        stopped = Promise.reject(error);
+      }
+      store.refresh();
+      stopped.then(
+        () => store.refresh(),
+        () => store.refresh(),
+      );
+    },
+  };
+}
+
+function buildConnection(url, options, configure) {
+  if (typeof url !== "string" || url === "") {
+    throw new Error("<HubProvider> needs a `url` (the hub's address) or a ready `connection`.");
+  }
+  const builder = new HubConnectionBuilder().withUrl(url, options);
+  const configured = typeof configure === "function" ? configure(builder) : undefined;
+  return (configured && typeof configured.build === "function" ? configured : builder).build();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Components and hooks
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Gives its children one hub connection. Built from `url` (+ `options` for `withUrl`, and
+ * `configure(builder)` for anything else) or taken ready as `connection`. Started on mount when
+ * it is Disconnected, stopped on unmount when the provider started it. `options` and
+ * `configure` are read when the connection is built; a new `url` builds a new connection.
+ */
+export function HubProvider({ url, options, configure, connection: given, children }) {
+  // Building has no side effects (nothing connects before start), so a render React throws
+  // away costs nothing. `options` and `configure` are deliberately not dependencies: inline
+  // objects and arrow functions are new on every render.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const connection = useMemo(() => given ?? buildConnection(url, options, configure), [given, url]);
+  useEffect(() => hold(connection, "connection", () => openConnection(connection)).release, [connection]);
+  return createElement(HubContext.Provider, { value: connection }, children);
+}
+
+/** The connection of the nearest `<HubProvider>`. Throws outside of one. */
+export function useHubConnection() {
+  const connection = useContext(HubContext);
+  if (!connection) {
+    throw new Error("hubwire/react: this hook must be used inside a <HubProvider>.");
+  }
+  return connection;
+}
+
+/**
+ * Calls `handler` for every call of the client method `name` from the hub. The latest
+ * `handler` is always the one called; the hub subscription is made once per name, not per
+ * render. `options` (e.g. `{ dedupe }`) go to `connection.on` and are read when subscribing.
+ */
+export function useHubEvent(name, handler, options) {
+  const connection = useHubConnection();
+  const latest = useRef(handler);
+  useLayoutEffect(() => {
+    latest.current = handler;
+  });
+  const optionsRef = useRef(options);
+  optionsRef.current = options;
+  useEffect(() => {
+    if (!name) return undefined;
+    const listener = (...args) => (typeof latest.current === "function" ? latest.current(...args) : undefined);
+    if (optionsRef.current === undefined) connection.on(name, listener);
+    else connection.on(name, listener, optionsRef.current);
+    return () => connection.off(name, listener);
+  }, [connection, name]);
+}
+
+/**
+ * The connection's state, re-rendering when it changes:
+ * `{ state, attempt, nextRetryInMs, nextRetryAt, transport, connectionId, source, error }`.
+ */
+export function useConnectionState() {
+  const store = stateStoreFor(useHubConnection());
+  return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+}
+
+const IDLE_INVOCATION = Object.freeze({ loading: false, error: null, data: undefined });
+
+/**
+ * Calls the hub method `name`: `{ invoke(...args), loading, error, data }`. `invoke` returns a
+ * promise of the result that never rejects (it resolves with `undefined` on failure; the
+ * failure is in `error`). `data` keeps the last successful result. When calls overlap, the
+ * latest call's outcome is the one shown.
+ */
+export function useInvoke(name) {
+  const connection = useHubConnection();
+  const [status, setStatus] = useState(IDLE_INVOCATION);
+  const lastCall = useRef(0);
+  const invoke = useCallback(
+    async (...args) => {
+      const call = ++lastCall.current;
+      setStatus((s) => (s.loading && s.error === null ? s : { ...s, loading: true, error: null }));
+      try {
+        const data = await connection.invoke(name, ...args);
+        if (call === lastCall.current) setStatus({ loading: false, error: null, data });
+        return data;
+      } catch (error) {
+        if (call === lastCall.current) setStatus((s) => ({ loading: false, error, data: s.data }));
+        return undefined;
+      }
+    },
+    [connection, name],
+  );
+  return useMemo(() => ({ invoke, ...status }), [invoke, status]);
+}
+
+const NOT_JOINED = Object.freeze({ joined: false, error: null });
+const NO_STORE = { subscribe: () => noop, getSnapshot: () => NOT_JOINED };
+
+/** Joins a group membership spec; closes by leaving it. Resolves its store as the hub answers. */
+function openGroup(connection, spec) {
+  const store = createStore(NOT_JOINED);
+  if (typeof connection.joinGroup !== "function") {
+    store.set({ joined: false, error: new Error("useGroup needs connection.joinGroup(spec), which this hubwire connection does not have.") });
+    return { value: store, close: noop };
+  }
+  let closed = false;
+  Promise.resolve()
+    .then(() => connection.joinGroup(spec))
+    .then(
+      () => closed || store.set({ joined: true, error: null }),
+      (error) => closed || store.set({ joined: false, error }),
+    );
+  return {
+    value: store,
+    close() {
+      closed = true;
+      if (typeof connection.leaveGroup !== "function") return;
+      Promise.resolve()
+        .then(() => connection.leaveGroup(spec))
+        .catch(noop);
+    },
+  };
+}
+
+/**
+ * Holds a group membership while mounted: `spec` is `{ join, leave, args }` (hub method names
+ * and their arguments), joined through `connection.joinGroup(spec)` and left through
+ * `connection.leaveGroup(spec)` on unmount; the connection keeps it across reconnects. Pass
+ * `null` to hold nothing. Returns `{ joined, error }`. Components holding an equal spec share
+ * one membership.
+ */
+export function useGroup(spec) {
+  const connection = useHubConnection();
+  const key = specKey(spec);
+  const specRef = useRef(spec);
+  specRef.current = spec;
+  const [store, setStore] = useState(null);
+  useEffect(() => {
+    if (key === null) {
+      setStore(null);
+      return undefined;
+    }
+    const held = hold(connection, `group:${key}`, () => openGroup(connection, specRef.current));
+    setStore(() => held.value);
+    return held.release;
+  }, [connection, key]);
+  const current = store ?? NO_STORE;
+  return useSyncExternalStore(current.subscribe, current.getSnapshot, current.getSnapshot);
+}
+
+const NO_VALUE = Object.freeze({ value: undefined, source: "idle", error: null });
+const NO_SUBSCRIPTION = { subscribe: () => noop, getSnapshot: () => NO_VALUE };
+
+/** Subscribes with `connection.subscribe(spec)`; closes by unsubscribing. */
+function openSubscription(connection, spec) {
+  const store = createStore(NO_VALUE);
+  if (typeof connection.subscribe !== "function") {
+    store.set({ value: undefined, source: "idle", error: new Error("useLiveSubscription needs connection.subscribe(spec), which this hubwire connection does not have.") });
+    return { value: store, close: noop };
+  }
+  let closed = false;
+  let handle = null;
+  const show = (value) => {
+    if (closed || !handle) return;
+    store.set({
+      value: "current" in handle ? handle.current : value,
+      source: handle.source ?? store.getSnapshot().source,
+      error: null,
+    });
+  };
+  const fail = (error) => closed || store.set({ ...store.getSnapshot(), error });
+  const attach = (h) => {
+    if (closed) {
+      h?.unsubscribe?.();
+      return;
+    }
+    handle = h;
+    h.onUpdate((value) => show(value));
+    if (typeof h.onError === "function") h.onError(fail);
+    if (h.current !== undefined || (h.source && h.source !== "idle")) show(h.current);
+  };
+  try {
+    const result = connection.subscribe(spec);
+    if (result && typeof result.then === "function") result.then(attach, fail);
+    else attach(result);
+  } catch (error) {
+    fail(error);
+  }
+  return {
+    value: store,
+    close() {
+      closed = true;
+      try {
+        handle?.unsubscribe();
+      } catch {
+        // Unsubscribing a subscription that already ended is not the app's problem.
+      }
+    },
+  };
+}
+
+/**
+ * The latest value of a live subscription (`connection.subscribe(spec)`: push when the hub
+ * delivers, polling when it does not, deduped): `{ value, source, error }`, `source` being
+ * "push", "polling" or "idle". Resubscribes when the spec's data changes; functions in the spec
+ * are taken when subscribing. Pass `null` to subscribe to nothing. Components passing an equal
+ * spec share one subscription.
+ */
+export function useLiveSubscription(spec) {
+  const connection = useHubConnection();
+  const key = specKey(spec);
+  const specRef = useRef(spec);
+  specRef.current = spec;
+  const [store, setStore] = useState(null);
+  useEffect(() => {
+    if (key === null) {
+      setStore(null);
+      return undefined;
+    }
+    const held = hold(connection, `subscription:${key}`, () => openSubscription(connection, specRef.current));
+    setStore(() => held.value);
+    return held.release;
+  }, [connection, key]);
+  const current = store ?? NO_SUBSCRIPTION;
+  return useSyncExternalStore(current.subscribe, current.getSnapshot, current.getSnapshot);
+}

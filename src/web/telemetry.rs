@@ -1,0 +1,158 @@
+//! Telemetry delivery: records as plain JS objects to the app's callback, and optionally
+//! batched to a URL (POSTed when a batch fills or its interval passes, sent with
+//! `navigator.sendBeacon` when the page is hidden).
+//!
+//! Records never carry tokens or payloads: they are built from the core's [`Telemetry`] and a
+//! few shell-side measurements (message latency, dropped duplicates) that carry only names and
+//! numbers.
+
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::core::supervisor::Telemetry;
+
+/// Where telemetry goes.
+pub struct TelemetryOptions {
+    /// Called with each record.
+    pub on_event: Option<Function>,
+    /// POST batches of records here.
+    pub url: Option<String>,
+    /// Records per batch.
+    pub batch_size: usize,
+    /// Longest a record waits in a batch, in ms.
+    pub flush_interval_ms: u32,
+    /// Per event name (lowercase): the payload field holding the time it was produced.
+    pub latency_fields: Vec<(String, String)>,
+}
+
+impl Default for TelemetryOptions {
+    fn default() -> Self {
+        TelemetryOptions { on_event: None, url: None, batch_size: 20, flush_interval_ms: 5_000, latency_fields: Vec::new() }
+    }
+}
+
+/// A record's fields, in order.
+pub struct Record(Vec<(&'static str, JsValue)>);
+
+impl Record {
+    /// An object with no fields yet.
+    pub fn empty() -> Self {
+        Record(Vec::new())
+    }
+
+    /// A record of `kind` with the current wall-clock time.
+    pub fn new(kind: &str) -> Self {
+        Record(vec![("type", JsValue::from_str(kind)), ("at", JsValue::from_f64(js_sys::Date::now()))])
+    }
+
+    /// Adds a field.
+    pub fn with(mut self, name: &'static str, value: impl Into<JsValue>) -> Self {
+        self.0.push((name, value.into()));
+        self
+    }
+
+    /// The record as a JS object.
+    pub fn to_object(&self) -> JsValue {
+        let object = Object::new();
+        for (name, value) in &self.0 {
+            let _ = Reflect::set(&object, &JsValue::from_str(name), value);
+        }
+        object.into()
+    }
+}
+
+fn optional(value: Option<String>) -> JsValue {
+    value.map_or(JsValue::NULL, |v| JsValue::from_str(&v))
+}
+
+/// The JS record for a core telemetry event.
+pub fn from_core(telemetry: &Telemetry) -> Record {
+    match telemetry {
+        Telemetry::ConnectionOpened { connection_id } => {
+            Record::new("connectionOpened").with("connectionId", optional(connection_id.clone()))
+        }
+        Telemetry::ConnectionClosed { reason } => {
+            Record::new("connectionClosed").with("reason", optional(reason.clone()))
+        }
+        Telemetry::ReconnectAttempt { attempt, delay, reason } => Record::new("reconnectAttempt")
+            .with("attempt", *attempt)
+            .with("delayMs", delay.as_millis() as f64)
+            .with("reason", reason.as_str()),
+        Telemetry::Reconnected { recovery, groups_rejoined, attempts } => Record::new("reconnected")
+            .with("recoveryMs", recovery.as_millis() as f64)
+            .with("groupsRejoined", *groups_rejoined as u32)
+            .with("attempts", *attempts),
+        Telemetry::RejoinFailed { join, error } => {
+            Record::new("rejoinFailed").with("join", join.as_str()).with("error", error.as_str())
+        }
+    }
+}
+
+/// Records waiting to be POSTed.
+#[derive(Default)]
+pub struct Batch {
+    records: Vec<JsValue>,
+}
+
+impl Batch {
+    /// Adds a record; returns the full batch when it reached `size`.
+    pub fn push(&mut self, record: JsValue, size: usize) -> Option<Array> {
+        self.records.push(record);
+        (self.records.len() >= size.max(1)).then(|| self.take())
+    }
+
+    /// Whether nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Everything waiting, as an array.
+    pub fn take(&mut self) -> Array {
+        std::mem::take(&mut self.records).into_iter().collect()
+    }
+}
+
+/// POSTs a batch as JSON (fire and forget: telemetry must never break the app).
+pub fn post(url: &str, batch: &Array) {
+    let Ok(body) = js_sys::JSON::stringify(batch) else { return };
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&body);
+    let _ = Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+    let headers = web_sys::Headers::new();
+    if let Ok(headers) = &headers {
+        let _ = headers.set("Content-Type", "application/json");
+        init.set_headers(headers);
+    }
+    let Ok(request) = web_sys::Request::new_with_str_and_init(url, &init) else { return };
+    let fetch = Reflect::get(&js_sys::global(), &JsValue::from_str("fetch"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    if let Some(fetch) = fetch {
+        if let Ok(promise) = fetch.call1(&JsValue::UNDEFINED, &request) {
+            // Swallow rejections (offline, CORS): telemetry is best effort.
+            if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+                });
+            }
+        }
+    }
+}
+
+/// Sends a batch with `navigator.sendBeacon` (survives the page going away); falls back to
+/// [`post`] where there is no beacon.
+pub fn beacon(url: &str, batch: &Array) {
+    let Ok(body) = js_sys::JSON::stringify(batch) else { return };
+    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok();
+    let send = navigator
+        .as_ref()
+        .and_then(|n| Reflect::get(n, &JsValue::from_str("sendBeacon")).ok())
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    match (navigator, send) {
+        (Some(navigator), Some(send)) => {
+            let _ = send.call2(&navigator, &JsValue::from_str(url), &body);
+        }
+        _ => post(url, batch),
+    }
+}
