@@ -5,8 +5,19 @@
 import { HubConnectionBuilder, LogLevel } from "/pkg/index.js";
 
 const $ = (id) => document.getElementById(id);
-const connection = new HubConnectionBuilder().withUrl("/hub").configureLogging(LogLevel.Warning).build();
+const connection = new HubConnectionBuilder()
+  .withUrl("/hub")
+  .withAutomaticReconnect({ delays: [0, 2000, 5000, 10000], keepTrying: true, retryFirstStart: true, jitter: 0.2 })
+  .withTelemetry({
+    onEvent: (record) => log(`telemetry ${record.type} ${JSON.stringify({ ...record, type: undefined, at: undefined })}`),
+    url: "/api/telemetry",
+    latencyFields: { RecommendationReady: "recommendedAt", JobAssigned: "assignedAt" },
+  })
+  .configureLogging(LogLevel.Warning)
+  .build();
 let region = $("region").value;
+const dispatchGroup = (r) => ({ join: "JoinDispatchGroup", leave: "LeaveDispatchGroup", args: [r] });
+let retryAt = null;
 
 function log(text, isError = false) {
   const li = document.createElement("li");
@@ -16,11 +27,18 @@ function log(text, isError = false) {
   while ($("log").children.length > 200) $("log").lastChild.remove();
 }
 
-function showState() {
+function showState(change) {
+  if (change) retryAt = change.nextRetryInMs === null ? null : Date.now() + change.nextRetryInMs;
   $("badge").dataset.state = connection.state;
-  const id = connection.connectionId ? ` · ${connection.connectionId.slice(0, 8)}` : "";
-  $("badge-text").textContent = `${connection.state}${id}`;
+  const health = connection.health();
+  const parts = [connection.state];
+  if (health.transport) parts.push(health.transport);
+  if (connection.connectionId) parts.push(connection.connectionId.slice(0, 8));
+  if (change?.attempt) parts.push(`attempt ${change.attempt}`);
+  if (retryAt !== null && retryAt > Date.now()) parts.push(`retry in ${Math.ceil((retryAt - Date.now()) / 1000)} s`);
+  $("badge-text").textContent = parts.join(" · ");
 }
+setInterval(() => showState(), 500);
 
 function addDispatchRow(kind, payload) {
   const tr = document.createElement("tr");
@@ -34,20 +52,28 @@ function addDispatchRow(kind, payload) {
   while ($("dispatch").children.length > 12) $("dispatch").lastChild.remove();
 }
 
+// Dedupe by job and event: a doubled delivery shows one row.
+const onceByJob = { dedupe: { key: (payload) => `${payload.jobId}` } };
 connection.on("RecommendationReady", (payload) => {
   addDispatchRow("RecommendationReady", payload);
   log(`RecommendationReady ${JSON.stringify(payload)}`);
-});
+}, onceByJob);
 connection.on("JobAssigned", (payload) => {
   addDispatchRow("JobAssigned", payload);
   log(`JobAssigned ${JSON.stringify(payload)}`);
-});
+}, { dedupe: { key: (payload) => `${payload.jobId}` } });
 connection.on("ReceiveMessage", (message) => {
   const li = document.createElement("li");
   li.textContent = `${message.connectionId.slice(0, 6)}: ${message.text}`;
   $("chat").append(li);
   log(`ReceiveMessage ${JSON.stringify(message)}`);
 });
+connection.onstatechange((change) => {
+  showState(change);
+  log(`state ${change.previous} → ${change.current}: ${change.reason}`);
+});
+connection.onreconnecting((error) => log(`reconnecting: ${error?.message ?? "restoring"}`, true));
+connection.onreconnected((id) => log(`reconnected as ${id}; groups re-joined by hubwire`));
 connection.onclose((error) => {
   showState();
   log(error ? `closed: ${error.message}` : "closed", Boolean(error));
@@ -61,9 +87,9 @@ async function start() {
     await starting;
     showState();
     log(`connected as ${connection.connectionId}`);
-    await connection.invoke("JoinDispatchGroup", region);
-    await connection.invoke("JoinWorkflow", "wf-demo");
-    log(`joined dispatch:${region} and workflow:wf-demo`);
+    await connection.joinGroup(dispatchGroup(region));
+    await connection.joinGroup({ join: "JoinWorkflow", leave: "LeaveWorkflow", args: ["wf-demo"] });
+    log(`joined dispatch:${region} and workflow:wf-demo (kept across reconnects)`);
   } catch (error) {
     showState();
     log(`start failed: ${error.message}`, true);
@@ -75,8 +101,8 @@ $("region").addEventListener("change", async (event) => {
   region = event.target.value;
   $("dispatch").replaceChildren();
   try {
-    await connection.invoke("LeaveDispatchGroup", previous);
-    await connection.invoke("JoinDispatchGroup", region);
+    await connection.leaveGroup(dispatchGroup(previous));
+    await connection.joinGroup(dispatchGroup(region));
     log(`moved from dispatch:${previous} to dispatch:${region}`);
   } catch (error) {
     log(`region change failed: ${error.message}`, true);

@@ -16,8 +16,18 @@ async function control(path, body) {
   return response.json();
 }
 
-function connect(options = {}) {
-  return new HubConnectionBuilder().withUrl(HUB_URL, options).configureLogging(LogLevel.Warning).build();
+function connect(options = {}, configure = (builder) => builder) {
+  const builder = new HubConnectionBuilder().withUrl(HUB_URL, options).configureLogging(LogLevel.Warning);
+  return configure(builder).build();
+}
+
+/** Resolves when `predicate()` holds, polling; fails after WAIT_MS. */
+async function until(predicate, what, waitMs = WAIT_MS) {
+  const deadline = performance.now() + waitMs;
+  while (!(await predicate())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
 }
 
 /** A promise for the next call of `register`'s callback, failing after WAIT_MS. */
@@ -188,6 +198,69 @@ const checks = {
     const [error] = await closed;
     check(error instanceof Error, `onclose got ${error}`);
     equal(connection.state, HubConnectionState.Disconnected, "state after drop");
+  },
+
+  async "a dropped connection reconnects with a new id and its groups get events again"() {
+    const connection = connect({}, (b) => b.withAutomaticReconnect([0, 100, 200]));
+    const lifecycle = [];
+    const received = [];
+    connection.onreconnecting((error) => lifecycle.push(`reconnecting: ${error?.message ?? "-"}`));
+    connection.onreconnected((id) => lifecycle.push(`reconnected ${id}`));
+    connection.onclose(() => lifecycle.push("closed"));
+    connection.on("JobAssigned", (job) => received.push(job.jobId));
+    await connection.start();
+    await connection.joinGroup({ join: "JoinDispatchGroup", leave: "LeaveDispatchGroup", args: ["north-america"] });
+    await connection.joinGroup({ join: "JoinContractorGroup", leave: "LeaveContractorGroup", args: ["c-42"] });
+    const firstId = connection.connectionId;
+    await control("drop", {});
+    await until(() => lifecycle.some((l) => l.startsWith("reconnected")), "reconnected");
+    equal(connection.state, HubConnectionState.Connected, "state");
+    check(connection.connectionId !== firstId, "a new connection id");
+    check(lifecycle[0].startsWith("reconnecting"), `first event: ${lifecycle[0]}`);
+    equal(lifecycle[1], `reconnected ${connection.connectionId}`, "reconnected with the new id");
+    const mine = (await control("connections")).find((c) => c.connectionId === connection.connectionId);
+    equal(mine.groups, ["contractor:c-42", "dispatch:north-america"], "groups re-joined on the hub");
+    const job = { jobId: "after-drop", region: "north-america", contractorId: "c-1", assignedAt: new Date().toISOString() };
+    await control("publish", { target: "JobAssigned", arguments: [job], group: "dispatch:north-america" });
+    await until(() => received.includes("after-drop"), "the event after the reconnect");
+    equal(connection.health().reconnectCount, 1, "reconnect count");
+    await connection.stop();
+  },
+
+  async "a repeated event is delivered once and a stale one not at all"() {
+    const connection = connect();
+    const delivered = [];
+    const telemetry = [];
+    connection.on("LongTermObligationsUpdated", (summary) => delivered.push(`${summary.userId}@${summary.updatedAt}`), {
+      dedupe: { key: (s) => s.userId, version: (s) => s.updatedAt },
+    });
+    await connection.start();
+    const update = (updatedAt) => ({ userId: "u-1", obligationsSummary: "3 due", nextDueDate: "2026-12-01", totalEstimate: 120, updatedAt });
+    for (const updatedAt of ["2026-11-23T10:00:00Z", "2026-11-23T10:00:00Z", "2026-11-23T09:00:00Z", "2026-11-23T11:00:00Z"]) {
+      await control("publish", { target: "LongTermObligationsUpdated", arguments: [update(updatedAt)] });
+    }
+    await until(() => delivered.length >= 2 && connection.health().duplicatesDropped >= 2, "the updates");
+    await sleep(100);
+    equal(delivered, ["u-1@2026-11-23T10:00:00Z", "u-1@2026-11-23T11:00:00Z"], "delivered");
+    equal(connection.health().duplicatesDropped, 2, "duplicates dropped");
+    await connection.stop();
+  },
+
+  async "state changes are reported with attempt and next retry"() {
+    const connection = connect({}, (b) => b.withAutomaticReconnect([0, 100]));
+    const changes = [];
+    connection.onstatechange((change) => changes.push(change));
+    await connection.start();
+    await control("drop", {});
+    await until(() => connection.state === HubConnectionState.Connected && changes.some((c) => c.current === "Reconnecting"), "the reconnect");
+    const states = changes.map((c) => c.current);
+    check(states.includes("Connecting") && states.includes("Connected") && states.includes("Reconnecting"), `states: ${states}`);
+    const scheduled = changes.find((c) => c.nextRetryInMs !== null);
+    check(scheduled && scheduled.nextRetryInMs === 0, `a retry scheduled at once: ${JSON.stringify(scheduled)}`);
+    const last = changes.at(-1);
+    equal([last.previous, last.current, last.transport], ["Reconnecting", "Connected", "WebSockets"], "last change");
+    equal(last.connectionId, connection.connectionId, "connection id in the change");
+    await connection.stop();
   },
 };
 

@@ -22,6 +22,9 @@ const EXPECTED_CHECKS = [
   "accessTokenFactory's token reaches the hub",
   "a server Close with an error reaches onclose and rejects pending calls",
   "an abrupt drop closes the connection with an error",
+  "a dropped connection reconnects with a new id and its groups get events again",
+  "a repeated event is delivered once and a stale one not at all",
+  "state changes are reported with attempt and next retry",
 ];
 
 let mock;
