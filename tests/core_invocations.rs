@@ -129,6 +129,7 @@ fn server_invocations_reach_every_handler_by_case_insensitive_name() {
     assert_eq!(
         d.events,
         vec![Event::Invocation {
+            invocation_id: None,
             target: "RECEIVEMESSAGE".into(),
             arguments: raw("[{\"text\":\"hi\"}]"),
             handlers: vec!["first", "second"],

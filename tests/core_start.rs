@@ -134,7 +134,7 @@ fn negotiate_network_failure_fails_start() {
     let mut d = Driver::with_defaults();
     d.start();
     let id = d.requests[0].id;
-    d.conn.handle_http(d.now, id, Err("Failed to fetch".into()));
+    d.conn.handle_http(d.now, id, Err(hubwire::core::hub::HttpFailure::Network("Failed to fetch".into())));
     d.drain();
     assert_eq!(start_failure(&d), HubError::Negotiate("Failed to fetch".into()));
 }
@@ -162,13 +162,16 @@ fn negotiate_server_error_and_classic_signalr_fail_start() {
 }
 
 #[test]
-fn a_server_without_websockets_is_refused_with_what_it_offers() {
-    let mut d = Driver::with_defaults();
+fn a_server_offering_only_disabled_transports_is_refused_with_the_reasons() {
+    let mut config = HubConfig::new(HUB_URL);
+    config.allowed_transports = 1;
+    let mut d = Driver::new(config);
     d.start();
-    d.answer_http(200, r#"{"connectionId":"a","connectionToken":"b","negotiateVersion":1,"availableTransports":[{"transport":"LongPolling","transferFormats":["Text"]}]}"#);
+    d.answer_http(200, r#"{"connectionId":"a","connectionToken":"b","negotiateVersion":1,"availableTransports":[{"transport":"LongPolling","transferFormats":["Text"]},{"transport":"WebTransport","transferFormats":["Text"]}]}"#);
     let error = start_failure(&d);
     assert!(matches!(error, HubError::NoTransport(_)));
-    assert!(error.to_string().contains("LongPolling"), "{error}");
+    assert!(error.to_string().contains("'LongPolling' is disabled by the client."), "{error}");
+    assert!(error.to_string().contains("'WebTransport' is not a transport this client knows."), "{error}");
     assert!(d.opened.is_empty());
 }
 
@@ -228,6 +231,7 @@ fn a_failing_token_factory_fails_start() {
 fn skip_negotiation_opens_the_websocket_directly() {
     let mut config = HubConfig::new("https://h/hub?x=1");
     config.skip_negotiation = true;
+    config.allowed_transports = 1;
     let mut d = Driver::new(config);
     d.start();
     assert!(d.requests.is_empty());
@@ -262,7 +266,7 @@ fn a_transport_that_fails_to_open_fails_start() {
     d.start();
     d.answer_http(200, NEGOTIATE_V1);
     d.transport_closed(Some("WebSocket failed to connect."));
-    assert_eq!(start_failure(&d), HubError::Transport("WebSocket failed to connect.".into()));
+    assert_eq!(start_failure(&d), HubError::NoTransport("WebSockets failed: WebSocket failed to connect.".into()));
 }
 
 #[test]
@@ -286,10 +290,19 @@ fn a_relative_hub_url_fails_start_with_a_clear_error() {
 }
 
 #[test]
-fn a_transport_option_without_websockets_is_refused_at_start() {
+fn a_transport_option_allowing_nothing_is_refused_at_start() {
     let mut config = HubConfig::new(HUB_URL);
-    config.allowed_transports = 4;
+    config.allowed_transports = 0;
     let mut d = Driver::new(config);
     assert!(matches!(d.conn.start(d.now), Err(HubError::NoTransport(_))));
     assert_eq!(d.conn.state().name(), "Disconnected");
+}
+
+#[test]
+fn skipping_negotiation_requires_the_websocket_transport_alone() {
+    let mut config = HubConfig::new(HUB_URL);
+    config.skip_negotiation = true;
+    let mut d = Driver::new(config);
+    let error = d.conn.start(d.now).unwrap_err();
+    assert!(error.to_string().contains("Negotiation can only be skipped"), "{error}");
 }

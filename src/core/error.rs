@@ -39,6 +39,8 @@ pub enum HubError {
     StoppedDuringStart,
     /// `leaveGroup` was called while the same membership's join was still pending.
     GroupLeft,
+    /// A client-to-server stream id that is not open.
+    UnknownStream(String),
 }
 
 impl fmt::Display for HubError {
@@ -81,6 +83,7 @@ impl fmt::Display for HubError {
                 write!(f, "The connection was stopped before it finished starting.")
             }
             HubError::GroupLeft => write!(f, "The group was left before its join completed."),
+            HubError::UnknownStream(id) => write!(f, "No open upload stream with id '{id}'."),
         }
     }
 }

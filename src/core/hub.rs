@@ -16,7 +16,7 @@
 //! States: Disconnected → Connecting → Connected → Disconnecting → Disconnected. The state is
 //! derived from the current [`Phase`], never stored twice.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use super::error::HubError;
@@ -57,6 +57,13 @@ pub struct HubConfig {
     /// Transports the app allows, as the official `HttpTransportType` bit flags
     /// (WebSockets = 1, ServerSentEvents = 2, LongPolling = 4).
     pub allowed_transports: u8,
+    /// Extra headers for every HTTP request (negotiate, sends, polls). Browsers cannot put
+    /// headers on a WebSocket or an EventSource, so those carry only the token in the URL.
+    pub headers: Vec<(String, String)>,
+    /// Timeout of negotiate and send requests (the official default is 100 s).
+    pub request_timeout: Duration,
+    /// How long one long poll may stay open before the client simply polls again.
+    pub poll_timeout: Duration,
 }
 
 impl HubConfig {
@@ -73,6 +80,9 @@ impl HubConfig {
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             user_agent: concat!("hubwire/", env!("CARGO_PKG_VERSION")).to_string(),
             allowed_transports: 1 | 2 | 4,
+            headers: Vec::new(),
+            request_timeout: Duration::from_secs(100),
+            poll_timeout: Duration::from_secs(100),
         }
     }
 }
@@ -116,6 +126,26 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// Request body, if any.
     pub body: Option<String>,
+    /// Abort and answer [`HttpFailure::TimedOut`] after this long.
+    pub timeout: Option<Duration>,
+}
+
+/// Why an HTTP request produced no response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpFailure {
+    /// The request could not be made or was cut off (network, CORS, bad URL), with the reason.
+    Network(String),
+    /// The request's timeout passed first.
+    TimedOut,
+}
+
+impl std::fmt::Display for HttpFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HttpFailure::Network(reason) => write!(f, "{reason}"),
+            HttpFailure::TimedOut => write!(f, "The request timed out."),
+        }
+    }
 }
 
 /// An HTTP answer as the shell received it.
@@ -148,8 +178,12 @@ pub enum Event<H> {
     },
     /// `start()` failed; the connection is Disconnected again.
     StartFailed(HubError),
-    /// The server called a client method: call each handler with the arguments.
+    /// The server called a client method: call each handler with the arguments. With an
+    /// `invocation_id` the server waits for a result: answer with
+    /// [`HubConnection::complete_client_invocation`].
     Invocation {
+        /// Set when the server expects a result.
+        invocation_id: Option<String>,
         /// The method name as the server sent it.
         target: String,
         /// The arguments, a JSON array.
@@ -157,7 +191,14 @@ pub enum Event<H> {
         /// The handlers registered for the name.
         handlers: Vec<H>,
     },
-    /// An `invoke` finished.
+    /// One item of a stream started with `stream`.
+    StreamItem {
+        /// The id `stream` returned.
+        id: u64,
+        /// The item.
+        item: RawJson,
+    },
+    /// An `invoke` finished, or a `stream` ended (`Ok(_)` completes it, `Err` fails it).
     InvocationResult {
         /// The id `invoke` returned.
         id: u64,
@@ -212,6 +253,7 @@ enum Phase {
     /// Waiting for the access token, then `next` continues.
     AwaitingToken { next: AfterToken },
     Negotiating { request_id: u64 },
+    /// The transport is opening (a WebSocket or EventSource, or the first long poll).
     Opening,
     Handshaking { buffer: String },
     Connected,
@@ -224,15 +266,67 @@ enum AfterToken {
     Connect { details: Option<ConnectionDetails> },
 }
 
+/// What an HTTP request the engine made is for.
+#[derive(Debug, Clone, PartialEq)]
+enum Purpose {
+    Negotiate,
+    /// A batch of messages POSTed on Server-Sent Events or Long Polling.
+    Send,
+    /// A long poll; the first one only completes the transport's start.
+    Poll { first: bool },
+    /// The long polling transport's goodbye; its answer does not matter.
+    Delete,
+}
+
+#[derive(Debug, Clone)]
+struct InFlight {
+    purpose: Purpose,
+    request: HttpRequest,
+    /// Already re-sent once after a 401 with a fresh token.
+    retried_after_401: bool,
+}
+
+/// The transport in use and its HTTP-side state.
+#[derive(Debug, Clone)]
+struct Transport {
+    kind: TransportKind,
+    /// The http(s) URL with `id=`, without the token (the token goes in a header or the query).
+    connect_url: String,
+    /// Messages waiting to be POSTed (Server-Sent Events and Long Polling only).
+    outbox: String,
+    /// A POST of the outbox is on its way.
+    sending: bool,
+}
+
+impl Transport {
+    /// Long polling keeps the connection alive by itself: no pings and no server timeout.
+    fn inherent_keep_alive(&self) -> bool {
+        self.kind == TransportKind::LongPolling
+    }
+}
+
+/// What a pending invocation of the app is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Invoke,
+    Stream,
+}
+
 /// One hub connection's state machine. `H` is the shell's handler type.
 #[derive(Debug)]
 pub struct HubConnection<H> {
     config: HubConfig,
     phase: Phase,
     handlers: HandlerRegistry<H>,
-    pending: BTreeSet<u64>,
+    pending: BTreeMap<u64, Pending>,
+    /// Client-to-server streams still open, by stream id.
+    uploads: BTreeMap<String, ()>,
+    /// Invocation and stream ids come from one counter, as in the official client.
     next_invocation_id: u64,
     next_request_id: u64,
+    requests: BTreeMap<u64, InFlight>,
+    /// Requests waiting for a fresh token after a 401.
+    awaiting_token_retry: Vec<InFlight>,
     timers: TimerTable,
     outputs: VecDeque<Output<H>>,
     connection_id: Option<String>,
@@ -243,6 +337,11 @@ pub struct HubConnection<H> {
     /// replaces the factory for the rest of the start, as in the official client).
     access_token: Option<String>,
     redirect_token: bool,
+    transport: Option<Transport>,
+    /// Transports still to try in this start, in the server's order.
+    candidates: VecDeque<TransportKind>,
+    /// Why each transport tried so far failed.
+    transport_failures: Vec<String>,
 }
 
 impl<H: Clone + PartialEq> HubConnection<H> {
@@ -253,15 +352,21 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             config,
             phase: Phase::Idle,
             handlers: HandlerRegistry::default(),
-            pending: BTreeSet::new(),
+            pending: BTreeMap::new(),
+            uploads: BTreeMap::new(),
             next_invocation_id: 0,
             next_request_id: 0,
+            requests: BTreeMap::new(),
+            awaiting_token_retry: Vec::new(),
             timers: TimerTable::default(),
             outputs: VecDeque::new(),
             connection_id: None,
             redirects: 0,
             access_token: None,
             redirect_token: false,
+            transport: None,
+            candidates: VecDeque::new(),
+            transport_failures: Vec::new(),
         }
     }
 
@@ -288,6 +393,11 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.connection_id.as_deref()
     }
 
+    /// The transport in use, once one was chosen.
+    pub fn transport(&self) -> Option<TransportKind> {
+        self.transport.as_ref().map(|t| t.kind)
+    }
+
     /// Registers a handler for the client method `name`.
     pub fn on(&mut self, name: &str, handler: H) {
         self.handlers.add(name, handler);
@@ -311,14 +421,18 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     // ----- app commands -------------------------------------------------------------------
 
     /// Starts connecting. The outcome arrives as [`Event::Started`] or [`Event::StartFailed`].
-    pub fn start(&mut self, _now: Instant) -> Result<(), HubError> {
+    pub fn start(&mut self, now: Instant) -> Result<(), HubError> {
         if self.phase != Phase::Idle {
             return Err(HubError::AlreadyStarted);
         }
-        // This release speaks WebSockets only: a configuration that rules it out cannot work.
-        if self.config.allowed_transports & 1 == 0 {
+        if self.config.allowed_transports & 7 == 0 {
+            return Err(HubError::NoTransport("The 'transport' option allows no transport.".into()));
+        }
+        // Without negotiate there is no connection token, which only WebSockets can do without.
+        if self.config.skip_negotiation && self.config.allowed_transports != 1 {
             return Err(HubError::NoTransport(
-                "The 'transport' option excludes WebSockets, the only transport this release supports."
+                "Negotiation can only be skipped when using the WebSocket transport directly \
+                 (set 'transport' to WebSockets)."
                     .into(),
             ));
         }
@@ -326,8 +440,10 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.redirects = 0;
         self.access_token = None;
         self.redirect_token = false;
+        self.candidates.clear();
+        self.transport_failures.clear();
         if self.config.skip_negotiation {
-            self.connect_with_token(None);
+            self.connect_with_token(now, None);
         } else {
             self.negotiate_with_token();
         }
@@ -343,7 +459,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             Phase::Connected => {
                 self.phase = Phase::Disconnecting;
                 self.timers.clear();
-                self.outputs.push_back(Output::CloseTransport);
+                self.close_transport();
             }
             _ => self.fail_start(HubError::StoppedDuringStart),
         }
@@ -352,102 +468,199 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// Calls a hub method and expects its result as [`Event::InvocationResult`] with the
     /// returned id.
     pub fn invoke(&mut self, now: Instant, target: &str, arguments: RawJson) -> Result<u64, HubError> {
+        self.invoke_with_uploads(now, target, arguments, 0).map(|(id, _)| id)
+    }
+
+    /// Like [`invoke`](Self::invoke), with `uploads` client-to-server streams as extra
+    /// arguments; returns the invocation id and the stream ids to feed with
+    /// [`send_stream_item`](Self::send_stream_item) and end with
+    /// [`complete_upload`](Self::complete_upload).
+    pub fn invoke_with_uploads(
+        &mut self,
+        now: Instant,
+        target: &str,
+        arguments: RawJson,
+        uploads: usize,
+    ) -> Result<(u64, Vec<String>), HubError> {
         self.ensure_connected()?;
-        let id = self.next_invocation_id;
-        self.next_invocation_id += 1;
-        self.pending.insert(id);
+        let id = self.next_id();
+        let stream_ids = self.open_uploads(uploads);
+        self.pending.insert(id, Pending::Invoke);
         self.send_message(
             now,
             &HubMessage::Invocation {
                 invocation_id: Some(id.to_string()),
                 target: target.to_string(),
                 arguments,
-                stream_ids: Vec::new(),
+                stream_ids: stream_ids.clone(),
             },
         );
-        Ok(id)
+        Ok((id, stream_ids))
     }
 
     /// Calls a hub method without waiting for a result.
     pub fn send(&mut self, now: Instant, target: &str, arguments: RawJson) -> Result<(), HubError> {
+        self.send_with_uploads(now, target, arguments, 0).map(|_| ())
+    }
+
+    /// Like [`send`](Self::send) with client-to-server streams; returns their ids.
+    pub fn send_with_uploads(
+        &mut self,
+        now: Instant,
+        target: &str,
+        arguments: RawJson,
+        uploads: usize,
+    ) -> Result<Vec<String>, HubError> {
         self.ensure_connected()?;
+        let stream_ids = self.open_uploads(uploads);
         self.send_message(
             now,
             &HubMessage::Invocation {
                 invocation_id: None,
                 target: target.to_string(),
                 arguments,
-                stream_ids: Vec::new(),
+                stream_ids: stream_ids.clone(),
             },
         );
+        Ok(stream_ids)
+    }
+
+    /// Starts a server-to-client stream: items arrive as [`Event::StreamItem`], the end as
+    /// [`Event::InvocationResult`] with the returned id.
+    pub fn stream(
+        &mut self,
+        now: Instant,
+        target: &str,
+        arguments: RawJson,
+        uploads: usize,
+    ) -> Result<(u64, Vec<String>), HubError> {
+        self.ensure_connected()?;
+        let id = self.next_id();
+        let stream_ids = self.open_uploads(uploads);
+        self.pending.insert(id, Pending::Stream);
+        self.send_message(
+            now,
+            &HubMessage::StreamInvocation {
+                invocation_id: id.to_string(),
+                target: target.to_string(),
+                arguments,
+                stream_ids: stream_ids.clone(),
+            },
+        );
+        Ok((id, stream_ids))
+    }
+
+    /// Stops a server-to-client stream early (the app disposed its subscription). Nothing more
+    /// is reported for it.
+    pub fn cancel_stream(&mut self, now: Instant, id: u64) {
+        if self.pending.remove(&id) == Some(Pending::Stream) && self.phase == Phase::Connected {
+            self.send_message(now, &HubMessage::CancelInvocation { invocation_id: id.to_string() });
+        }
+    }
+
+    /// Sends one item of a client-to-server stream.
+    pub fn send_stream_item(&mut self, now: Instant, stream_id: &str, item: RawJson) -> Result<(), HubError> {
+        self.ensure_connected()?;
+        if !self.uploads.contains_key(stream_id) {
+            return Err(HubError::UnknownStream(stream_id.to_string()));
+        }
+        self.send_message(now, &HubMessage::StreamItem { invocation_id: stream_id.to_string(), item });
         Ok(())
+    }
+
+    /// Ends a client-to-server stream, with an error if the source failed.
+    pub fn complete_upload(&mut self, now: Instant, stream_id: &str, error: Option<String>) -> Result<(), HubError> {
+        self.ensure_connected()?;
+        if self.uploads.remove(stream_id).is_none() {
+            return Err(HubError::UnknownStream(stream_id.to_string()));
+        }
+        let completion = error.map_or(Completion::Void, Completion::Error);
+        self.send_message(now, &HubMessage::Completion { invocation_id: stream_id.to_string(), completion });
+        Ok(())
+    }
+
+    /// Answers a server call that expects a result ([`Event::Invocation`] with an
+    /// `invocation_id`): `Ok(Some(value))`, `Ok(None)` when no handler returned anything, or
+    /// `Err(message)` when a handler threw.
+    pub fn complete_client_invocation(
+        &mut self,
+        now: Instant,
+        invocation_id: &str,
+        result: Result<Option<RawJson>, String>,
+    ) {
+        if self.phase != Phase::Connected {
+            return;
+        }
+        let completion = match result {
+            Ok(Some(value)) => Completion::Result(value),
+            Ok(None) => Completion::Error("Client didn't provide a result.".into()),
+            Err(error) => Completion::Error(error),
+        };
+        self.send_message(now, &HubMessage::Completion { invocation_id: invocation_id.to_string(), completion });
     }
 
     // ----- inputs -------------------------------------------------------------------------
 
     /// The app's access token factory answered (`Ok(None)`: no token; `Err`: it threw).
-    pub fn handle_access_token(&mut self, _now: Instant, token: Result<Option<String>, String>) {
-        let Phase::AwaitingToken { next } = &self.phase else { return };
-        let next = next.clone();
-        match token {
-            Err(error) => self.fail_start(HubError::AccessToken(error)),
-            Ok(token) => {
-                self.access_token = token.filter(|t| !t.is_empty());
-                match next {
-                    AfterToken::Negotiate => self.send_negotiate(),
-                    AfterToken::Connect { details } => self.open_transport(details),
+    pub fn handle_access_token(&mut self, now: Instant, token: Result<Option<String>, String>) {
+        if let Phase::AwaitingToken { next } = &self.phase {
+            let next = next.clone();
+            match token {
+                Err(error) => self.fail_start(HubError::AccessToken(error)),
+                Ok(token) => {
+                    self.access_token = token.filter(|t| !t.is_empty());
+                    match next {
+                        AfterToken::Negotiate => self.send_negotiate(),
+                        AfterToken::Connect { details } => self.open_transport(now, details),
+                    }
                 }
             }
+            return;
+        }
+        // A refresh after a 401: re-send what was refused, once, with the new token.
+        let waiting = std::mem::take(&mut self.awaiting_token_retry);
+        if waiting.is_empty() {
+            return;
+        }
+        match token {
+            Ok(token) => {
+                self.access_token = token.filter(|t| !t.is_empty());
+                for mut in_flight in waiting {
+                    in_flight.request.headers.retain(|(name, _)| name != "Authorization");
+                    if let Some(token) = &self.access_token {
+                        in_flight.request.headers.push(("Authorization".into(), format!("Bearer {token}")));
+                    }
+                    in_flight.retried_after_401 = true;
+                    self.reissue(in_flight);
+                }
+            }
+            Err(error) => self.transport_failed(now, format!("accessTokenFactory failed: {error}")),
         }
     }
 
-    /// An HTTP request finished (`Err`: it could not be made, with the reason).
-    pub fn handle_http(&mut self, _now: Instant, id: u64, response: Result<HttpResponse, String>) {
+    /// An HTTP request finished.
+    pub fn handle_http(&mut self, now: Instant, id: u64, response: Result<HttpResponse, HttpFailure>) {
         // Answers to requests of an earlier start, or after a stop, are stale.
-        if self.phase != (Phase::Negotiating { request_id: id }) {
-            return;
-        }
-        let response = match response {
-            Err(reason) => return self.fail_start(HubError::Negotiate(reason)),
-            Ok(response) => response,
-        };
-        if response.status != 200 {
-            let text = if response.status_text.is_empty() { "Error" } else { &response.status_text };
-            return self.fail_start(HubError::Negotiate(format!(
-                "{text}: Status code '{}'",
-                response.status
-            )));
-        }
-        match negotiate::parse_response(&response.body) {
-            Err(error) => self.fail_start(error.into()),
-            Ok(NegotiateResponse::Redirect { url, access_token }) => {
-                self.redirects += 1;
-                if self.redirects > MAX_REDIRECTS {
-                    return self.fail_start(HubError::TooManyRedirects(MAX_REDIRECTS));
+        let Some(in_flight) = self.requests.remove(&id) else { return };
+        if let Ok(response) = &response {
+            if response.status == 401
+                && !in_flight.retried_after_401
+                && self.wants_token_from_factory()
+                && in_flight.purpose != Purpose::Negotiate
+                && in_flight.purpose != Purpose::Delete
+            {
+                if self.awaiting_token_retry.is_empty() {
+                    self.outputs.push_back(Output::FetchAccessToken);
                 }
-                self.hub_url = url;
-                if let Some(token) = access_token {
-                    self.access_token = Some(token);
-                    self.redirect_token = true;
-                }
-                self.negotiate_with_token();
+                self.awaiting_token_retry.push(in_flight);
+                return;
             }
-            Ok(NegotiateResponse::Connect(details)) => {
-                let offers_websockets = details.available_transports.iter().any(|t| {
-                    TransportKind::from_name(&t.transport) == Some(TransportKind::WebSockets)
-                        && t.transfer_formats.iter().any(|f| f == "Text")
-                });
-                if !offers_websockets {
-                    let offered: Vec<&str> =
-                        details.available_transports.iter().map(|t| t.transport.as_str()).collect();
-                    return self.fail_start(HubError::NoTransport(format!(
-                        "The server offers [{}]; this client connects over WebSockets with the \
-                         text format.",
-                        offered.join(", ")
-                    )));
-                }
-                self.connect_with_token(Some(details));
-            }
+        }
+        match in_flight.purpose {
+            Purpose::Negotiate => self.on_negotiate_response(now, response),
+            Purpose::Send => self.on_send_response(now, response),
+            Purpose::Poll { first } => self.on_poll_response(now, first, response),
+            Purpose::Delete => {}
         }
     }
 
@@ -458,7 +671,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         }
         self.phase = Phase::Handshaking { buffer: String::new() };
         self.timers.set(Timer::Handshake, now + self.config.handshake_timeout);
-        self.outputs.push_back(Output::Send(HandshakeRequest::json(1).encode()));
+        self.transport_send(HandshakeRequest::json(1).encode());
     }
 
     /// Text arrived on the transport.
@@ -480,8 +693,10 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                     Ok(HandshakeParse::Accepted { rest }) => {
                         self.phase = Phase::Connected;
                         self.timers.stop(Timer::Handshake);
-                        self.timers.set(Timer::KeepAlive, now + self.config.keep_alive_interval);
-                        self.timers.set(Timer::ServerTimeout, now + self.config.server_timeout);
+                        if !self.transport.as_ref().is_some_and(Transport::inherent_keep_alive) {
+                            self.timers.set(Timer::KeepAlive, now + self.config.keep_alive_interval);
+                            self.timers.set(Timer::ServerTimeout, now + self.config.server_timeout);
+                        }
                         self.emit(Event::Started { connection_id: self.connection_id.clone() });
                         if !rest.is_empty() {
                             let rest = rest.to_string();
@@ -491,7 +706,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 }
             }
             Phase::Connected => {
-                self.timers.set(Timer::ServerTimeout, now + self.config.server_timeout);
+                if !self.transport.as_ref().is_some_and(Transport::inherent_keep_alive) {
+                    self.timers.set(Timer::ServerTimeout, now + self.config.server_timeout);
+                }
                 self.receive_messages(now, data);
             }
             // Data before the transport reported open, or after we began closing, is ignored:
@@ -501,9 +718,13 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     }
 
     /// The transport closed or failed to open (`error`: why, when not requested).
-    pub fn handle_transport_closed(&mut self, _now: Instant, error: Option<String>) {
+    pub fn handle_transport_closed(&mut self, now: Instant, error: Option<String>) {
         match self.phase {
-            Phase::Opening | Phase::Handshaking { .. } => {
+            Phase::Opening => {
+                let reason = error.unwrap_or_else(|| "The transport closed while opening.".into());
+                self.transport_failed(now, reason);
+            }
+            Phase::Handshaking { .. } => {
                 let reason = error.unwrap_or_else(|| "The transport closed during the handshake.".into());
                 self.fail_start(HubError::Transport(reason));
             }
@@ -538,7 +759,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         }
     }
 
-    // ----- internals ----------------------------------------------------------------------
+    // ----- internals: sending -------------------------------------------------------------
 
     fn emit(&mut self, event: Event<H>) {
         self.outputs.push_back(Output::Event(event));
@@ -546,6 +767,22 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     fn log(&mut self, level: LogLevel, message: String) {
         self.emit(Event::Log { level, message });
+    }
+
+    fn next_id(&mut self) -> u64 {
+        let id = self.next_invocation_id;
+        self.next_invocation_id += 1;
+        id
+    }
+
+    fn open_uploads(&mut self, count: usize) -> Vec<String> {
+        (0..count)
+            .map(|_| {
+                let id = self.next_id().to_string();
+                self.uploads.insert(id.clone(), ());
+                id
+            })
+            .collect()
     }
 
     fn ensure_connected(&self) -> Result<(), HubError> {
@@ -556,10 +793,94 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     }
 
     fn send_message(&mut self, now: Instant, message: &HubMessage) {
-        self.outputs.push_back(Output::Send(message.encode()));
+        self.transport_send(message.encode());
         // Anything sent proves we are alive, so the keep-alive Ping waits a full interval again.
-        self.timers.set(Timer::KeepAlive, now + self.config.keep_alive_interval);
+        let pings = !self.transport.as_ref().is_some_and(Transport::inherent_keep_alive);
+        if self.phase == Phase::Connected && pings {
+            self.timers.set(Timer::KeepAlive, now + self.config.keep_alive_interval);
+        }
     }
+
+    /// Hands text to the transport: straight to the socket for WebSockets, into the POST
+    /// outbox for the HTTP transports (one POST in flight at a time; what accumulates meanwhile
+    /// goes in the next one, in order).
+    fn transport_send(&mut self, text: String) {
+        let Some(transport) = &mut self.transport else { return };
+        if transport.kind == TransportKind::WebSockets {
+            self.outputs.push_back(Output::Send(text));
+            return;
+        }
+        transport.outbox.push_str(&text);
+        if !transport.sending {
+            self.flush_outbox();
+        }
+    }
+
+    fn flush_outbox(&mut self) {
+        let Some(transport) = &mut self.transport else { return };
+        if transport.outbox.is_empty() {
+            transport.sending = false;
+            return;
+        }
+        transport.sending = true;
+        let body = std::mem::take(&mut transport.outbox);
+        let url = transport.connect_url.clone();
+        let mut headers = self.base_headers();
+        headers.push(("Content-Type".to_string(), "text/plain;charset=UTF-8".to_string()));
+        self.http(Purpose::Send, "POST", url, headers, Some(body), Some(self.config.request_timeout));
+    }
+
+    fn base_headers(&self) -> Vec<(String, String)> {
+        let mut headers = vec![
+            ("X-Requested-With".to_string(), "XMLHttpRequest".to_string()),
+            ("X-SignalR-User-Agent".to_string(), self.config.user_agent.clone()),
+        ];
+        headers.extend(self.config.headers.iter().cloned());
+        if let Some(token) = &self.access_token {
+            headers.push(("Authorization".to_string(), format!("Bearer {token}")));
+        }
+        headers
+    }
+
+    fn http(
+        &mut self,
+        purpose: Purpose,
+        method: &'static str,
+        url: String,
+        headers: Vec<(String, String)>,
+        body: Option<String>,
+        timeout: Option<Duration>,
+    ) -> u64 {
+        let request = HttpRequest { id: 0, method, url, headers, body, timeout };
+        self.reissue(InFlight { purpose, request, retried_after_401: false })
+    }
+
+    /// Sends (or re-sends) a request under a fresh id, which it returns.
+    fn reissue(&mut self, mut in_flight: InFlight) -> u64 {
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        in_flight.request.id = id;
+        if in_flight.purpose == Purpose::Negotiate {
+            self.phase = Phase::Negotiating { request_id: id };
+        }
+        self.outputs.push_back(Output::Http(in_flight.request.clone()));
+        self.requests.insert(id, in_flight);
+        id
+    }
+
+    fn close_transport(&mut self) {
+        if let Some(transport) = &self.transport {
+            if transport.kind == TransportKind::LongPolling {
+                // Tell the server we are leaving; it completes the outstanding poll with 204.
+                let url = transport.connect_url.clone();
+                let headers = self.base_headers();
+                self.http(Purpose::Delete, "DELETE", url, headers, None, Some(self.config.request_timeout));
+            }
+        }
+        self.outputs.push_back(Output::CloseTransport);
+    }
+
+    // ----- internals: starting ------------------------------------------------------------
 
     fn wants_token_from_factory(&self) -> bool {
         self.config.uses_access_token && !self.redirect_token
@@ -574,12 +895,12 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         }
     }
 
-    fn connect_with_token(&mut self, details: Option<ConnectionDetails>) {
+    fn connect_with_token(&mut self, now: Instant, details: Option<ConnectionDetails>) {
         if self.wants_token_from_factory() {
             self.phase = Phase::AwaitingToken { next: AfterToken::Connect { details } };
             self.outputs.push_back(Output::FetchAccessToken);
         } else {
-            self.open_transport(details);
+            self.open_transport(now, details);
         }
     }
 
@@ -588,40 +909,233 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             Ok(url) => url,
             Err(error) => return self.fail_start(error.into()),
         };
-        let id = self.next_request_id;
-        self.next_request_id += 1;
-        let mut headers = vec![
-            ("X-Requested-With".to_string(), "XMLHttpRequest".to_string()),
-            ("X-SignalR-User-Agent".to_string(), self.config.user_agent.clone()),
-        ];
-        if let Some(token) = &self.access_token {
-            headers.push(("Authorization".to_string(), format!("Bearer {token}")));
-        }
-        self.phase = Phase::Negotiating { request_id: id };
-        self.outputs.push_back(Output::Http(HttpRequest {
-            id,
-            method: "POST",
-            url,
-            headers,
-            body: None,
-        }));
+        let headers = self.base_headers();
+        self.http(Purpose::Negotiate, "POST", url, headers, None, Some(self.config.request_timeout));
     }
 
-    fn open_transport(&mut self, details: Option<ConnectionDetails>) {
-        let mut url = match &details {
+    fn on_negotiate_response(&mut self, now: Instant, response: Result<HttpResponse, HttpFailure>) {
+        if !matches!(self.phase, Phase::Negotiating { .. }) {
+            return;
+        }
+        let response = match response {
+            Err(failure) => return self.fail_start(HubError::Negotiate(failure.to_string())),
+            Ok(response) => response,
+        };
+        if response.status != 200 {
+            let text = if response.status_text.is_empty() { "Error" } else { &response.status_text };
+            return self.fail_start(HubError::Negotiate(format!(
+                "{text}: Status code '{}'",
+                response.status
+            )));
+        }
+        match negotiate::parse_response(&response.body) {
+            Err(error) => self.fail_start(error.into()),
+            Ok(NegotiateResponse::Redirect { url, access_token }) => {
+                self.redirects += 1;
+                if self.redirects > MAX_REDIRECTS {
+                    return self.fail_start(HubError::TooManyRedirects(MAX_REDIRECTS));
+                }
+                self.hub_url = url;
+                if let Some(token) = access_token {
+                    self.access_token = Some(token);
+                    self.redirect_token = true;
+                }
+                self.negotiate_with_token();
+            }
+            Ok(NegotiateResponse::Connect(details)) => {
+                // The first answer of a start fixes the transports to try, in its order; a
+                // fallback negotiates again only for a fresh connection token.
+                if self.transport_failures.is_empty() && self.candidates.is_empty() {
+                    if let Err(error) = self.choose_candidates(&details) {
+                        return self.fail_start(error);
+                    }
+                }
+                self.connect_with_token(now, Some(details));
+            }
+        }
+    }
+
+    /// Fills `candidates` from the server's offer, filtered by the app's `transport` option
+    /// and the text transfer format; explains what was left out when nothing remains.
+    fn choose_candidates(&mut self, details: &ConnectionDetails) -> Result<(), HubError> {
+        let mut skipped = Vec::new();
+        for offer in &details.available_transports {
+            let Some(kind) = TransportKind::from_name(&offer.transport) else {
+                skipped.push(format!("'{}' is not a transport this client knows.", offer.transport));
+                continue;
+            };
+            if self.config.allowed_transports & transport_bit(kind) == 0 {
+                skipped.push(format!("'{}' is disabled by the client.", kind.name()));
+            } else if !offer.transfer_formats.iter().any(|f| f == "Text") {
+                skipped.push(format!("'{}' does not support the Text transfer format.", kind.name()));
+            } else {
+                self.candidates.push_back(kind);
+            }
+        }
+        if self.candidates.is_empty() {
+            let offered = if skipped.is_empty() {
+                "The server offered no transports.".to_string()
+            } else {
+                skipped.join(" ")
+            };
+            return Err(HubError::NoTransport(offered));
+        }
+        Ok(())
+    }
+
+    fn open_transport(&mut self, now: Instant, details: Option<ConnectionDetails>) {
+        let kind = if details.is_none() {
+            TransportKind::WebSockets
+        } else {
+            match self.candidates.pop_front() {
+                Some(kind) => kind,
+                None => return self.fail_start(self.all_transports_failed()),
+            }
+        };
+        let connect_url = match &details {
             Some(details) => negotiate::connect_url(&self.hub_url, &details.connection_token),
             None => self.hub_url.clone(),
         };
-        if let Some(token) = &self.access_token {
-            url = negotiate::append_query(&url, "access_token", &encode_query_value(token));
-        }
-        let url = match negotiate::websocket_url(&url) {
-            Ok(url) => url,
-            Err(error) => return self.fail_start(error.into()),
-        };
         self.connection_id = details.map(|d| d.connection_id);
+        self.transport = Some(Transport {
+            kind,
+            connect_url: connect_url.clone(),
+            outbox: String::new(),
+            sending: false,
+        });
         self.phase = Phase::Opening;
-        self.outputs.push_back(Output::OpenTransport { kind: TransportKind::WebSockets, url });
+        let with_token = |url: &str, token: &Option<String>| match token {
+            Some(token) => negotiate::append_query(url, "access_token", &encode_query_value(token)),
+            None => url.to_string(),
+        };
+        match kind {
+            TransportKind::WebSockets => {
+                match negotiate::websocket_url(&with_token(&connect_url, &self.access_token)) {
+                    Ok(url) => self.outputs.push_back(Output::OpenTransport { kind, url }),
+                    Err(error) => self.fail_start(error.into()),
+                }
+            }
+            TransportKind::ServerSentEvents => {
+                // An EventSource cannot send headers: the token rides in the query.
+                let url = with_token(&connect_url, &self.access_token);
+                self.outputs.push_back(Output::OpenTransport { kind, url });
+            }
+            TransportKind::LongPolling => self.poll(now, true),
+        }
+    }
+
+    /// Issues one long poll. The cache-buster keeps proxies from answering from a cache.
+    fn poll(&mut self, now: Instant, first: bool) {
+        let Some(transport) = &self.transport else { return };
+        let url = negotiate::append_query(&transport.connect_url, "_", &format!("{}-{}", now.as_millis(), self.next_request_id));
+        let headers = self.base_headers();
+        let timeout = Some(self.config.poll_timeout);
+        self.http(Purpose::Poll { first }, "GET", url, headers, None, timeout);
+    }
+
+    fn on_poll_response(&mut self, now: Instant, first: bool, response: Result<HttpResponse, HttpFailure>) {
+        let active = match self.phase {
+            Phase::Opening => first,
+            Phase::Handshaking { .. } | Phase::Connected => !first,
+            _ => false,
+        };
+        if !active {
+            return;
+        }
+        match response {
+            // A poll the client gave up on simply goes again.
+            Err(HttpFailure::TimedOut) => self.poll(now, first),
+            Err(HttpFailure::Network(reason)) => self.transport_failed(now, format!("Long polling failed: {reason}")),
+            Ok(response) => match response.status {
+                200 if first => {
+                    // The first poll only completes the start; then the poll loop begins.
+                    self.handle_transport_opened(now);
+                    self.poll(now, false);
+                }
+                200 => {
+                    if !response.body.is_empty() {
+                        self.handle_transport_data(now, &response.body);
+                    }
+                    if matches!(self.phase, Phase::Handshaking { .. } | Phase::Connected) {
+                        self.poll(now, false);
+                    }
+                }
+                // The server ended the connection.
+                204 => self.transport_closed_by_server(now, None),
+                404 => self.transport_closed_by_server(
+                    now,
+                    Some("Long polling ended: the server no longer knows this connection (404).".into()),
+                ),
+                status => self.transport_closed_by_server(
+                    now,
+                    Some(format!("Long polling failed: Status code '{status}' {}", response.status_text)),
+                ),
+            },
+        }
+    }
+
+    fn on_send_response(&mut self, now: Instant, response: Result<HttpResponse, HttpFailure>) {
+        if !matches!(self.phase, Phase::Handshaking { .. } | Phase::Connected) {
+            return;
+        }
+        let failure = match response {
+            Ok(response) if (200..300).contains(&response.status) => None,
+            Ok(response) if response.status == 404 => {
+                Some("Sending failed: the server no longer knows this connection (404).".to_string())
+            }
+            Ok(response) if response.status == 409 => {
+                Some("Sending failed: the connection is in use by another transport (409).".to_string())
+            }
+            Ok(response) => Some(format!("Sending failed: Status code '{}' {}", response.status, response.status_text)),
+            Err(failure) => Some(format!("Sending failed: {failure}")),
+        };
+        match failure {
+            None => self.flush_outbox(),
+            Some(reason) => self.transport_closed_by_server(now, Some(reason)),
+        }
+    }
+
+    /// The HTTP side of the transport reports its end: like the transport closing.
+    fn transport_closed_by_server(&mut self, now: Instant, error: Option<String>) {
+        match self.phase {
+            Phase::Connected => self.finish_close(error.map(HubError::Transport), true, true),
+            Phase::Handshaking { .. } => self.fail_start(HubError::Transport(
+                error.unwrap_or_else(|| "The transport closed during the handshake.".into()),
+            )),
+            _ => self.handle_transport_closed(now, error),
+        }
+    }
+
+    /// The chosen transport could not open: try the next one (after a fresh negotiate), or
+    /// give up with every reason.
+    fn transport_failed(&mut self, _now: Instant, reason: String) {
+        if self.phase != Phase::Opening {
+            let error = HubError::Transport(reason);
+            return match self.phase {
+                Phase::Connected => self.finish_close(Some(error), true, true),
+                _ => self.fail_start(error),
+            };
+        }
+        let kind = self.transport.take().map(|t| t.kind);
+        self.outputs.push_back(Output::CloseTransport);
+        if let Some(kind) = kind {
+            self.transport_failures.push(format!("{} failed: {reason}", kind.name()));
+        }
+        self.requests.retain(|_, r| r.purpose == Purpose::Negotiate);
+        if self.candidates.is_empty() || self.config.skip_negotiation {
+            let error = if self.config.skip_negotiation {
+                HubError::Transport(reason)
+            } else {
+                self.all_transports_failed()
+            };
+            return self.fail_start(error);
+        }
+        self.log(LogLevel::Warning, format!("{} Trying the next transport.", self.transport_failures.join(" ")));
+        self.negotiate_with_token();
+    }
+
+    fn all_transports_failed(&self) -> HubError {
+        HubError::NoTransport(self.transport_failures.join(" "))
     }
 
     /// Ends a start that did not reach Connected. `onclose` is not involved: the app hears
@@ -632,8 +1146,11 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.timers.clear();
         self.connection_id = None;
         if transport_may_be_open {
-            self.outputs.push_back(Output::CloseTransport);
+            self.close_transport();
         }
+        self.transport = None;
+        self.requests.retain(|_, r| r.purpose == Purpose::Delete);
+        self.awaiting_token_retry.clear();
         self.emit(Event::StartFailed(error));
     }
 
@@ -644,13 +1161,19 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.timers.clear();
         self.connection_id = None;
         if close_transport {
-            self.outputs.push_back(Output::CloseTransport);
+            self.close_transport();
         }
-        for id in std::mem::take(&mut self.pending) {
+        self.transport = None;
+        self.requests.retain(|_, r| r.purpose == Purpose::Delete);
+        self.awaiting_token_retry.clear();
+        self.uploads.clear();
+        for (id, _) in std::mem::take(&mut self.pending) {
             self.emit(Event::InvocationResult { id, outcome: Err(HubError::ConnectionClosed) });
         }
         self.emit(Event::Closed { error, reconnect_allowed });
     }
+
+    // ----- internals: receiving -----------------------------------------------------------
 
     fn receive_messages(&mut self, now: Instant, frame: &str) {
         let messages = match parse_frame(frame, self.config.max_frame_bytes) {
@@ -666,6 +1189,11 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         }
     }
 
+    fn pending_id(&mut self, invocation_id: &str) -> Option<(u64, Pending)> {
+        let id = invocation_id.parse::<u64>().ok()?;
+        self.pending.get(&id).map(|kind| (id, *kind))
+    }
+
     fn dispatch(&mut self, now: Instant, message: HubMessage) {
         match message {
             HubMessage::Invocation { invocation_id, target, arguments, .. } => {
@@ -677,26 +1205,27 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                     );
                     if let Some(invocation_id) = invocation_id {
                         // The server waits for a result that will never come otherwise.
-                        self.send_message(
-                            now,
-                            &HubMessage::Completion {
-                                invocation_id,
-                                completion: Completion::Error("Client didn't provide a result.".into()),
-                            },
-                        );
+                        self.complete_client_invocation(now, &invocation_id, Ok(None));
                     }
                     return;
                 }
-                self.emit(Event::Invocation { target, arguments, handlers });
+                self.emit(Event::Invocation { invocation_id, target, arguments, handlers });
             }
+            HubMessage::StreamItem { invocation_id, item } => match self.pending_id(&invocation_id) {
+                Some((id, Pending::Stream)) => self.emit(Event::StreamItem { id, item }),
+                _ => self.log(
+                    LogLevel::Warning,
+                    format!("StreamItem for unknown stream '{invocation_id}' ignored."),
+                ),
+            },
             HubMessage::Completion { invocation_id, completion } => {
-                let id = invocation_id.parse::<u64>().ok().filter(|id| self.pending.remove(id));
-                let Some(id) = id else {
+                let Some((id, _)) = self.pending_id(&invocation_id) else {
                     return self.log(
                         LogLevel::Warning,
                         format!("Completion for unknown invocation id '{invocation_id}' ignored."),
                     );
                 };
+                self.pending.remove(&id);
                 let outcome = match completion {
                     Completion::Void => Ok(None),
                     Completion::Result(result) => Ok(Some(result)),
@@ -710,8 +1239,17 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             }
             other => self.log(
                 LogLevel::Debug,
-                format!("Ignoring message of type {} (not supported yet).", other.type_id()),
+                format!("Ignoring message of type {} from the server.", other.type_id()),
             ),
         }
+    }
+}
+
+/// The `HttpTransportType` bit of a transport.
+pub fn transport_bit(kind: TransportKind) -> u8 {
+    match kind {
+        TransportKind::WebSockets => 1,
+        TransportKind::ServerSentEvents => 2,
+        TransportKind::LongPolling => 4,
     }
 }

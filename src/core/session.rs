@@ -41,8 +41,11 @@ pub enum SessionEvent<H> {
     },
     /// Ended for good (the official `onclose`).
     Closed(Option<HubError>),
-    /// The server called a client method.
+    /// The server called a client method (with an id: it waits for a result, answered with
+    /// [`HubSession::complete_client_invocation`]).
     Invocation {
+        /// Set when the server expects a result.
+        invocation_id: Option<String>,
         /// Method name as sent.
         target: String,
         /// Arguments, a JSON array.
@@ -50,7 +53,14 @@ pub enum SessionEvent<H> {
         /// The handlers for it.
         handlers: Vec<H>,
     },
-    /// An app `invoke` finished.
+    /// One item of an app `stream`.
+    StreamItem {
+        /// The id `stream` returned.
+        id: u64,
+        /// The item.
+        item: RawJson,
+    },
+    /// An app `invoke` finished, or a `stream` ended.
     InvocationResult {
         /// The id `invoke` returned.
         id: u64,
@@ -221,9 +231,78 @@ impl<H: Clone + PartialEq> HubSession<H> {
 
     /// Sends a hub method call without a result.
     pub fn send(&mut self, now: Instant, target: &str, arguments: RawJson) -> Result<(), HubError> {
-        self.link.send(now, target, arguments)?;
+        self.send_with_uploads(now, target, arguments, 0).map(|_| ())
+    }
+
+    /// `invoke` with client-to-server streams; returns the invocation id and the stream ids.
+    pub fn invoke_with_uploads(
+        &mut self,
+        now: Instant,
+        target: &str,
+        arguments: RawJson,
+        uploads: usize,
+    ) -> Result<(u64, Vec<String>), HubError> {
+        let result = self.link.invoke_with_uploads(now, target, arguments, uploads)?;
+        self.sent_at.insert(result.0, now);
+        self.process(now);
+        Ok(result)
+    }
+
+    /// `send` with client-to-server streams; returns the stream ids.
+    pub fn send_with_uploads(
+        &mut self,
+        now: Instant,
+        target: &str,
+        arguments: RawJson,
+        uploads: usize,
+    ) -> Result<Vec<String>, HubError> {
+        let ids = self.link.send_with_uploads(now, target, arguments, uploads)?;
+        self.process(now);
+        Ok(ids)
+    }
+
+    /// Starts a server-to-client stream (with client-to-server streams as arguments).
+    pub fn stream(
+        &mut self,
+        now: Instant,
+        target: &str,
+        arguments: RawJson,
+        uploads: usize,
+    ) -> Result<(u64, Vec<String>), HubError> {
+        let result = self.link.stream(now, target, arguments, uploads)?;
+        self.process(now);
+        Ok(result)
+    }
+
+    /// Stops a server-to-client stream early.
+    pub fn cancel_stream(&mut self, now: Instant, id: u64) {
+        self.link.cancel_stream(now, id);
+        self.process(now);
+    }
+
+    /// Sends an item of a client-to-server stream.
+    pub fn send_stream_item(&mut self, now: Instant, stream_id: &str, item: RawJson) -> Result<(), HubError> {
+        self.link.send_stream_item(now, stream_id, item)?;
         self.process(now);
         Ok(())
+    }
+
+    /// Ends a client-to-server stream.
+    pub fn complete_upload(&mut self, now: Instant, stream_id: &str, error: Option<String>) -> Result<(), HubError> {
+        self.link.complete_upload(now, stream_id, error)?;
+        self.process(now);
+        Ok(())
+    }
+
+    /// Answers a server call that expects a result.
+    pub fn complete_client_invocation(&mut self, now: Instant, invocation_id: &str, result: Result<Option<RawJson>, String>) {
+        self.link.complete_client_invocation(now, invocation_id, result);
+        self.process(now);
+    }
+
+    /// The transport in use.
+    pub fn transport(&self) -> Option<crate::protocol::negotiate::TransportKind> {
+        self.link.transport()
     }
 
     /// Declares a membership: joined now if connected, and after every new connection.
@@ -280,7 +359,12 @@ impl<H: Clone + PartialEq> HubSession<H> {
     }
 
     /// An HTTP request finished.
-    pub fn handle_http(&mut self, now: Instant, id: u64, response: Result<super::hub::HttpResponse, String>) {
+    pub fn handle_http(
+        &mut self,
+        now: Instant,
+        id: u64,
+        response: Result<super::hub::HttpResponse, super::hub::HttpFailure>,
+    ) {
         self.link.handle_http(now, id, response);
         self.process(now);
     }
@@ -366,9 +450,10 @@ impl<H: Clone + PartialEq> HubSession<H> {
                     None => self.emit(SessionEvent::InvocationResult { id, outcome }),
                 }
             }
-            Event::Invocation { target, arguments, handlers } => {
-                self.emit(SessionEvent::Invocation { target, arguments, handlers })
+            Event::Invocation { invocation_id, target, arguments, handlers } => {
+                self.emit(SessionEvent::Invocation { invocation_id, target, arguments, handlers })
             }
+            Event::StreamItem { id, item } => self.emit(SessionEvent::StreamItem { id, item }),
             Event::Log { level, message } => self.emit(SessionEvent::Log { level, message }),
         }
     }

@@ -1,0 +1,82 @@
+// The npm package's manifest and contents, as `npm pack` would publish them from pkg/.
+// Static checks only (no browser, no bundler): the package tests next to this one install the
+// tarball into real apps.
+//
+// Run: node --test tests/js/package-manifest.test.mjs   (needs pkg/: bash scripts/build-wasm.sh)
+
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+import { PKG_DIR, packedFiles } from "./support/fixture-apps.mjs";
+
+let manifest;
+let packed = [];
+
+before(async () => {
+  manifest = JSON.parse(await readFile(path.join(PKG_DIR, "package.json"), "utf8"));
+  packed = await packedFiles();
+});
+
+/** Every target file of the exports map, as [subpath, condition, file]. */
+function exportTargets() {
+  return Object.entries(manifest.exports).flatMap(([subpath, target]) =>
+    typeof target === "string"
+      ? [[subpath, "default", target]]
+      : Object.entries(target).map(([condition, file]) => [subpath, condition, file]),
+  );
+}
+
+test("the package is hubwire, an ES module package", () => {
+  assert.equal(manifest.name, "hubwire");
+  assert.equal(manifest.type, "module");
+});
+
+test("the package declares itself free of side effects", () => {
+  assert.equal(manifest.sideEffects, false);
+});
+
+test("exports offer '.' and './react', each with its types before its code", () => {
+  for (const subpath of [".", "./react"]) {
+    const conditions = Object.keys(manifest.exports[subpath] ?? {});
+    assert.deepEqual(conditions, ["types", "default"], `exports["${subpath}"]`);
+  }
+});
+
+test("every file the exports map names is in the tarball", () => {
+  for (const [subpath, condition, file] of exportTargets()) {
+    assert.ok(packed.includes(path.posix.normalize(file)), `exports["${subpath}"].${condition} -> ${file} is not packed`);
+  }
+});
+
+test("react is an optional peer dependency, and the package has no dependencies", () => {
+  assert.match(manifest.peerDependencies?.react ?? "", /\^18/);
+  assert.match(manifest.peerDependencies?.react ?? "", /\^19/);
+  assert.deepEqual(manifest.peerDependenciesMeta?.react, { optional: true });
+  assert.equal(manifest.dependencies, undefined);
+});
+
+test("the tarball holds exactly the files list, the manifest, README and licence", () => {
+  const expected = [...new Set([...manifest.files, "package.json", "README.md", "LICENSE"])].sort();
+  assert.deepEqual(packed, expected);
+});
+
+test("every relative import in the packed modules resolves to a packed file", async () => {
+  const modules = packed.filter((file) => file.endsWith(".js") || file.endsWith(".d.ts"));
+  const missing = [];
+  for (const file of modules) {
+    const source = await readFile(path.join(PKG_DIR, file), "utf8");
+    for (const [, specifier] of source.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+      const resolved = path.posix.join(path.posix.dirname(file), specifier);
+      const candidates = file.endsWith(".d.ts") ? [resolved, resolved.replace(/\.js$/, ".d.ts")] : [resolved];
+      if (!candidates.some((c) => packed.includes(c))) missing.push(`${file} imports ${specifier}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+});
+
+test("the wasm glue finds its module next to itself (new URL with import.meta.url)", async () => {
+  const glue = await readFile(path.join(PKG_DIR, "hubwire.js"), "utf8");
+  assert.match(glue, /new URL\(\s*['"]hubwire_bg\.wasm['"]\s*,\s*import\.meta\.url\s*\)/);
+});
