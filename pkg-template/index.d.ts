@@ -13,7 +13,7 @@ export declare const HubConnectionState: {
 };
 export type HubConnectionState = (typeof HubConnectionState)[keyof typeof HubConnectionState];
 
-/** Transport bit flags, as in `@microsoft/signalr`. This release connects over WebSockets. */
+/** Transport bit flags, as in `@microsoft/signalr`. */
 export declare const HttpTransportType: {
   readonly None: 0;
   readonly WebSockets: 1;
@@ -42,8 +42,33 @@ export interface IHttpConnectionOptions {
   skipNegotiation?: boolean;
   /** Send cookies with cross-origin negotiate requests (default true, as the official client). */
   withCredentials?: boolean;
-  /** Allowed transports: `HttpTransportType` flags or a transport name. Must include WebSockets in this release. */
+  /** Allowed transports: `HttpTransportType` flags or a transport name (default all three, tried in the server's order). */
   transport?: HttpTransportType | "WebSockets" | "ServerSentEvents" | "LongPolling";
+  /** Extra headers on every HTTP request (negotiate, sends, polls); browsers cannot set headers on WebSockets or EventSource. */
+  headers?: Record<string, string>;
+  /** Timeout of negotiate and send requests in ms (default 100 000). */
+  timeout?: number;
+}
+
+/** A client-to-server stream source for `invoke`, `send` and `stream` arguments. */
+export declare class Subject<T = any> {
+  next(item: T): void;
+  error(err: any): void;
+  complete(): void;
+  subscribe(observer: { next?(item: T): void; error?(err: any): void; complete?(): void }): { dispose(): void };
+}
+
+/** Receives a stream's items. */
+export interface IStreamSubscriber<T> {
+  next(value: T): void;
+  error(err: any): void;
+  complete(): void;
+}
+
+/** A server-to-client stream. */
+export interface IStreamResult<T> {
+  /** Starts receiving; `dispose()` stops the stream on the hub. */
+  subscribe(subscriber: IStreamSubscriber<T>): { dispose(): void };
 }
 
 /** What a retry policy is told about the failure. */
@@ -106,14 +131,14 @@ export interface StateChange {
   attempt: number;
   /** When a retry is scheduled, milliseconds until it. */
   nextRetryInMs: number | null;
-  transport: "WebSockets" | null;
+  transport: "WebSockets" | "ServerSentEvents" | "LongPolling" | null;
   connectionId: string | null;
 }
 
 /** A health snapshot. */
 export interface Health {
   state: HubConnectionState;
-  transport: "WebSockets" | null;
+  transport: "WebSockets" | "ServerSentEvents" | "LongPolling" | null;
   connectionId: string | null;
   /** Wall-clock ms of the last data from the server. */
   lastMessageAt: number | null;
@@ -167,6 +192,8 @@ export declare class HubConnection {
   invoke<T = any>(methodName: string, ...args: any[]): Promise<T>;
   /** Calls a hub method without waiting for it to run; resolves once sent. */
   send(methodName: string, ...args: any[]): Promise<void>;
+  /** Calls a streaming hub method; Subjects and async iterables among the arguments are uploaded. */
+  stream<T = any>(methodName: string, ...args: any[]): IStreamResult<T>;
   /** Registers a callback for when the connection closes for good; it gets an Error when the close was not requested. */
   onclose(callback: (error?: Error) => void): void;
   /** Registers a callback for when the connection was lost and automatic reconnect begins. */

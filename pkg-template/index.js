@@ -39,6 +39,71 @@ export const LogLevel = Object.freeze({
   None: 6,
 });
 
+/**
+ * A client-to-server stream source: pass it as an argument of `invoke`, `send` or `stream`,
+ * then call `next(item)` for each item and `complete()` (or `error(err)`) at the end.
+ */
+export class Subject {
+  #observers = [];
+
+  /** Sends one item. */
+  next(item) {
+    for (const observer of this.#observers) observer.next?.(item);
+  }
+
+  /** Ends the stream with an error. */
+  error(err) {
+    for (const observer of this.#observers) observer.error?.(err);
+  }
+
+  /** Ends the stream. */
+  complete() {
+    for (const observer of this.#observers) observer.complete?.();
+  }
+
+  /** Observes the items (used by the connection). */
+  subscribe(observer) {
+    this.#observers.push(observer);
+    return { dispose: () => (this.#observers = this.#observers.filter((o) => o !== observer)) };
+  }
+}
+
+function isUpload(value) {
+  return value instanceof Subject || (value != null && typeof value === "object" && typeof value[Symbol.asyncIterator] === "function");
+}
+
+/** Splits the upload sources (Subjects, async iterables) out of the arguments. */
+function splitUploads(args) {
+  const plain = [];
+  const uploads = [];
+  for (const arg of args) (isUpload(arg) ? uploads : plain).push(arg);
+  return { plain, uploads };
+}
+
+/** Feeds each upload source into its stream id. */
+function pumpUploads(core, uploads, streamIds) {
+  uploads.forEach((source, index) => {
+    const id = streamIds[index];
+    const fail = (err) => core.completeUpload(id, String(err?.message ?? err));
+    if (source instanceof Subject) {
+      source.subscribe({
+        next: (item) => core.streamItem(id, item),
+        error: fail,
+        complete: () => core.completeUpload(id, undefined),
+      });
+    } else {
+      (async () => {
+        try {
+          for await (const item of source) core.streamItem(id, item);
+          core.completeUpload(id, undefined);
+        } catch (err) {
+          fail(err);
+        }
+      })();
+    }
+  });
+}
+
 function resolveUrl(url) {
   // Like the official client, a relative URL is resolved against the page's address.
   const base = globalThis.location?.href;
@@ -90,14 +155,79 @@ export class HubConnection {
     this.#core.off(methodName, typeof method === "function" ? method : undefined);
   }
 
-  /** Calls a hub method; resolves with its result, rejects with the server's error. */
+  /** Calls a hub method; resolves with its result, rejects with the server's error. Subjects and async iterables among the arguments are streamed to the hub. */
   invoke(methodName, ...args) {
-    return this.#core.invoke(methodName, args);
+    const { plain, uploads } = splitUploads(args);
+    if (uploads.length === 0) return this.#core.invoke(methodName, plain);
+    try {
+      const { result, streamIds } = this.#core.invokeWithUploads(methodName, plain, uploads.length);
+      pumpUploads(this.#core, uploads, streamIds);
+      return result;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Calls a hub method without waiting for it to run; resolves once sent. */
   send(methodName, ...args) {
-    return this.#core.send(methodName, args);
+    const { plain, uploads } = splitUploads(args);
+    if (uploads.length === 0) return this.#core.send(methodName, plain);
+    try {
+      const { streamIds } = this.#core.sendWithUploads(methodName, plain, uploads.length);
+      pumpUploads(this.#core, uploads, streamIds);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Calls a streaming hub method. `subscribe({ next, error, complete })` receives its items
+   * and returns `{ dispose() }`, which stops the stream on the hub (CancelInvocation).
+   */
+  stream(methodName, ...args) {
+    const core = this.#core;
+    const { plain, uploads } = splitUploads(args);
+    const subscribers = [];
+    const buffered = [];
+    let ended = null;
+    const sink = {
+      next: (item) => (subscribers.length ? subscribers.forEach((s) => s.next?.(item)) : buffered.push(item)),
+      error: (err) => {
+        ended = { err };
+        subscribers.forEach((s) => s.error?.(err));
+      },
+      complete: () => {
+        ended = {};
+        subscribers.forEach((s) => s.complete?.());
+      },
+    };
+    let id = null;
+    try {
+      const started = core.stream(methodName, plain, uploads.length, sink);
+      id = started.id;
+      pumpUploads(core, uploads, started.streamIds);
+    } catch (error) {
+      ended = { err: error };
+    }
+    return {
+      subscribe(subscriber) {
+        subscribers.push(subscriber);
+        // Items that arrived before anyone subscribed are handed over first.
+        buffered.splice(0).forEach((item) => subscriber.next?.(item));
+        if (ended) queueMicrotask(() => (ended.err ? subscriber.error?.(ended.err) : subscriber.complete?.()));
+        return {
+          dispose() {
+            const index = subscribers.indexOf(subscriber);
+            if (index >= 0) subscribers.splice(index, 1);
+            if (subscribers.length === 0 && id !== null && !ended) {
+              core.cancelStream(id);
+              ended = {};
+            }
+          },
+        };
+      },
+    };
   }
 
   /** Registers a callback for when the connection closes for good (with an Error if it failed). */
@@ -156,8 +286,8 @@ export class HubConnectionBuilder {
         : transportTypeOrOptions === undefined
           ? {}
           : { transport: transportTypeOrOptions };
-    const { skipNegotiation, accessTokenFactory, withCredentials, transport } = options;
-    Object.assign(this.#settings, { skipNegotiation, accessTokenFactory, withCredentials, transport });
+    const { skipNegotiation, accessTokenFactory, withCredentials, transport, headers, timeout } = options;
+    Object.assign(this.#settings, { skipNegotiation, accessTokenFactory, withCredentials, transport, headers, timeout });
     this.#settings.url = resolveUrl(url);
     return this;
   }

@@ -42,7 +42,7 @@ export declare function useHubConnection(): HubConnection;
 export declare function useHubEvent<Args extends any[] = any[]>(
   name: string | null | undefined,
   handler: (...args: Args) => unknown,
-  options?: object,
+  options?: Parameters<HubConnection["on"]>[2],
 ): void;
 
 /** Where live data is coming from: hub pushes, polling fallback, or nowhere yet. */
@@ -92,8 +92,8 @@ export interface GroupSpec {
   join: string;
   /** The hub method that leaves. */
   leave: string;
-  /** Arguments of both. */
-  args?: unknown[];
+  /** Arguments of both (one value or an array). */
+  args?: unknown;
 }
 
 /** What `useGroup` returns. */

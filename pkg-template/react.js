@@ -178,18 +178,30 @@ function stateStoreFor(connection) {
   return entry;
 }
 
-/** Starts `connection` for the provider when it is Disconnected; stops it on the last release. */
+/** connection -> the stop a provider began and that has not finished yet. */
+const stopping = new WeakMap();
+
+/** Runs `fn` and returns its outcome as a promise, a synchronous throw becoming a rejection. */
+function promiseOf(fn) {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Starts `connection` for a provider when it is Disconnected (or being stopped by an earlier
+ * provider: then once that stop is done); stops it on close when it was started here.
+ */
 function openConnection(connection) {
   const store = stateStoreFor(connection);
-  let startedHere = false;
-  if (connection.state === undefined || connection.state === HubConnectionState.Disconnected) {
-    startedHere = true;
-    let started;
-    try {
-      started = Promise.resolve(connection.start());
-    } catch (error) {
-      started = Promise.reject(error);
-    }
+  const pendingStop = stopping.get(connection);
+  const startedHere =
+    pendingStop !== undefined || connection.state === undefined || connection.state === HubConnectionState.Disconnected;
+  if (startedHere) {
+    // Started synchronously when nothing is in the way, so the state is Connecting right away.
+    const started = pendingStop ? pendingStop.then(() => connection.start()) : promiseOf(() => connection.start());
     started.then(
       () => store.refresh({ error: null }),
       (error) => store.refresh({ error }),
@@ -200,17 +212,13 @@ function openConnection(connection) {
     value: connection,
     close() {
       if (!startedHere) return;
-      let stopped;
-      try {
-        stopped = Promise.resolve(connection.stop());
-      } catch (error) {
-        stopped = Promise.reject(error);
-      }
+      const stopped = promiseOf(() => connection.stop()).then(noop, noop);
+      stopping.set(connection, stopped);
       store.refresh();
-      stopped.then(
-        () => store.refresh(),
-        () => store.refresh(),
-      );
+      stopped.then(() => {
+        if (stopping.get(connection) === stopped) stopping.delete(connection);
+        store.refresh();
+      });
     },
   };
 }
@@ -238,7 +246,6 @@ export function HubProvider({ url, options, configure, connection: given, childr
   // Building has no side effects (nothing connects before start), so a render React throws
   // away costs nothing. `options` and `configure` are deliberately not dependencies: inline
   // objects and arrow functions are new on every render.
-  // eslint-disable-next-line react-hooks/exhaustive-deps
   const connection = useMemo(() => given ?? buildConnection(url, options, configure), [given, url]);
   useEffect(() => hold(connection, "connection", () => openConnection(connection)).release, [connection]);
   return createElement(HubContext.Provider, { value: connection }, children);

@@ -8,6 +8,7 @@
 //! - [`handshake`]: the handshake request and response that open a hub connection.
 //! - [`message`]: hub messages (types 1–9) and their JSON encoding.
 //! - [`negotiate`]: the negotiate request URL and response, and the connect URLs after it.
+//! - [`plain`]: `{ type, payload }` messages of plain JSON WebSocket endpoints (not SignalR).
 //!
 //! The server side of the wire (used by the mock hub) goes through the same functions, so the
 //! two ends cannot drift apart.
@@ -16,6 +17,7 @@ pub mod framing;
 pub mod handshake;
 pub mod message;
 pub mod negotiate;
+pub mod plain;
 
 mod error;
 

@@ -174,6 +174,19 @@ fn telemetry_options(setting: Option<JsValue>) -> Result<TelemetryOptions, JsVal
     Ok(options)
 }
 
+fn ids_object(id: Option<u64>, stream_ids: &[String], result: Option<Promise>) -> JsValue {
+    let object = js_sys::Object::new();
+    if let Some(id) = id {
+        let _ = Reflect::set(&object, &"id".into(), &JsValue::from_f64(id as f64));
+    }
+    let ids: js_sys::Array = stream_ids.iter().map(|id| JsValue::from_str(id)).collect();
+    let _ = Reflect::set(&object, &"streamIds".into(), &ids);
+    if let Some(result) = result {
+        let _ = Reflect::set(&object, &"result".into(), &result);
+    }
+    object.into()
+}
+
 fn group_spec(spec: &JsValue) -> Result<GroupSpec, JsValue> {
     let name = |key: &str| {
         get(spec, key)
@@ -206,6 +219,19 @@ impl HubConnectionCore {
         config.uses_access_token = access_token_factory.is_some();
         if let Some(transport) = get(&settings, "transport") {
             config.allowed_transports = transport_flags(&transport)?;
+        }
+        if let Some(headers) = get(&settings, "headers") {
+            let headers: js_sys::Object =
+                headers.dyn_into().map_err(|_| js_error("'headers' must be an object of header names to values."))?;
+            for entry in js_sys::Object::entries(&headers).iter() {
+                let pair = js_sys::Array::from(&entry);
+                if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                    config.headers.push((name, value));
+                }
+            }
+        }
+        if let Some(timeout) = millis(&settings, "timeout") {
+            config.request_timeout = timeout;
         }
         if let Some(interval) = millis(&settings, "keepAliveIntervalInMilliseconds") {
             config.keep_alive_interval = interval;
@@ -251,6 +277,60 @@ impl HubConnectionCore {
             Ok(arguments) => self.driver.send(method_name, arguments),
             Err(error) => Promise::reject(&error),
         }
+    }
+
+    /// Starts a server-to-client stream whose items go to `sink` (`{ next, error, complete }`);
+    /// `uploads` of the arguments are client-to-server streams the JS side feeds. Returns
+    /// `{ id, streamIds }`.
+    pub fn stream(&self, method_name: &str, arguments: JsValue, uploads: u32, sink: JsValue) -> Result<JsValue, JsValue> {
+        let arguments = arguments_json(&arguments)?;
+        let (id, stream_ids) = self
+            .driver
+            .stream(method_name, arguments, uploads as usize, sink)
+            .map_err(|e| to_js_error(&e))?;
+        Ok(ids_object(Some(id), &stream_ids, None))
+    }
+
+    /// Disposes a stream started with `stream`.
+    #[wasm_bindgen(js_name = cancelStream)]
+    pub fn cancel_stream(&self, id: f64) {
+        self.driver.cancel_stream(id as u64);
+    }
+
+    /// `invoke` whose arguments include `uploads` client-to-server streams: returns
+    /// `{ result: Promise, streamIds }`.
+    #[wasm_bindgen(js_name = invokeWithUploads)]
+    pub fn invoke_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32) -> Result<JsValue, JsValue> {
+        let arguments = arguments_json(&arguments)?;
+        let (promise, stream_ids) = self
+            .driver
+            .invoke_with_uploads(method_name, arguments, uploads as usize)
+            .map_err(|e| to_js_error(&e))?;
+        Ok(ids_object(None, &stream_ids, Some(promise)))
+    }
+
+    /// `send` whose arguments include `uploads` client-to-server streams: returns `{ streamIds }`.
+    #[wasm_bindgen(js_name = sendWithUploads)]
+    pub fn send_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32) -> Result<JsValue, JsValue> {
+        let arguments = arguments_json(&arguments)?;
+        let stream_ids = self
+            .driver
+            .send_with_uploads(method_name, arguments, uploads as usize)
+            .map_err(|e| to_js_error(&e))?;
+        Ok(ids_object(None, &stream_ids, None))
+    }
+
+    /// Sends one item of an upload stream.
+    #[wasm_bindgen(js_name = streamItem)]
+    pub fn stream_item(&self, stream_id: &str, item: JsValue) -> Result<(), JsValue> {
+        let item = arguments_json(&item)?;
+        self.driver.stream_item(stream_id, item).map_err(|e| to_js_error(&e))
+    }
+
+    /// Ends an upload stream, with an error message if its source failed.
+    #[wasm_bindgen(js_name = completeUpload)]
+    pub fn complete_upload(&self, stream_id: &str, error: Option<String>) -> Result<(), JsValue> {
+        self.driver.complete_upload(stream_id, error).map_err(|e| to_js_error(&e))
     }
 
     /// Registers a handler for a client method; `options.dedupe` = `{ key?, version?, window?:

@@ -20,7 +20,9 @@ use super::clock::now;
 use super::events::{document, global_target, navigator_online, Listener};
 use super::http::{describe_js_error, fetch};
 use super::telemetry::{self, Batch, Record, TelemetryOptions};
+use super::event_source::EventStream;
 use super::websocket::{Socket, SocketEvent};
+use crate::protocol::negotiate::TransportKind;
 use crate::core::dedupe::{DedupeFilter, Dropped};
 use crate::core::hub::{LogLevel, Output};
 use crate::core::session::{HubSession, SessionEvent, SessionOutput};
@@ -104,6 +106,27 @@ pub struct ShellOptions {
     pub telemetry: TelemetryOptions,
 }
 
+/// The browser object behind the current transport (Long Polling has none: it is all fetch).
+pub enum Channel {
+    /// A WebSocket.
+    Socket(Socket),
+    /// An EventSource (Server-Sent Events; sends go by POST).
+    Events(EventStream),
+}
+
+/// Where a server-to-client stream's items go: the JS `{ next, error, complete }` object.
+pub struct StreamSink(JsValue);
+
+impl StreamSink {
+    fn call(&self, method: &str, argument: &JsValue) {
+        if let Ok(function) = Reflect::get(&self.0, &JsValue::from_str(method)) {
+            if let Some(function) = function.dyn_ref::<Function>() {
+                let _ = function.call1(&self.0, argument);
+            }
+        }
+    }
+}
+
 /// App callbacks by kind.
 #[derive(Default)]
 struct Callbacks {
@@ -131,8 +154,9 @@ pub struct Shared {
     /// The engine.
     pub session: HubSession<JsHandler>,
     options: ShellOptions,
-    socket: Option<Socket>,
+    channel: Option<Channel>,
     timer: Option<(crate::core::Instant, Timeout)>,
+    streams: BTreeMap<u64, StreamSink>,
     start_waiters: Vec<Settle>,
     stop_waiters: Vec<Settle>,
     pending: BTreeMap<u64, Settle>,
@@ -155,8 +179,9 @@ impl Driver {
         let driver = Driver(Rc::new(RefCell::new(Shared {
             session,
             options,
-            socket: None,
+            channel: None,
             timer: None,
+            streams: BTreeMap::new(),
             start_waiters: Vec::new(),
             stop_waiters: Vec::new(),
             pending: BTreeMap::new(),
@@ -291,8 +316,8 @@ impl Driver {
     /// `health()`: a snapshot as a plain object.
     pub fn health(&self) -> JsValue {
         let (health, duplicates, transport) = self.with(|s| {
-            let transport = s.socket.is_some().then_some("WebSockets");
-            (s.session.health(), s.duplicates_dropped, transport)
+            let transport = s.session.transport().filter(|_| s.session.state() == ManagedState::Connected);
+            (s.session.health(), s.duplicates_dropped, transport.map(TransportKind::name))
         });
         let wall_now = js_sys::Date::now();
         let mono_now = now().as_millis() as f64;
@@ -363,21 +388,24 @@ impl Driver {
                 });
             }
             Output::FetchAccessToken => self.fetch_access_token(),
-            Output::OpenTransport { url, .. } => self.open_socket(&url),
+            Output::OpenTransport { kind, url } => self.open_channel(kind, &url),
             Output::Send(text) => {
-                let result = self.with(|s| s.socket.as_ref().map(|socket| socket.send(&text)));
+                let result = self.with(|s| match &s.channel {
+                    Some(Channel::Socket(socket)) => Some(socket.send(&text)),
+                    _ => None,
+                });
                 if let Some(Err(error)) = result {
                     self.with(|s| s.session.handle_transport_closed(now(), Some(error)));
                 }
             }
             Output::CloseTransport => {
                 // A WebSocket's own close event can take many seconds; the engine is told at
-                // once, and the socket (detached on drop) is released after this call stack,
+                // once, and the channel (detached on drop) is released after this call stack,
                 // because we may be inside one of its own event handlers right now.
-                let socket = self.with(|s| s.socket.take());
+                let channel = self.with(|s| s.channel.take());
                 self.with(|s| s.session.handle_transport_closed(now(), None));
-                if let Some(socket) = socket {
-                    spawn_local(async move { drop(socket) });
+                if let Some(channel) = channel {
+                    spawn_local(async move { drop(channel) });
                 }
             }
             // The session consumes the link's events and re-emits its own.
@@ -407,9 +435,9 @@ impl Driver {
         });
     }
 
-    fn open_socket(&self, url: &str) {
+    fn open_channel(&self, kind: TransportKind, url: &str) {
         let weak = self.weak();
-        let opened = Socket::open(url, move |event| {
+        let on_event = move |event| {
             let Some(driver) = Driver::upgrade(&weak) else { return };
             driver.with(|s| match event {
                 SocketEvent::Opened => s.session.handle_transport_opened(now()),
@@ -419,18 +447,82 @@ impl Driver {
                     Some("Received a binary WebSocket frame that is not UTF-8 text.".into()),
                 ),
                 SocketEvent::Closed { code, reason, was_clean } => {
-                    s.socket = None;
-                    let error = (!was_clean || code != 1000)
-                        .then(|| format!("WebSocket closed with status code: {code} ({reason})."));
+                    s.channel = None;
+                    let error = (!was_clean || code != 1000).then(|| match kind {
+                        TransportKind::WebSockets => format!("WebSocket closed with status code: {code} ({reason})."),
+                        _ => reason,
+                    });
                     s.session.handle_transport_closed(now(), error);
                 }
             });
             driver.pump();
-        });
+        };
+        let opened = match kind {
+            TransportKind::WebSockets => Socket::open(url, on_event).map(Channel::Socket),
+            TransportKind::ServerSentEvents => {
+                let with_credentials = self.with(|s| s.options.with_credentials);
+                EventStream::open(url, with_credentials, on_event).map(Channel::Events)
+            }
+            // Long Polling is driven by the engine's own HTTP requests.
+            TransportKind::LongPolling => return,
+        };
         match opened {
-            Ok(socket) => self.with(|s| s.socket = Some(socket)),
+            Ok(channel) => self.with(|s| s.channel = Some(channel)),
             Err(error) => self.with(|s| s.session.handle_transport_closed(now(), Some(error))),
         }
+    }
+
+    /// `stream()`: starts a server-to-client stream feeding `sink`; returns its id and the ids
+    /// of the upload streams among its arguments.
+    pub fn stream(&self, target: &str, arguments: RawJson, uploads: usize, sink: JsValue) -> Result<(u64, Vec<String>), HubError> {
+        let result = self.with(|s| {
+            let result = s.session.stream(now(), target, arguments, uploads);
+            if let Ok((id, _)) = &result {
+                s.streams.insert(*id, StreamSink(sink));
+            }
+            result
+        });
+        self.pump();
+        result
+    }
+
+    /// Disposes a server-to-client stream.
+    pub fn cancel_stream(&self, id: u64) {
+        self.with(|s| s.streams.remove(&id));
+        self.feed(|s| s.cancel_stream(now(), id));
+    }
+
+    /// `invoke()` with upload streams: the result promise and the stream ids.
+    pub fn invoke_with_uploads(&self, target: &str, arguments: RawJson, uploads: usize) -> Result<(Promise, Vec<String>), HubError> {
+        let (promise, settle) = Settle::promise();
+        let ids = self.with(|s| {
+            let (id, ids) = s.session.invoke_with_uploads(now(), target, arguments, uploads)?;
+            s.pending.insert(id, settle);
+            Ok::<_, HubError>(ids)
+        })?;
+        self.pump();
+        Ok((promise, ids))
+    }
+
+    /// `send()` with upload streams: the stream ids.
+    pub fn send_with_uploads(&self, target: &str, arguments: RawJson, uploads: usize) -> Result<Vec<String>, HubError> {
+        let ids = self.with(|s| s.session.send_with_uploads(now(), target, arguments, uploads))?;
+        self.pump();
+        Ok(ids)
+    }
+
+    /// Sends an item of an upload stream.
+    pub fn stream_item(&self, stream_id: &str, item: RawJson) -> Result<(), HubError> {
+        let result = self.with(|s| s.session.send_stream_item(now(), stream_id, item));
+        self.pump();
+        result
+    }
+
+    /// Ends an upload stream.
+    pub fn complete_upload(&self, stream_id: &str, error: Option<String>) -> Result<(), HubError> {
+        let result = self.with(|s| s.session.complete_upload(now(), stream_id, error));
+        self.pump();
+        result
     }
 
     // ----- delivering events to the app ---------------------------------------------------
@@ -448,10 +540,27 @@ impl Driver {
                 }
                 self.settle_stop_waiters();
             }
-            SessionEvent::Invocation { target, arguments, handlers } => {
+            SessionEvent::Invocation { invocation_id: None, target, arguments, handlers } => {
                 self.invoke_handlers(&target, &arguments, handlers)
             }
+            SessionEvent::Invocation { invocation_id: Some(id), target, arguments, handlers } => {
+                self.answer_client_invocation(id, target, arguments, handlers)
+            }
+            SessionEvent::StreamItem { id, item } => {
+                let Ok(value) = js_sys::JSON::parse(item.as_str()) else { return };
+                let sink = self.with(|s| s.streams.get(&id).map(|sink| sink.0.clone()));
+                if let Some(sink) = sink {
+                    StreamSink(sink).call("next", &value);
+                }
+            }
             SessionEvent::InvocationResult { id, outcome } => {
+                if let Some(sink) = self.with(|s| s.streams.remove(&id)) {
+                    match outcome {
+                        Ok(_) => sink.call("complete", &JsValue::UNDEFINED),
+                        Err(error) => sink.call("error", &to_js_error(&error)),
+                    }
+                    return;
+                }
                 let Some(settle) = self.with(|s| s.pending.remove(&id)) else { return };
                 match outcome {
                     Ok(None) => settle.resolve(&JsValue::NULL),
@@ -487,7 +596,8 @@ impl Driver {
                 self.call_callbacks(CallbackKind::Close, &argument);
             }
             SessionEvent::StateChanged { change, connection_id } => {
-                let argument = state_change_object(&change, connection_id, self.with(|s| s.socket.is_some()));
+                let transport = self.with(|s| s.session.transport());
+                let argument = state_change_object(&change, connection_id, transport);
                 self.call_callbacks(CallbackKind::StateChange, &argument);
             }
             SessionEvent::Log { level, message } => self.log(level, &message),
@@ -522,6 +632,41 @@ impl Driver {
                 );
             }
         }
+    }
+
+    /// A server call that waits for a result: run the handlers in order (awaiting promises),
+    /// then send what they returned, as the official client does.
+    fn answer_client_invocation(&self, invocation_id: String, target: String, arguments: RawJson, handlers: Vec<JsHandler>) {
+        let Ok(parsed) = js_sys::JSON::parse(arguments.as_str()) else { return };
+        let arguments = Array::from(&parsed);
+        let weak = self.weak();
+        spawn_local(async move {
+            let mut result: Option<JsValue> = None;
+            let mut failure: Option<String> = None;
+            for handler in handlers {
+                let returned = match handler.function.apply(&JsValue::UNDEFINED, &arguments) {
+                    Ok(value) => JsFuture::from(Promise::resolve(&value)).await,
+                    Err(thrown) => Err(thrown),
+                };
+                match returned {
+                    Err(thrown) => failure = Some(format!("Error: {}", describe_js_error(&thrown))),
+                    Ok(value) if value.is_undefined() => {}
+                    Ok(_) if result.is_some() => failure = Some("Client provided multiple results.".into()),
+                    Ok(value) => result = Some(value),
+                }
+            }
+            let answer = match (failure, result) {
+                (Some(error), _) => Err(error),
+                (None, None) => Ok(None),
+                (None, Some(value)) => match js_sys::JSON::stringify(&value).ok().and_then(|t| t.as_string()) {
+                    Some(text) => RawJson::parse(text).map(Some).map_err(|e| e.to_string()),
+                    None => Err(format!("The result of '{target}' cannot be serialized to JSON.")),
+                },
+            };
+            if let Some(driver) = Driver::upgrade(&weak) {
+                driver.feed(|s| s.complete_client_invocation(now(), &invocation_id, answer));
+            }
+        });
     }
 
     /// Runs the app's key/version functions (no borrow held), then lets the core filter decide.
@@ -693,12 +838,11 @@ impl Driver {
     }
 }
 
-fn state_change_object(change: &StateChange, connection_id: Option<String>, has_socket: bool) -> JsValue {
+fn state_change_object(change: &StateChange, connection_id: Option<String>, transport: Option<TransportKind>) -> JsValue {
     let next = change.next_retry_in.map_or(JsValue::NULL, |d| JsValue::from_f64(d.as_millis() as f64));
-    let transport = if has_socket && change.current == ManagedState::Connected {
-        JsValue::from_str("WebSockets")
-    } else {
-        JsValue::NULL
+    let transport = match transport {
+        Some(kind) if change.current == ManagedState::Connected => JsValue::from_str(kind.name()),
+        _ => JsValue::NULL,
     };
     let object = Object::new();
     for (name, value) in [

@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
 
+use crate::core::hub::HttpFailure;
 use crate::core::{HttpRequest, HttpResponse};
 
 #[wasm_bindgen]
@@ -22,8 +23,36 @@ pub fn describe_js_error(value: &JsValue) -> String {
     value.as_string().unwrap_or_else(|| format!("{value:?}"))
 }
 
-/// Performs `request`; `Err` carries why no response arrived (network, CORS, bad URL).
-pub async fn fetch(request: &HttpRequest, with_credentials: bool) -> Result<HttpResponse, String> {
+/// Performs `request`, aborting it after its timeout; `Err` says why no response arrived.
+pub async fn fetch(request: &HttpRequest, with_credentials: bool) -> Result<HttpResponse, HttpFailure> {
+    let abort = web_sys::AbortController::new().ok();
+    let timed_out = std::rc::Rc::new(std::cell::Cell::new(false));
+    // Dropping the Timeout at the end of this function cancels it.
+    let _timer = match (&abort, request.timeout) {
+        (Some(abort), Some(timeout)) => {
+            let abort = abort.clone();
+            let flag = timed_out.clone();
+            let millis = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+            Some(gloo_timers::callback::Timeout::new(millis, move || {
+                flag.set(true);
+                abort.abort();
+            }))
+        }
+        _ => None,
+    };
+    let result = fetch_inner(request, with_credentials, abort.as_ref()).await;
+    match result {
+        Err(_) if timed_out.get() => Err(HttpFailure::TimedOut),
+        Err(reason) => Err(HttpFailure::Network(reason)),
+        Ok(response) => Ok(response),
+    }
+}
+
+async fn fetch_inner(
+    request: &HttpRequest,
+    with_credentials: bool,
+    abort: Option<&web_sys::AbortController>,
+) -> Result<HttpResponse, String> {
     let headers = Headers::new().map_err(|e| describe_js_error(&e))?;
     for (name, value) in &request.headers {
         headers.set(name, value).map_err(|e| describe_js_error(&e))?;
@@ -38,6 +67,9 @@ pub async fn fetch(request: &HttpRequest, with_credentials: bool) -> Result<Http
     });
     if let Some(body) = &request.body {
         init.set_body(&JsValue::from_str(body));
+    }
+    if let Some(abort) = abort {
+        init.set_signal(Some(&abort.signal()));
     }
     let js_request = Request::new_with_str_and_init(&request.url, &init).map_err(|e| describe_js_error(&e))?;
     let response: Response = JsFuture::from(global_fetch(&js_request))

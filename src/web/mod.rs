@@ -7,13 +7,15 @@
 //! - [`connection`]: the `#[wasm_bindgen]` class the npm package's `HubConnection` wraps.
 //! - [`driver`]: the loop between the engine and the browser.
 //! - [`telemetry`]: telemetry records to the app's callback and batched to a URL.
-//! - [`websocket`], [`http`], [`events`], [`clock`]: thin RAII wrappers over the browser APIs.
+//! - [`websocket`], [`event_source`], [`http`], [`events`], [`clock`]: thin RAII wrappers over
+//!   the browser APIs.
 //!
 //! Everything binds to the global scope (not `window`), so workers and Node work too.
 
 pub mod clock;
 pub mod connection;
 pub mod driver;
+pub mod event_source;
 pub mod events;
 pub mod http;
 pub mod telemetry;
