@@ -22,6 +22,7 @@ use std::time::Duration;
 use super::error::HubError;
 use super::handlers::HandlerRegistry;
 use super::time::Instant;
+use super::replay::Replay;
 use super::timer::{Timer, TimerTable};
 use crate::protocol::framing::DEFAULT_MAX_FRAME_BYTES;
 use crate::protocol::handshake::{self, HandshakeParse, HandshakeRequest};
@@ -64,6 +65,11 @@ pub struct HubConfig {
     pub request_timeout: Duration,
     /// How long one long poll may stay open before the client simply polls again.
     pub poll_timeout: Duration,
+    /// Ask for stateful reconnect: over WebSockets, a dropped socket is replaced by a new one
+    /// to the same connection and unacknowledged messages are replayed both ways.
+    pub stateful_reconnect: bool,
+    /// Bytes of unacknowledged messages kept for replay before further sends wait.
+    pub replay_buffer_bytes: usize,
 }
 
 impl HubConfig {
@@ -83,6 +89,8 @@ impl HubConfig {
             headers: Vec::new(),
             request_timeout: Duration::from_secs(100),
             poll_timeout: Duration::from_secs(100),
+            stateful_reconnect: false,
+            replay_buffer_bytes: 100_000,
         }
     }
 }
@@ -257,6 +265,9 @@ enum Phase {
     Opening,
     Handshaking { buffer: String },
     Connected,
+    /// Stateful reconnect: the socket dropped and a new one to the same connection is opening.
+    /// The app still sees Connected; what it sends meanwhile is kept for the replay.
+    Resuming,
     Disconnecting,
 }
 
@@ -342,6 +353,12 @@ pub struct HubConnection<H> {
     candidates: VecDeque<TransportKind>,
     /// Why each transport tried so far failed.
     transport_failures: Vec<String>,
+    /// Stateful reconnect's buffers and counters, when the server agreed to it.
+    replay: Option<Replay>,
+    /// The server agreed to stateful reconnect in the latest negotiate.
+    stateful_agreed: bool,
+    /// The transport URL of the current connection, kept for a stateful resume.
+    transport_url: Option<String>,
 }
 
 impl<H: Clone + PartialEq> HubConnection<H> {
@@ -367,6 +384,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             transport: None,
             candidates: VecDeque::new(),
             transport_failures: Vec::new(),
+            replay: None,
+            stateful_agreed: false,
+            transport_url: None,
         }
     }
 
@@ -383,7 +403,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             | Phase::Negotiating { .. }
             | Phase::Opening
             | Phase::Handshaking { .. } => ConnectionState::Connecting,
-            Phase::Connected => ConnectionState::Connected,
+            Phase::Connected | Phase::Resuming => ConnectionState::Connected,
             Phase::Disconnecting => ConnectionState::Disconnecting,
         }
     }
@@ -457,6 +477,11 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         match self.phase {
             Phase::Idle | Phase::Disconnecting => {}
             Phase::Connected => {
+                self.phase = Phase::Disconnecting;
+                self.timers.clear();
+                self.close_transport();
+            }
+            Phase::Resuming => {
                 self.phase = Phase::Disconnecting;
                 self.timers.clear();
                 self.close_transport();
@@ -553,7 +578,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// Stops a server-to-client stream early (the app disposed its subscription). Nothing more
     /// is reported for it.
     pub fn cancel_stream(&mut self, now: Instant, id: u64) {
-        if self.pending.remove(&id) == Some(Pending::Stream) && self.phase == Phase::Connected {
+        if self.pending.remove(&id) == Some(Pending::Stream) && self.ensure_connected().is_ok() {
             self.send_message(now, &HubMessage::CancelInvocation { invocation_id: id.to_string() });
         }
     }
@@ -588,7 +613,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         invocation_id: &str,
         result: Result<Option<RawJson>, String>,
     ) {
-        if self.phase != Phase::Connected {
+        if self.ensure_connected().is_err() {
             return;
         }
         let completion = match result {
@@ -666,12 +691,17 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     /// The transport is open: send the handshake.
     pub fn handle_transport_opened(&mut self, now: Instant) {
-        if self.phase != Phase::Opening {
+        if !matches!(self.phase, Phase::Opening | Phase::Resuming) {
             return;
+        }
+        if self.phase == Phase::Resuming {
+            return self.resume(now);
         }
         self.phase = Phase::Handshaking { buffer: String::new() };
         self.timers.set(Timer::Handshake, now + self.config.handshake_timeout);
-        self.transport_send(HandshakeRequest::json(1).encode());
+        // Stateful reconnect is hub protocol version 2; older servers only know version 1.
+        let version = if self.stateful_agreed { 2 } else { 1 };
+        self.transport_send(HandshakeRequest::json(version).encode());
     }
 
     /// Text arrived on the transport.
@@ -693,6 +723,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                     Ok(HandshakeParse::Accepted { rest }) => {
                         self.phase = Phase::Connected;
                         self.timers.stop(Timer::Handshake);
+                        let websockets = self.transport() == Some(TransportKind::WebSockets);
+                        self.replay = (self.stateful_agreed && websockets)
+                            .then(|| Replay::new(self.config.replay_buffer_bytes));
                         if !self.transport.as_ref().is_some_and(Transport::inherent_keep_alive) {
                             self.timers.set(Timer::KeepAlive, now + self.config.keep_alive_interval);
                             self.timers.set(Timer::ServerTimeout, now + self.config.server_timeout);
@@ -728,7 +761,15 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 let reason = error.unwrap_or_else(|| "The transport closed during the handshake.".into());
                 self.fail_start(HubError::Transport(reason));
             }
+            Phase::Connected if self.replay.is_some() && self.transport_url.is_some() => {
+                self.begin_resume(error)
+            }
             Phase::Connected => self.finish_close(error.map(HubError::Transport), true, false),
+            Phase::Resuming => {
+                // The one attempt to resume failed: the connection is lost after all.
+                let reason = error.unwrap_or_else(|| "Stateful reconnect failed.".into());
+                self.finish_close(Some(HubError::Transport(reason)), true, false)
+            }
             Phase::Disconnecting => self.finish_close(None, false, false),
             _ => {}
         }
@@ -753,6 +794,12 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                             true,
                             true,
                         );
+                    }
+                }
+                Timer::Ack => {
+                    let ack = self.replay.as_mut().and_then(Replay::ack_due);
+                    if let (Some(sequence_id), Phase::Connected) = (ack, &self.phase) {
+                        self.transport_send(HubMessage::Ack { sequence_id }.encode());
                     }
                 }
             }
@@ -787,13 +834,27 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     fn ensure_connected(&self) -> Result<(), HubError> {
         match self.phase {
-            Phase::Connected => Ok(()),
+            Phase::Connected | Phase::Resuming => Ok(()),
             _ => Err(HubError::NotConnected),
         }
     }
 
     fn send_message(&mut self, now: Instant, message: &HubMessage) {
-        self.transport_send(message.encode());
+        let text = message.encode();
+        if let Some(replay) = &mut self.replay {
+            if Replay::is_trackable(message) {
+                // Kept for replay; sent now unless resuming or over the buffer limit.
+                for text in replay.outgoing(text, self.phase == Phase::Resuming) {
+                    self.transport_send(text);
+                }
+                return self.rearm_keep_alive(now);
+            }
+        }
+        self.transport_send(text);
+        self.rearm_keep_alive(now);
+    }
+
+    fn rearm_keep_alive(&mut self, now: Instant) {
         // Anything sent proves we are alive, so the keep-alive Ping waits a full interval again.
         let pings = !self.transport.as_ref().is_some_and(Transport::inherent_keep_alive);
         if self.phase == Phase::Connected && pings {
@@ -905,7 +966,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     }
 
     fn send_negotiate(&mut self) {
-        let url = match negotiate::negotiate_url(&self.hub_url, false) {
+        let url = match negotiate::negotiate_url(&self.hub_url, self.config.stateful_reconnect) {
             Ok(url) => url,
             Err(error) => return self.fail_start(error.into()),
         };
@@ -943,6 +1004,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 self.negotiate_with_token();
             }
             Ok(NegotiateResponse::Connect(details)) => {
+                self.stateful_agreed = self.config.stateful_reconnect && details.use_stateful_reconnect;
                 // The first answer of a start fixes the transports to try, in its order; a
                 // fallback negotiates again only for a fresh connection token.
                 if self.transport_failures.is_empty() && self.candidates.is_empty() {
@@ -1011,7 +1073,10 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         match kind {
             TransportKind::WebSockets => {
                 match negotiate::websocket_url(&with_token(&connect_url, &self.access_token)) {
-                    Ok(url) => self.outputs.push_back(Output::OpenTransport { kind, url }),
+                    Ok(url) => {
+                        self.transport_url = Some(url.clone());
+                        self.outputs.push_back(Output::OpenTransport { kind, url });
+                    }
                     Err(error) => self.fail_start(error.into()),
                 }
             }
@@ -1149,6 +1214,8 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             self.close_transport();
         }
         self.transport = None;
+        self.transport_url = None;
+        self.replay = None;
         self.requests.retain(|_, r| r.purpose == Purpose::Delete);
         self.awaiting_token_retry.clear();
         self.emit(Event::StartFailed(error));
@@ -1164,6 +1231,8 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             self.close_transport();
         }
         self.transport = None;
+        self.transport_url = None;
+        self.replay = None;
         self.requests.retain(|_, r| r.purpose == Purpose::Delete);
         self.awaiting_token_retry.clear();
         self.uploads.clear();
@@ -1185,8 +1254,48 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             if self.phase != Phase::Connected {
                 break;
             }
+            if let Some(replay) = &mut self.replay {
+                match replay.incoming(&message) {
+                    Ok(true) => {
+                        if Replay::is_trackable(&message) && self.timers.get(Timer::Ack).is_none() {
+                            self.timers.set(Timer::Ack, now + super::replay::ACK_DELAY);
+                        }
+                    }
+                    // A duplicate replayed by the server, or anything before its Sequence.
+                    Ok(false) => continue,
+                    Err(error) => return self.finish_close(Some(error), true, true),
+                }
+            }
             self.dispatch(now, message);
         }
+    }
+
+    /// The socket dropped while stateful reconnect is on: open a new one to the same
+    /// connection instead of closing. Nothing is reported to the app.
+    fn begin_resume(&mut self, error: Option<String>) {
+        self.phase = Phase::Resuming;
+        self.timers.clear();
+        if let Some(replay) = &mut self.replay {
+            replay.disconnected();
+        }
+        self.log(
+            LogLevel::Debug,
+            format!("Transport lost ({}); resuming the same connection.", error.as_deref().unwrap_or("closed")),
+        );
+        if let Some(url) = self.transport_url.clone() {
+            self.outputs.push_back(Output::OpenTransport { kind: TransportKind::WebSockets, url });
+        }
+    }
+
+    /// The new socket is open: announce where our numbering continues and replay.
+    fn resume(&mut self, now: Instant) {
+        self.phase = Phase::Connected;
+        let texts = self.replay.as_mut().map(Replay::resend).unwrap_or_default();
+        for text in texts {
+            self.transport_send(text);
+        }
+        self.timers.set(Timer::KeepAlive, now + self.config.keep_alive_interval);
+        self.timers.set(Timer::ServerTimeout, now + self.config.server_timeout);
     }
 
     fn pending_id(&mut self, invocation_id: &str) -> Option<(u64, Pending)> {
@@ -1234,6 +1343,14 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 self.emit(Event::InvocationResult { id, outcome });
             }
             HubMessage::Ping => {}
+            HubMessage::Ack { sequence_id } => {
+                let released = self.replay.as_mut().map(|r| r.acknowledged(sequence_id)).unwrap_or_default();
+                for text in released {
+                    self.transport_send(text);
+                }
+            }
+            // Handled by the replay filter before dispatch.
+            HubMessage::Sequence { .. } => {}
             HubMessage::Close { error, allow_reconnect } => {
                 self.finish_close(error.map(HubError::ServerClosed), allow_reconnect, true);
             }

@@ -5,6 +5,7 @@
 //! - [`session`]: what the shell drives: a hub connection kept alive by a supervisor.
 //! - [`supervisor`]: the connection manager: reconnect schedule, group rejoin, lifecycle.
 //! - [`hub`]: one SignalR hub connection (negotiate, handshake, invocations, keep-alive).
+//! - [`replay`]: stateful reconnect's sequence numbers, replay buffer and duplicate drops.
 //! - [`retry`]: retry policies (the official 0/2/10/30 s default and its variations).
 //! - [`dedupe`]: duplicate and stale update suppression.
 //! - [`handlers`]: client methods by name, matched case-insensitively.
@@ -16,6 +17,7 @@ pub mod dedupe;
 pub mod error;
 pub mod handlers;
 pub mod hub;
+pub mod replay;
 pub mod retry;
 pub mod session;
 pub mod supervisor;

@@ -12,10 +12,12 @@ pub enum Timer {
     KeepAlive,
     /// Nothing was received for the server timeout: the connection is dead.
     ServerTimeout,
+    /// Stateful reconnect: acknowledge what was received since the last Ack.
+    Ack,
 }
 
 impl Timer {
-    const ALL: [Timer; 3] = [Timer::Handshake, Timer::KeepAlive, Timer::ServerTimeout];
+    const ALL: [Timer; 4] = [Timer::Handshake, Timer::KeepAlive, Timer::ServerTimeout, Timer::Ack];
 
     fn index(self) -> usize {
         self as usize
@@ -25,7 +27,7 @@ impl Timer {
 /// One optional deadline per [`Timer`].
 #[derive(Debug, Clone, Default)]
 pub struct TimerTable {
-    deadlines: [Option<Instant>; 3],
+    deadlines: [Option<Instant>; 4],
 }
 
 impl TimerTable {
