@@ -228,6 +228,8 @@ export declare class HubConnectionBuilder {
   withTelemetry(options: TelemetryOptions | ((record: TelemetryRecord) => void)): HubConnectionBuilder;
   /** Follow online/offline, visibility and back/forward cache events (default true). */
   withBrowserLifecycle(enabled: boolean): HubConnectionBuilder;
+  /** Stateful reconnect over WebSockets: socket drops are absorbed and messages replayed; `bufferSize` bounds unacknowledged bytes (default 100 000). */
+  withStatefulReconnect(options?: { bufferSize?: number }): HubConnectionBuilder;
   /** The configured connection, not yet started. */
   build(): HubConnection;
 }

@@ -330,6 +330,16 @@ export class HubConnectionBuilder {
     return this;
   }
 
+  /**
+   * Stateful reconnect (WebSockets): a dropped socket is replaced by a new one to the same
+   * connection and unacknowledged messages are replayed both ways, without a reconnecting
+   * event. `bufferSize` bounds the unacknowledged bytes (default 100 000).
+   */
+  withStatefulReconnect(options) {
+    this.#settings.statefulReconnect = { bufferSize: options?.bufferSize };
+    return this;
+  }
+
   /** Follow the browser's online/offline, visibility and back/forward cache events (default true). */
   withBrowserLifecycle(enabled) {
     this.#settings.browserLifecycle = enabled !== false;

@@ -207,7 +207,7 @@ impl HubConnectionCore {
     /// Builds a connection from the JS builder's settings object: `url` (required),
     /// `skipNegotiation`, `accessTokenFactory`, `withCredentials`, `logLevel`, `transport`,
     /// `keepAliveIntervalInMilliseconds`, `serverTimeoutInMilliseconds`, `reconnect`,
-    /// `browserLifecycle`, `telemetry`.
+    /// `browserLifecycle`, `telemetry`, `headers`, `timeout`, `statefulReconnect`.
     #[wasm_bindgen(constructor)]
     pub fn new(settings: JsValue) -> Result<HubConnectionCore, JsValue> {
         let url = get(&settings, "url")
@@ -232,6 +232,12 @@ impl HubConnectionCore {
         }
         if let Some(timeout) = millis(&settings, "timeout") {
             config.request_timeout = timeout;
+        }
+        if let Some(stateful) = get(&settings, "statefulReconnect") {
+            config.stateful_reconnect = stateful.is_truthy();
+            if let Some(size) = get(&stateful, "bufferSize").and_then(|v| v.as_f64()) {
+                config.replay_buffer_bytes = size.max(1.0) as usize;
+            }
         }
         if let Some(interval) = millis(&settings, "keepAliveIntervalInMilliseconds") {
             config.keep_alive_interval = interval;
