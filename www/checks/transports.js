@@ -1,0 +1,169 @@
+// Checks of the whole protocol on each transport: invoke, group events, streams both ways,
+// client results; and fallback, redirect, token refresh and stateful reconnect.
+
+import { HttpTransportType, HubConnectionState, Subject } from "/pkg/index.js";
+import { check, connect, control, equal, rejection, until } from "./util.js";
+
+const TRANSPORTS = ["WebSockets", "ServerSentEvents", "LongPolling"];
+
+/** Collects a server stream's items; resolves at its end. */
+function collect(stream) {
+  return new Promise((resolve, reject) => {
+    const items = [];
+    stream.subscribe({ next: (item) => items.push(item), error: reject, complete: () => resolve(items) });
+  });
+}
+
+async function* numbers(...values) {
+  for (const value of values) yield value;
+}
+
+async function everyStep(transport) {
+  const connection = connect({ transport: HttpTransportType[transport] });
+  const events = [];
+  connection.on("RecommendationReady", (r) => events.push(r.jobId));
+  connection.on("GetLocation", async (unit) => ({ unit, lat: 52.37, lon: 4.9 }));
+  await connection.start();
+  equal(connection.health().transport, transport, "transport in use");
+  const mine = () => control("connections").then((all) => all.find((c) => c.connectionId === connection.connectionId));
+  equal((await mine()).transport, transport, "transport the hub sees");
+
+  equal(await connection.invoke("Echo", { transport, n: [1, 2] }), { transport, n: [1, 2] }, "Echo");
+
+  await connection.joinGroup({ join: "JoinDispatchGroup", leave: "LeaveDispatchGroup", args: [`t-${transport}`] });
+  const job = { jobId: `job-${transport}`, region: "x", contractorId: "c", score: 1, recommendedAt: new Date().toISOString() };
+  await control("publish", { target: "RecommendationReady", arguments: [job], group: `dispatch:t-${transport}` });
+  await until(() => events.includes(`job-${transport}`), "the group event");
+
+  equal(await collect(connection.stream("Count", 5)), [0, 1, 2, 3, 4], "server stream");
+
+  const subject = new Subject();
+  const total = connection.invoke("UploadSum", subject);
+  for (const n of [10, 20, 12]) subject.next(n);
+  subject.complete();
+  equal(await total, 42, "upload stream (Subject)");
+  equal(await connection.invoke("UploadSum", numbers(1, 2, 3)), 6, "upload stream (async iterable)");
+
+  const answer = await control("invoke-client", { connectionId: connection.connectionId, target: "GetLocation", arguments: ["truck-7"] });
+  equal(answer.result, { unit: "truck-7", lat: 52.37, lon: 4.9 }, "client result");
+
+  await connection.stop();
+}
+
+/** Each check: a name and an async function that throws on failure. */
+export const checks = Object.fromEntries(TRANSPORTS.map((t) => [`${t}: invoke, group event, streams both ways, client result`, () => everyStep(t)]));
+
+Object.assign(checks, {
+  async "a client method that throws sends the error back as the result"() {
+    const connection = connect();
+    connection.on("GetLocation", () => {
+      throw new Error("gps off");
+    });
+    await connection.start();
+    const answer = await control("invoke-client", { connectionId: connection.connectionId, target: "GetLocation", arguments: [] });
+    check(String(answer.error).includes("gps off"), `answer: ${JSON.stringify(answer)}`);
+    const none = await control("invoke-client", { connectionId: connection.connectionId, target: "NoSuchClientMethod", arguments: [] });
+    check(String(none.error).includes("Client didn't provide a result."), `answer: ${JSON.stringify(none)}`);
+    await connection.stop();
+  },
+
+  async "disposing a server stream stops it on the hub"() {
+    const connection = connect();
+    await connection.start();
+    const items = [];
+    const subscription = connection.stream("Count", 1000, 20).subscribe({ next: (n) => items.push(n), error: () => {}, complete: () => {} });
+    await until(() => items.length >= 2, "the first items");
+    subscription.dispose();
+    const log = await control("log");
+    await until(async () => (await control("log")).some((e) => e.kind === "cancelInvocation" || e.target === undefined) || true, "");
+    const seen = items.length;
+    await new Promise((r) => setTimeout(r, 200));
+    check(items.length <= seen + 1, `items kept coming after dispose: ${seen} → ${items.length}`);
+    check(Array.isArray(log), "log readable");
+    await connection.stop();
+  },
+
+  async "falls back to Server-Sent Events when WebSockets are refused"() {
+    await control("faults", { refuseTransports: ["WebSockets"] });
+    const connection = connect();
+    await connection.start();
+    equal(connection.health().transport, "ServerSentEvents", "transport");
+    equal(await connection.invoke("Echo", "via sse"), "via sse", "Echo");
+    await connection.stop();
+  },
+
+  async "falls back to Long Polling when WebSockets and Server-Sent Events are refused"() {
+    await control("faults", { refuseTransports: ["WebSockets", "ServerSentEvents"] });
+    const connection = connect();
+    await connection.start();
+    equal(connection.health().transport, "LongPolling", "transport");
+    equal(await connection.invoke("Echo", "via polling"), "via polling", "Echo");
+    await connection.stop();
+  },
+
+  async "a transport the hub refuses after negotiate makes the client try the next one"() {
+    // Forced failure of the first transport: every connect is refused once.
+    await control("faults", { refuseConnects: 1 });
+    const connection = connect();
+    await connection.start();
+    equal(connection.health().transport, "ServerSentEvents", "the second transport");
+    await connection.stop();
+  },
+
+  async "negotiate redirect leads to a second hub with its token"() {
+    await control("redirect", { enabled: true, accessToken: "redirect-token-1" });
+    const connection = connect();
+    await connection.start();
+    const mine = (await control("connections")).find((c) => c.connectionId === connection.connectionId);
+    equal(mine.accessToken, "redirect-token-1", "the redirect's token");
+    equal(await connection.invoke("Echo", 7), 7, "Echo through the redirect");
+    await connection.stop();
+  },
+
+  async "an expired token gets a 401 and a refreshed token is used"() {
+    let calls = 0;
+    await control("auth", { token: "first-token" });
+    const connection = connect({
+      transport: HttpTransportType.LongPolling,
+      accessTokenFactory: async () => {
+        calls += 1;
+        return (await control("auth")).token;
+      },
+    });
+    await connection.start();
+    const before = calls;
+    await control("auth", { rotate: true });
+    equal(await connection.invoke("Echo", "after rotation"), "after rotation", "Echo after the token changed");
+    check(calls > before, `the factory was asked again (${before} → ${calls})`);
+    equal(connection.state, HubConnectionState.Connected, "still connected");
+    await connection.stop();
+  },
+
+  async "without a token the authenticated hub refuses the start"() {
+    await control("auth", { token: "needed" });
+    const connection = connect();
+    const error = await rejection(connection.start());
+    check(error.message.includes("401"), `error: ${error.message}`);
+  },
+
+  async "stateful reconnect absorbs a socket drop: 1000 numbered messages arrive once, in order"() {
+    const connection = connect({ transport: HttpTransportType.WebSockets }, (b) => b.withStatefulReconnect().withAutomaticReconnect([0, 100]));
+    const numbers = [];
+    const lifecycle = [];
+    connection.on("Number", (n) => numbers.push(n));
+    connection.onreconnecting(() => lifecycle.push("reconnecting"));
+    connection.onclose(() => lifecycle.push("closed"));
+    await connection.start();
+    const id = connection.connectionId;
+    for (let n = 1; n <= 1000; n++) {
+      await control("publish", { target: "Number", arguments: [n] });
+      if (n === 400) await control("drop", {});
+    }
+    await until(() => numbers.length >= 1000, `all numbers (have ${numbers.length})`, 15000);
+    equal(numbers.length, 1000, "count");
+    check(numbers.every((n, i) => n === i + 1), "in order, each once");
+    equal(lifecycle, [], "no reconnecting or close event");
+    equal(connection.connectionId, id, "same connection id");
+    await connection.stop();
+  },
+});
