@@ -35,7 +35,7 @@ const EXPECTED_CHECKS = [
   "ServerSentEvents: invoke, group event, streams both ways, client result",
   "LongPolling: invoke, group event, streams both ways, client result",
   "a client method that throws sends the error back as the result",
-  "disposing a server stream stops it on the hub",
+  "disposing a server stream stops its items and keeps the connection",
   "falls back to Server-Sent Events when WebSockets are refused",
   "falls back to Long Polling when WebSockets and Server-Sent Events are refused",
   "a transport the hub refuses after negotiate makes the client try the next one",

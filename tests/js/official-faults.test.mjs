@@ -21,6 +21,7 @@ after(async () => {
 
 beforeEach(async () => {
   await mock.control("DELETE /control/faults");
+  await mock.control("DELETE /control/log");
 });
 
 function connectTo({ automaticReconnect = false } = {}) {

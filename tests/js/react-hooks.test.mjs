@@ -84,6 +84,11 @@ test("HubProvider stops its connection on unmount", async () => {
   assert.deepEqual(result, { state: "Disconnected", listedByHub: false });
 });
 
+test("HubProvider mounted again right after an unmount starts the connection again", async () => {
+  const { state } = await scenario("a provider mounted again right after an unmount starts the connection again");
+  assert.equal(state, "Connected");
+});
+
 // --- useConnectionState ----------------------------------------------------------------------
 
 test("useConnectionState goes Disconnected -> Connecting -> Connected as the provider starts", async () => {
@@ -127,14 +132,10 @@ test("useHubEvent subscribes once and keeps that subscription across re-renders"
 
 // --- useInvoke -------------------------------------------------------------------------------
 
-test("useInvoke goes idle -> loading -> data with the hub's result", async () => {
-  const { renders, returned } = await scenario("invoke goes loading then data");
+test("useInvoke resolves with the hub's result and shows it as data", async () => {
+  const { final, returned } = await scenario("invoke shows the hub's result");
   assert.equal(returned, "ping");
-  assert.deepEqual(renders, [
-    { loading: false, data: null, error: null },
-    { loading: true, data: null, error: null },
-    { loading: false, data: "ping", error: null },
-  ]);
+  assert.deepEqual(final, { loading: false, data: "ping", error: null });
 });
 
 test("useInvoke reports the hub method's error and resolves with undefined", async () => {
@@ -187,6 +188,16 @@ test("useGroup (stand-in connection) leaves with the very spec it joined", async
   const { calls, sameSpecObject } = await scenario("stand-in group leaves with the spec it joined");
   assert.deepEqual(calls.map(([kind]) => kind), ["join", "leave"]);
   assert.ok(sameSpecObject, "leaveGroup got the object joinGroup got");
+});
+
+test("useInvoke (stand-in connection) goes idle -> loading -> data", async () => {
+  const { renders, invoked } = await scenario("stand-in invoke goes loading then data");
+  assert.deepEqual(invoked, [["invoke", "Compute", 21]]);
+  assert.deepEqual(renders, [
+    { loading: false, data: null, error: null },
+    { loading: true, data: null, error: null },
+    { loading: false, data: 42, error: null },
+  ]);
 });
 
 test("useLiveSubscription (stand-in connection) shows the latest value and its source", async () => {

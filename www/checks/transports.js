@@ -67,7 +67,7 @@ Object.assign(checks, {
     await connection.stop();
   },
 
-  async "disposing a server stream stops it on the hub"() {
+  async "disposing a server stream stops its items and keeps the connection"() {
     const connection = connect();
     await connection.start();
     const items = [];

@@ -1,0 +1,12 @@
+import { launchChromium } from "/work/main/tests/js/support/browser.mjs";
+import { startMock } from "/work/main/tests/js/support/mock.mjs";
+const mock = await startMock(["--www", "www", "--pkg", "pkg"]);
+const browser = await launchChromium();
+const page = await browser.newPage();
+page.on("pageerror", (e) => console.log("pageerror", String(e)));
+page.on("console", (m) => console.log("console", m.type(), m.text()));
+await page.goto(`${mock.url}live-harness.html?only=${encodeURIComponent(process.argv[2] ?? "")}`);
+await page.waitForFunction(() => window.hubwireLiveHarness, null, { timeout: 20000 }).catch(e => console.log("wait", e.message));
+const list = await page.evaluate(() => window.hubwireLiveHarness?.done);
+console.log(JSON.stringify(list, null, 1));
+await browser.close(); await mock.stop();
