@@ -41,7 +41,7 @@ case "${1:-}" in
     # shellcheck source=/dev/null
     source target/toolchain.env
     echo "[run] starting the mock hub (Ctrl-C to stop)"
-    native_cargo run --release -p hubwire-mock -- --port "${PORT:-5173}" --www www --pkg pkg
+    native_cargo run --release -p hubwire-mock -- --port "${PORT:-5173}" --www www --pkg pkg --demo
     ;;
   ""|-h|--help|help)
     usage

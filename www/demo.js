@@ -18,6 +18,8 @@ const connection = new HubConnectionBuilder()
 let region = $("region").value;
 const dispatchGroup = (r) => ({ join: "JoinDispatchGroup", leave: "LeaveDispatchGroup", args: [r] });
 let retryAt = null;
+let contractor = "";
+const contractorGroup = (c) => ({ join: "JoinContractorGroup", leave: "LeaveContractorGroup", args: [c] });
 
 function log(text, isError = false) {
   const li = document.createElement("li");
@@ -42,6 +44,7 @@ setInterval(() => showState(), 500);
 
 function addDispatchRow(kind, payload) {
   const tr = document.createElement("tr");
+  if (payload.contractorId === contractor) tr.className = "mine";
   const detail = kind === "RecommendationReady" ? `score ${payload.score}` : "assigned";
   for (const text of [kind, payload.jobId, payload.contractorId, detail, new Date().toLocaleTimeString()]) {
     const td = document.createElement("td");
@@ -109,6 +112,18 @@ $("region").addEventListener("change", async (event) => {
   }
 });
 
+$("contractor").addEventListener("change", async (event) => {
+  const previous = contractor;
+  contractor = event.target.value;
+  try {
+    if (previous) await connection.leaveGroup(contractorGroup(previous));
+    if (contractor) await connection.joinGroup(contractorGroup(contractor));
+    log(contractor ? `watching contractor:${contractor}` : "contractor view off");
+  } catch (error) {
+    log(`contractor change failed: ${error.message}`, true);
+  }
+});
+
 $("chat-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const text = $("chat-text").value.trim();
@@ -121,16 +136,22 @@ $("chat-form").addEventListener("submit", async (event) => {
   }
 });
 
+const post = (path, body = {}) =>
+  fetch(`/control/${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+// Each fault button: the mock hub control calls it makes, in order.
 const faults = {
-  drop: () => ({ path: "drop", body: {} }),
-  close: () => ({ path: "close", body: { error: "Closed by the demo's fault button." } }),
-  "close-reconnect": () => ({ path: "close", body: { allowReconnect: true } }),
+  drop: [["drop"]],
+  "refuse-ws": [["faults", { refuseTransports: ["WebSockets"] }], ["drop"]],
+  "allow-ws": [["faults", { refuseTransports: [] }], ["drop"]],
+  "refuse-connects": [["faults", { refuseConnects: 3 }], ["drop"]],
+  close: [["close", { error: "Closed by the demo's fault button." }]],
+  "close-reconnect": [["close", { allowReconnect: true }]],
+  twice: [["faults", { duplicateNextEvents: 1 }]],
 };
 for (const button of document.querySelectorAll("[data-fault]")) {
   button.addEventListener("click", async () => {
-    const { path, body } = faults[button.dataset.fault]();
     log(`fault: ${button.textContent}`);
-    await fetch(`/control/${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    for (const [path, body] of faults[button.dataset.fault]) await post(path, body);
   });
 }
 $("reconnect").addEventListener("click", () => {
