@@ -2,6 +2,7 @@
 
 import type { ReactElement, ReactNode } from "react";
 import type { HubConnection, HubConnectionBuilder, HubConnectionState, IHttpConnectionOptions } from "./index.js";
+import type { LiveSource, LiveSpec } from "./live.js";
 
 /** Props of `HubProvider`: a hub `url` (with `options` and `configure`), or a ready `connection`. */
 export type HubProviderProps =
@@ -45,8 +46,7 @@ export declare function useHubEvent<Args extends any[] = any[]>(
   options?: Parameters<HubConnection["on"]>[2],
 ): void;
 
-/** Where live data is coming from: hub pushes, polling fallback, or nowhere yet. */
-export type LiveSource = "push" | "polling" | "idle";
+export type { LiveSource, LiveSpec };
 
 /** What `useConnectionState` returns; a new object whenever a field changes. */
 export interface ConnectionStatus {
@@ -111,25 +111,23 @@ export interface GroupStatus {
  */
 export declare function useGroup(spec: GroupSpec | null | undefined): GroupStatus;
 
-/** A live subscription spec, as `connection.subscribe(spec)` takes it (the hub event, the poll request, dedupe, flag). */
-export interface LiveSubscriptionSpec {
-  [option: string]: unknown;
-}
-
 /** What `useLiveSubscription` returns. */
 export interface LiveValue<T> {
   /** The latest value delivered (each change once, never older than one already shown), or undefined before the first. */
   readonly value: T | undefined;
-  /** Where the latest value came from. */
+  /** Where updates come from now. */
   readonly source: LiveSource;
-  /** The subscription's last error, or null. */
+  /** The subscription's last error (e.g. an invalid spec), or null. */
   readonly error: Error | null;
+  /** Re-reads the flag and polls now; resolves once that poll settled. Never rejects. */
+  readonly refresh: () => Promise<void>;
 }
 
 /**
- * The latest value of a live subscription (push when the hub delivers, polling when it does
- * not, deduped). Resubscribes when the spec's data changes; functions in it are taken when
- * subscribing. `null` subscribes to nothing. Components passing an equal spec share one
- * subscription.
+ * The latest value of a live subscription (hubwire/live's `subscribe`: push when the hub
+ * delivers, polling when it does not, deduped). Pushes over the provider's connection (or
+ * `spec.connection`); outside a provider it polls only. Resubscribes when the spec's data
+ * changes; functions in it are taken when subscribing. `null` subscribes to nothing.
+ * Components passing an equal spec share one subscription.
  */
-export declare function useLiveSubscription<T = any>(spec: LiveSubscriptionSpec | null | undefined): LiveValue<T>;
+export declare function useLiveSubscription<T = any, R = any>(spec: LiveSpec<T, R> | null | undefined): LiveValue<T>;

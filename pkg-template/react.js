@@ -11,10 +11,11 @@
 // negotiate, one join, one subscription. Two components asking for the same group share one
 // membership the same way.
 //
-// Connection APIs that are newer than the basic start/stop/on/off/invoke/onclose
-// (onstatechange, onreconnecting, onreconnected, joinGroup/leaveGroup, health, subscribe) are
-// feature-detected, so these hooks work against any hubwire connection and light up as the
-// connection grows.
+// Connection APIs beyond the basic start/stop/on/off/invoke/onclose (onstatechange,
+// onreconnecting, onreconnected, joinGroup/leaveGroup, health) are feature-detected, so the
+// hooks work with any connection-shaped object (a PlainSocketConnection from hubwire/live, a
+// test double). Live subscriptions come from hubwire/live, loaded the first time a component
+// subscribes.
 
 import * as React from "react";
 import { HubConnectionBuilder, HubConnectionState } from "./index.js";
@@ -247,7 +248,10 @@ export function HubProvider({ url, options, configure, connection: given, childr
   // away costs nothing. `options` and `configure` are deliberately not dependencies: inline
   // objects and arrow functions are new on every render.
   const connection = useMemo(() => given ?? buildConnection(url, options, configure), [given, url]);
-  useEffect(() => hold(connection, "connection", () => openConnection(connection)).release, [connection]);
+  // A layout effect runs before every passive effect of the children, so the provider starts
+  // the connection (and owns stopping it) before their hooks join groups or subscribe; a
+  // subscription that found it Disconnected would start it itself, and stop it when it ends.
+  useLayoutEffect(() => hold(connection, "connection", () => openConnection(connection)).release, [connection]);
   return createElement(HubContext.Provider, { value: connection }, children);
 }
 
@@ -377,24 +381,25 @@ export function useGroup(spec) {
 }
 
 const NO_VALUE = Object.freeze({ value: undefined, source: "idle", error: null });
-const NO_SUBSCRIPTION = { subscribe: () => noop, getSnapshot: () => NO_VALUE };
+const resolved = () => Promise.resolve();
+const NO_SUBSCRIPTION = { subscribe: () => noop, getSnapshot: () => NO_VALUE, refresh: resolved };
 
-/** Subscribes with `connection.subscribe(spec)`; closes by unsubscribing. */
+/** Holds the subscriptions made outside any `<HubProvider>` (polling only, or `spec.connection`). */
+const NO_CONNECTION = {};
+
+/**
+ * Subscribes with `connection.subscribe(spec)` when the connection has it, else with
+ * hubwire/live's `subscribe(connection, spec)` (loaded on first use, so apps that never
+ * subscribe do not load it); closes by unsubscribing. `spec.connection`, when given, wins.
+ */
 function openSubscription(connection, spec) {
   const store = createStore(NO_VALUE);
-  if (typeof connection.subscribe !== "function") {
-    store.set({ value: undefined, source: "idle", error: new Error("useLiveSubscription needs connection.subscribe(spec), which this hubwire connection does not have.") });
-    return { value: store, close: noop };
-  }
   let closed = false;
   let handle = null;
   const show = (value) => {
     if (closed || !handle) return;
-    store.set({
-      value: "current" in handle ? handle.current : value,
-      source: handle.source ?? store.getSnapshot().source,
-      error: null,
-    });
+    const current = handle.current;
+    store.set({ value: current === undefined ? value : current, source: handle.source ?? "idle", error: null });
   };
   const fail = (error) => closed || store.set({ ...store.getSnapshot(), error });
   const attach = (h) => {
@@ -404,18 +409,25 @@ function openSubscription(connection, spec) {
     }
     handle = h;
     h.onUpdate((value) => show(value));
+    if (typeof h.onSourceChange === "function") {
+      h.onSourceChange((change) => closed || store.set({ ...store.getSnapshot(), source: change?.current ?? h.source }));
+    }
     if (typeof h.onError === "function") h.onError(fail);
     if (h.current !== undefined || (h.source && h.source !== "idle")) show(h.current);
   };
-  try {
-    const result = connection.subscribe(spec);
-    if (result && typeof result.then === "function") result.then(attach, fail);
-    else attach(result);
-  } catch (error) {
-    fail(error);
-  }
+  const pushOver = spec.connection !== undefined ? spec.connection : connection;
+  const subscribing =
+    pushOver && typeof pushOver.subscribe === "function"
+      ? promiseOf(() => pushOver.subscribe(spec))
+      : import("./live.js").then((live) => live.subscribe(pushOver ?? null, spec));
+  subscribing.then(attach, fail);
   return {
-    value: store,
+    value: {
+      subscribe: store.subscribe,
+      getSnapshot: store.getSnapshot,
+      /** Polls now (and re-reads the flag) when the subscription can; never rejects. */
+      refresh: () => (handle && typeof handle.refresh === "function" ? promiseOf(() => handle.refresh()).then(noop, noop) : resolved()),
+    },
     close() {
       closed = true;
       try {
@@ -428,14 +440,15 @@ function openSubscription(connection, spec) {
 }
 
 /**
- * The latest value of a live subscription (`connection.subscribe(spec)`: push when the hub
- * delivers, polling when it does not, deduped): `{ value, source, error }`, `source` being
- * "push", "polling" or "idle". Resubscribes when the spec's data changes; functions in the spec
- * are taken when subscribing. Pass `null` to subscribe to nothing. Components passing an equal
- * spec share one subscription.
+ * The latest value of a live subscription (hubwire/live: push when the hub delivers, polling
+ * when it does not, deduped): `{ value, source, error, refresh }`, `source` being "push",
+ * "polling" or "idle". Pushes over the provider's connection (or `spec.connection`); outside a
+ * provider it polls only. Resubscribes when the spec's data changes; functions in the spec are
+ * taken when subscribing. Pass `null` to subscribe to nothing. Components passing an equal spec
+ * share one subscription.
  */
 export function useLiveSubscription(spec) {
-  const connection = useHubConnection();
+  const connection = useContext(HubContext);
   const key = specKey(spec);
   const specRef = useRef(spec);
   specRef.current = spec;
@@ -445,10 +458,12 @@ export function useLiveSubscription(spec) {
       setStore(null);
       return undefined;
     }
-    const held = hold(connection, `subscription:${key}`, () => openSubscription(connection, specRef.current));
+    const held = hold(connection ?? NO_CONNECTION, `subscription:${key}`, () => openSubscription(connection, specRef.current));
     setStore(() => held.value);
     return held.release;
   }, [connection, key]);
   const current = store ?? NO_SUBSCRIPTION;
-  return useSyncExternalStore(current.subscribe, current.getSnapshot, current.getSnapshot);
+  const snapshot = useSyncExternalStore(current.subscribe, current.getSnapshot, current.getSnapshot);
+  const { refresh } = current;
+  return useMemo(() => ({ ...snapshot, refresh }), [snapshot, refresh]);
 }

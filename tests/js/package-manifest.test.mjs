@@ -37,8 +37,8 @@ test("the package declares itself free of side effects", () => {
   assert.equal(manifest.sideEffects, false);
 });
 
-test("exports offer '.' and './react', each with its types before its code", () => {
-  for (const subpath of [".", "./react"]) {
+test("exports offer '.', './react' and './live', each with its types before its code", () => {
+  for (const subpath of [".", "./react", "./live"]) {
     const conditions = Object.keys(manifest.exports[subpath] ?? {});
     assert.deepEqual(conditions, ["types", "default"], `exports["${subpath}"]`);
   }

@@ -1,5 +1,5 @@
 // The packed npm package's TypeScript declarations: the tarball installs into a TypeScript app
-// (tests/fixtures/typescript-app) that uses every export of "hubwire" and "hubwire/react", and
+// (tests/fixtures/typescript-app) that uses "hubwire", "hubwire/react" and "hubwire/live", and
 // `tsc` (strict, moduleResolution "bundler", so the exports map's "types" conditions are what
 // it reads) finds no error. The app's expect-error lines make sure the types are precise.
 //

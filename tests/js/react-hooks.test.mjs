@@ -3,9 +3,9 @@
 // tests/fixtures/react-hooks-app is bundled with esbuild against pkg/ (React in development
 // mode, so <StrictMode> really double-mounts), served by the mock hub with --www, and each test
 // runs one of its scenarios through `window.hooks.run(name)` and asserts on what it returns.
-// The scenarios that need connection APIs still being built (joinGroup, subscribe) are skipped,
-// with the reason, until the page's connection has them; their stand-in twins check the hooks'
-// side of the same contract now.
+// The scenarios that need APIs still being built (connection.joinGroup, hubwire/live's
+// subscribe) are skipped, with the reason, until the page's build has them; their stand-in
+// twins check the hooks' side of the same contract either way.
 //
 // Run: node --test tests/js/react-hooks.test.mjs   (needs pkg/: bash scripts/build-wasm.sh)
 
@@ -21,7 +21,7 @@ import { startMock } from "./support/mock.mjs";
 
 const APP_DIR = path.join(FIXTURES_DIR, "react-hooks-app");
 const NEEDS_JOIN_GROUP = "connection.joinGroup/leaveGroup are not in this build yet (the connection manager adds them)";
-const NEEDS_SUBSCRIBE = "connection.subscribe is not in this build yet (live subscriptions add it)";
+const NEEDS_SUBSCRIBE = "hubwire/live's subscribe is not in this build yet (live subscriptions add it)";
 
 let work;
 let mock;
@@ -30,12 +30,12 @@ let page;
 let errors = [];
 let features = {};
 
-/** Resolves "hubwire" and "hubwire/react" to the built package in pkg/. */
+/** Resolves "hubwire", "hubwire/react" and "hubwire/live" to the built package in pkg/. */
 const hubwireFromPkg = {
   name: "hubwire-from-pkg",
   setup(b) {
-    b.onResolve({ filter: /^hubwire(\/react)?$/ }, (args) => ({
-      path: path.join(PKG_DIR, args.path === "hubwire" ? "index.js" : "react.js"),
+    b.onResolve({ filter: /^hubwire(\/(react|live))?$/ }, (args) => ({
+      path: path.join(PKG_DIR, args.path === "hubwire" ? "index.js" : `${args.path.slice("hubwire/".length)}.js`),
     }));
   },
 };
@@ -167,14 +167,27 @@ test("useGroup leaves the hub group on unmount", async (t) => {
   assert.ok(!groups.includes("dispatch:north-america"));
 });
 
-// --- useLiveSubscription (needs connection.subscribe) ----------------------------------------
+// --- useLiveSubscription (needs hubwire/live's subscribe) ------------------------------------
 
 test("useLiveSubscription shows a value the hub pushed, with source push", async (t) => {
-  if (!features.subscribe) return t.skip(NEEDS_SUBSCRIBE);
-  const { value, source, error } = await scenario("live subscription shows a pushed value");
-  assert.equal(error, null);
-  assert.equal(value?.jobId, "job-live");
-  assert.equal(source, "push");
+  if (!features.liveSubscribe) return t.skip(NEEDS_SUBSCRIBE);
+  const result = await scenario("live subscription shows a pushed value");
+  assert.deepEqual(
+    { jobId: result.value?.jobId, source: result.source, error: result.error },
+    { jobId: "job-live", source: "push", error: null },
+  );
+});
+
+test("useLiveSubscription leaving does not stop the provider's connection", async (t) => {
+  if (!features.liveSubscribe) return t.skip(NEEDS_SUBSCRIBE);
+  const result = await scenario("live subscription leaving keeps the provider's connection");
+  assert.deepEqual(result, { state: "Connected", negotiates: 1 });
+});
+
+test("useLiveSubscription outside a provider polls and shows the first poll's value", async (t) => {
+  if (!features.liveSubscribe) return t.skip(NEEDS_SUBSCRIBE);
+  const result = await scenario("live subscription outside a provider polls");
+  assert.deepEqual(result, { value: { polls: 1 }, source: "polling", error: null });
 });
 
 // --- the same hooks over a stand-in connection -----------------------------------------------
