@@ -69,6 +69,71 @@ pub enum LogEntry {
         /// The arguments array, as sent.
         arguments: Box<RawValue>,
     },
+    /// A negotiate was answered with a redirect to the second hub path (redirect mode).
+    Redirect {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// Where the client was sent.
+        url: String,
+    },
+    /// A stateful-reconnect connection lost its transport and waits to be resumed.
+    TransportLost {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The connection.
+        connection_id: String,
+        /// Why the transport ended, in words (see [`DisconnectReason`]).
+        reason: String,
+    },
+    /// A new WebSocket resumed a stateful-reconnect connection.
+    Resumed {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The connection.
+        connection_id: String,
+    },
+    /// A request was refused: by an injected fault (503, or 404 for a switched-off
+    /// transport), or for a missing or wrong access token (401).
+    Refused {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// `negotiate`, `connect`, `send`, `poll` or `close`.
+        request: &'static str,
+        /// The transport the client tried, for connects.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        transport: Option<&'static str>,
+        /// The HTTP status it got.
+        status: u16,
+    },
+    /// A data poll or a flags read of the scenario (`/api/obligations/*`, `/api/stats/*`,
+    /// `/api/flags`) was answered.
+    Poll {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The request path.
+        path: String,
+        /// The HTTP status it got.
+        status: u16,
+    },
+    /// A plain `/ws` stats socket opened.
+    StatsConnect {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The socket's id.
+        socket_id: String,
+        /// The `access_token` query parameter, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        access_token: Option<String>,
+    },
+    /// A plain `/ws` stats socket ended.
+    StatsDisconnect {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The socket's id.
+        socket_id: String,
+        /// Why, in words.
+        reason: String,
+    },
     /// A StreamInvocation message (type 4) arrived.
     StreamInvocation {
         /// When, ISO 8601 UTC.
@@ -101,6 +166,13 @@ pub enum DisconnectReason {
     ClosedByControl,
     /// `POST /control/drop` cut it.
     DroppedByControl,
+    /// A fault of `POST /control/faults` cut it (after N messages, or after a delay).
+    DroppedByFault,
+    /// Stateful reconnect: the client left more unacknowledged messages than the hub buffers.
+    ReplayBufferFull,
+    /// Stateful reconnect: the transport was lost and no new one resumed the connection within
+    /// the grace period.
+    NotResumed,
 }
 
 impl fmt::Display for DisconnectReason {
@@ -113,6 +185,9 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::HandshakeFailed(detail) => write!(f, "handshake failed: {detail}"),
             DisconnectReason::ClosedByControl => f.write_str("closed by control"),
             DisconnectReason::DroppedByControl => f.write_str("dropped by control"),
+            DisconnectReason::DroppedByFault => f.write_str("dropped by fault"),
+            DisconnectReason::ReplayBufferFull => f.write_str("replay buffer full"),
+            DisconnectReason::NotResumed => f.write_str("not resumed within the grace period"),
         }
     }
 }

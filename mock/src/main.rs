@@ -9,19 +9,30 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use hubwire_mock::{app, HubTimings, MockConfig};
+use axum::http::HeaderValue;
+use hubwire_mock::{app, new_token, DemoConfig, HubTimings, MockConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 const USAGE: &str = "\
-usage: hubwire-mock [--port N] [--www DIR] [--pkg DIR] [--keep-alive-ms N]
-                    [--client-timeout-ms N] [--max-lifetime-secs N] [--exit-on-stdin-close]
+usage: hubwire-mock [--port N] [--www DIR] [--pkg DIR] [--demo] [--auth-token TOKEN]
+                    [--redirect] [--cors-origin ORIGIN]... [--keep-alive-ms N]
+                    [--client-timeout-ms N] [--stateful-grace-ms N] [--poll-timeout-ms N]
+                    [--max-lifetime-secs N] [--exit-on-stdin-close]
 
   --port N                port on 127.0.0.1 (default 0: pick a free one)
   --www DIR               serve DIR at /
   --pkg DIR               serve DIR at /pkg/
+  --demo                  run the demo scenario (dispatch events, chat bot) every 2-3 s
+  --auth-token TOKEN      auth mode: /hub requires 'Authorization: Bearer TOKEN' (or
+                          access_token=TOKEN) on negotiate and every transport request
+  --redirect              redirect mode: negotiate at /hub sends clients to /hub2 with a token
+  --cors-origin ORIGIN    allow only this origin (with credentials); repeatable; default:
+                          any origin
   --keep-alive-ms N       server Ping interval (default 15000)
   --client-timeout-ms N   close connections silent this long (default 30000)
+  --stateful-grace-ms N   keep a stateful connection that lost its socket (default 15000)
+  --poll-timeout-ms N     answer an idle long poll after this long (default 90000)
   --max-lifetime-secs N   exit after N seconds
   --exit-on-stdin-close   exit when stdin reaches end of file
 
@@ -33,8 +44,11 @@ struct Flags {
     port: u16,
     www_dir: Option<PathBuf>,
     pkg_dir: Option<PathBuf>,
-    keep_alive: Duration,
-    client_timeout: Duration,
+    demo: bool,
+    auth_token: Option<String>,
+    redirect: bool,
+    cors_origins: Vec<String>,
+    timings: HubTimings,
     max_lifetime: Option<Duration>,
     exit_on_stdin_close: bool,
 }
@@ -51,8 +65,11 @@ fn parse_flags(args: impl IntoIterator<Item = String>) -> Result<Flags, FlagsErr
         port: 0,
         www_dir: None,
         pkg_dir: None,
-        keep_alive: defaults.keep_alive,
-        client_timeout: defaults.client_timeout,
+        demo: false,
+        auth_token: None,
+        redirect: false,
+        cors_origins: Vec::new(),
+        timings: defaults,
         max_lifetime: None,
         exit_on_stdin_close: false,
     };
@@ -73,6 +90,7 @@ fn parse_flags(args: impl IntoIterator<Item = String>) -> Result<Flags, FlagsErr
             text.parse::<u64>()
                 .map_err(|_| FlagsError::Invalid(format!("{name}: '{text}' is not a whole number")))
         };
+        let millis = |text: String| number(text).map(Duration::from_millis);
         match name.as_str() {
             "--help" | "-h" => return Err(FlagsError::HelpRequested),
             "--port" => {
@@ -83,10 +101,28 @@ fn parse_flags(args: impl IntoIterator<Item = String>) -> Result<Flags, FlagsErr
             }
             "--www" => flags.www_dir = Some(PathBuf::from(value()?)),
             "--pkg" => flags.pkg_dir = Some(PathBuf::from(value()?)),
-            "--keep-alive-ms" => flags.keep_alive = Duration::from_millis(number(value()?)?),
-            "--client-timeout-ms" => {
-                flags.client_timeout = Duration::from_millis(number(value()?)?)
+            "--demo" => flags.demo = true,
+            "--auth-token" => {
+                let token = value()?;
+                if token.is_empty() {
+                    return Err(FlagsError::Invalid("--auth-token: empty token".to_string()));
+                }
+                flags.auth_token = Some(token);
             }
+            "--redirect" => flags.redirect = true,
+            "--cors-origin" => {
+                let origin = value()?;
+                if HeaderValue::from_str(&origin).is_err() {
+                    return Err(FlagsError::Invalid(format!(
+                        "--cors-origin: '{origin}' is not a valid origin"
+                    )));
+                }
+                flags.cors_origins.push(origin);
+            }
+            "--keep-alive-ms" => flags.timings.keep_alive = millis(value()?)?,
+            "--client-timeout-ms" => flags.timings.client_timeout = millis(value()?)?,
+            "--stateful-grace-ms" => flags.timings.stateful_grace = millis(value()?)?,
+            "--poll-timeout-ms" => flags.timings.long_poll_timeout = millis(value()?)?,
             "--max-lifetime-secs" => {
                 flags.max_lifetime = Some(Duration::from_secs(number(value()?)?))
             }
@@ -94,7 +130,16 @@ fn parse_flags(args: impl IntoIterator<Item = String>) -> Result<Flags, FlagsErr
             other => return Err(FlagsError::Invalid(format!("unknown flag '{other}'"))),
         }
     }
-    if flags.keep_alive.is_zero() || flags.client_timeout.is_zero() {
+    let timings = flags.timings;
+    if [
+        timings.keep_alive,
+        timings.client_timeout,
+        timings.stateful_grace,
+        timings.long_poll_timeout,
+    ]
+    .iter()
+    .any(Duration::is_zero)
+    {
         return Err(FlagsError::Invalid(
             "intervals must be at least 1 ms".to_string(),
         ));
@@ -107,7 +152,7 @@ async fn main() -> ExitCode {
     let flags = match parse_flags(std::env::args().skip(1)) {
         Ok(flags) => flags,
         Err(FlagsError::HelpRequested) => {
-            println!("{USAGE}");
+            say(USAGE);
             return ExitCode::SUCCESS;
         }
         Err(FlagsError::Invalid(problem)) => {
@@ -136,12 +181,13 @@ async fn main() -> ExitCode {
 
     let stop = stop_signal(flags.max_lifetime, flags.exit_on_stdin_close);
     let config = MockConfig {
-        timings: HubTimings {
-            keep_alive: flags.keep_alive,
-            client_timeout: flags.client_timeout,
-        },
+        timings: flags.timings,
         www_dir: flags.www_dir,
         pkg_dir: flags.pkg_dir,
+        demo: flags.demo.then(DemoConfig::default),
+        auth_token: flags.auth_token,
+        redirect_token: flags.redirect.then(new_token),
+        cors_origins: flags.cors_origins,
     };
     // Returning drops the runtime, which ends every connection task: the process never lingers
     // on an open WebSocket after it was told to stop.
@@ -169,18 +215,34 @@ fn announce(address: SocketAddr, flags: &Flags) {
         "hub:      {base}hub (negotiate at {base}hub/negotiate)"
     ));
     say(&format!(
-        "control:  {base}control/ (publish, drop, close, connections, log)"
+        "control:  {base}control/ (publish, drop, close, connections, log, faults, ...)"
     ));
+    if let Some(token) = &flags.auth_token {
+        say(&format!(
+            "auth:     /hub requires the bearer token '{token}'"
+        ));
+    }
+    if flags.redirect {
+        say(&format!(
+            "redirect: {base}hub/negotiate sends clients to {base}hub2"
+        ));
+    }
+    if !flags.cors_origins.is_empty() {
+        say(&format!("cors:     only {}", flags.cors_origins.join(", ")));
+    }
     if let Some(dir) = &flags.www_dir {
         say(&format!("www:      {} at {base}", dir.display()));
     }
     if let Some(dir) = &flags.pkg_dir {
         say(&format!("pkg:      {} at {base}pkg/", dir.display()));
     }
+    if flags.demo {
+        say("demo:     scenario on (dispatch:<region>, contractor:<id>, workflow:wf-demo)");
+    }
     say(&format!(
         "timings:  keep-alive {} ms, client timeout {} ms",
-        flags.keep_alive.as_millis(),
-        flags.client_timeout.as_millis()
+        flags.timings.keep_alive.as_millis(),
+        flags.timings.client_timeout.as_millis()
     ));
 }
 
@@ -238,13 +300,22 @@ mod tests {
             "8080",
             "--keep-alive-ms=250",
             "--exit-on-stdin-close",
+            "--demo",
+            "--cors-origin",
+            "http://localhost:3000",
+            "--cors-origin=http://localhost:5173",
         ]) else {
             panic!("flags should parse");
         };
         assert_eq!(flags.port, 8080);
-        assert_eq!(flags.keep_alive, Duration::from_millis(250));
-        assert_eq!(flags.client_timeout, Duration::from_secs(30));
+        assert_eq!(flags.timings.keep_alive, Duration::from_millis(250));
+        assert_eq!(flags.timings.client_timeout, Duration::from_secs(30));
         assert!(flags.exit_on_stdin_close);
+        assert!(flags.demo);
+        assert_eq!(
+            flags.cors_origins,
+            ["http://localhost:3000", "http://localhost:5173"]
+        );
         assert_eq!(flags.max_lifetime, None);
     }
 
@@ -255,6 +326,8 @@ mod tests {
             &["--port", "x"],
             &["--nope"],
             &["--keep-alive-ms", "0"],
+            &["--cors-origin", "bad\norigin"],
+            &["--auth-token", ""],
         ] {
             assert!(
                 matches!(parse(args), Err(FlagsError::Invalid(_))),

@@ -1,31 +1,38 @@
-//! `POST /hub/negotiate`: hands a client a connection id, a connection token and the transports
-//! it may use.
+//! `POST /hub/negotiate` (and `/hub2/negotiate`): hands a client a connection id, a connection
+//! token and the transports it may use, or, in redirect mode, sends it to `/hub2`.
 //!
 //! Owns the negotiate response's shape and the version choice (the highest this hub speaks, 1,
-//! or whatever lower version the client asked for; no `negotiateVersion` means 0). The
-//! connection itself is created by [`Hub::negotiate`]; the transports offered come from
-//! [`transport::offered`].
+//! or whatever lower version the client asked for; no `negotiateVersion` means 0), the
+//! stateful reconnect flag (`useStatefulReconnect=true` in the query is answered with
+//! `"useStatefulReconnect": true`), and the redirect answer (`{ url, accessToken }`, the URL
+//! built from the request's `Host`). The connection itself is created by [`Hub::negotiate`];
+//! the transports offered come from [`transport::offered`].
 
 use axum::extract::{Query, State};
+use axum::http::header::HOST;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use hubwire::protocol::negotiate::AvailableTransport;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::credentials::bearer_token;
-use crate::hub::Hub;
+use crate::hub::{Endpoint, Hub};
 use crate::transport;
 
 /// The highest negotiate version this hub speaks. Version 1 added the separate connection token.
 const HIGHEST_NEGOTIATE_VERSION: u32 = 1;
 
-/// The query of a negotiate request. Other parameters (such as `useStatefulReconnect`) are
-/// ignored: leaving `useStatefulReconnect` out of the answer tells the client it is off.
+/// The query of a negotiate request.
 #[derive(Debug, Deserialize)]
 pub struct NegotiateQuery {
     #[serde(rename = "negotiateVersion")]
     negotiate_version: Option<String>,
+    /// `true` asks for stateful reconnect. (The spec's older name for it was `useAck`; the
+    /// official client sends this one.)
+    #[serde(rename = "useStatefulReconnect")]
+    use_stateful_reconnect: Option<String>,
 }
 
 /// The body of a successful negotiate response.
@@ -38,11 +45,16 @@ struct NegotiateBody {
     connection_token: Option<String>,
     negotiate_version: u32,
     available_transports: Vec<AvailableTransport>,
+    /// Present (true) only when the client asked for stateful reconnect: leaving it out tells
+    /// the client it is off.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    use_stateful_reconnect: bool,
 }
 
 /// Answers a negotiate request and records it (with its bearer token) in the log.
 pub async fn negotiate(
     State(hub): State<Hub>,
+    Extension(endpoint): Extension<Endpoint>,
     Query(query): Query<NegotiateQuery>,
     headers: HeaderMap,
 ) -> Response {
@@ -56,13 +68,40 @@ pub async fn negotiate(
             }
         },
     };
+    if endpoint == Endpoint::Main {
+        if let Some(token) = hub.redirect_token() {
+            return redirect(&hub, &headers, token);
+        }
+    }
     let version = requested.min(HIGHEST_NEGOTIATE_VERSION);
-    let grant = hub.negotiate(version, bearer_token(&headers));
+    let stateful = query
+        .use_stateful_reconnect
+        .is_some_and(|value| value.eq_ignore_ascii_case("true"));
+    let Ok(grant) = hub.negotiate(endpoint, version, bearer_token(&headers), stateful) else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Negotiate refused (injected fault)",
+        )
+            .into_response();
+    };
     Json(NegotiateBody {
         connection_id: grant.connection_id,
         connection_token: (version >= 1).then_some(grant.connection_token),
         negotiate_version: version,
-        available_transports: transport::offered(),
+        available_transports: transport::offered(&hub),
+        use_stateful_reconnect: grant.stateful,
     })
     .into_response()
+}
+
+/// The redirect answer, as Azure SignalR Service gives it: negotiate again at `url` with
+/// `accessToken` as the bearer token.
+fn redirect(hub: &Hub, headers: &HeaderMap, token: String) -> Response {
+    let host = headers
+        .get(HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let url = format!("http://{host}{}", Endpoint::Redirected.path());
+    hub.log_redirect(&url);
+    Json(json!({ "url": url, "accessToken": token })).into_response()
 }

@@ -1,25 +1,37 @@
-//! One client's conversation with the hub, whatever transport carries it.
+//! One client's conversation with the hub, whatever transport carries it (and across
+//! transports, for a stateful-reconnect connection that is resumed).
 //!
-//! Owns the protocol decisions for a connection: the handshake (JSON protocol version 1 only),
-//! then reading hub messages, logging invocations, running hub methods and answering with
-//! Completions, and closing with an error when the client breaks the protocol. It parses and
-//! encodes through `hubwire::protocol` and sends only by queueing [`Outgoing`] items; it never
-//! touches a socket or a clock, so every transport reuses it unchanged.
+//! Owns the protocol decisions for a connection: the handshake (JSON protocol, version 1, or 2
+//! to turn on stateful reconnect when negotiate agreed to it), then reading hub messages,
+//! logging invocations, running hub methods and answering with Completions, running
+//! server-to-client streams (and cancelling them), collecting client-to-server upload streams,
+//! handing clients' results to the control calls waiting for them, stateful reconnect's
+//! receiving half (sequence ids, duplicates dropped, Acks sent, the Sequence message after a
+//! resume), and closing with an error when the client breaks the protocol. It parses and
+//! encodes through `hubwire::protocol` and sends only through the connection's [`Outbox`]; it
+//! touches no socket and reads no clock (stream pauses run in tasks it spawns), so every
+//! transport reuses it unchanged.
+
+use std::collections::HashMap;
+use std::time::Duration;
 
 use hubwire::protocol::framing::DEFAULT_MAX_FRAME_BYTES;
 use hubwire::protocol::handshake::{encode_response, parse_request};
 use hubwire::protocol::message::parse_frame;
-use hubwire::protocol::{Completion, HubMessage};
-use tokio::sync::mpsc::UnboundedSender;
+use hubwire::protocol::negotiate::TransportKind;
+use hubwire::protocol::{Completion, HubMessage, RawJson};
+use serde_json::Number;
+use tokio::sync::oneshot;
 
 use crate::hub::{Admission, Hub};
 use crate::log::DisconnectReason;
-use crate::methods;
-use crate::transport::Outgoing;
+use crate::methods::{self, Invoked, StreamPlan};
+use crate::outbox::{Encoded, Outbox};
 
-/// The only hub protocol spoken, and its version.
+/// The only hub protocol spoken.
 const PROTOCOL: &str = "json";
-const PROTOCOL_VERSION: u32 = 1;
+/// Handshake versions accepted: 1, and 2, which asks for stateful reconnect.
+const PROTOCOL_VERSIONS: [u32; 2] = [1, 2];
 
 /// A handshake request is a few dozen bytes; anything this long without a record separator is
 /// not one, and buffering it further would only let a client eat memory.
@@ -48,19 +60,124 @@ enum Phase {
 pub struct Session {
     hub: Hub,
     admission: Admission,
-    outgoing: UnboundedSender<Outgoing>,
+    outbox: Outbox,
     phase: Phase,
+    /// Running server-to-client streams by invocation id; sending on (or dropping) the sender
+    /// stops the stream (with, or without, a final Completion).
+    streams: HashMap<String, oneshot::Sender<()>>,
+    /// Upload streams being collected, by the client's stream id.
+    uploads: HashMap<String, Upload>,
+    /// Stateful reconnect's receiving half, when the handshake turned it on.
+    inbound: Option<Inbound>,
+}
+
+/// An `UploadSum` waiting for the end of its stream.
+struct Upload {
+    invocation_id: Option<String>,
+    target: String,
+    total: Total,
+}
+
+/// A running sum that stays an exact integer while every item is one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Total {
+    Whole(i64),
+    Real(f64),
+}
+
+impl Total {
+    fn add(self, item: &Number) -> Total {
+        match (self, item.as_i64()) {
+            (Total::Whole(sum), Some(item)) => match sum.checked_add(item) {
+                Some(sum) => Total::Whole(sum),
+                None => Total::Real(sum as f64 + item as f64),
+            },
+            _ => Total::Real(self.as_f64() + item.as_f64().unwrap_or(0.0)),
+        }
+    }
+
+    fn as_f64(self) -> f64 {
+        match self {
+            Total::Whole(sum) => sum as f64,
+            Total::Real(sum) => sum,
+        }
+    }
+
+    fn to_json(self) -> RawJson {
+        match self {
+            Total::Whole(sum) => RawJson::from_value(&sum),
+            Total::Real(sum) => RawJson::from_value(&sum),
+        }
+    }
+}
+
+/// Sequence bookkeeping for what the client sends (stateful reconnect).
+#[derive(Debug, Default)]
+struct Inbound {
+    /// The sequence id the next trackable message from the client carries.
+    next_id: u64,
+    /// The highest sequence id processed; anything at or below it is a replayed duplicate.
+    latest: u64,
+    /// The highest sequence id acknowledged to the client.
+    acknowledged: u64,
+    /// After a resume, trackable messages are ignored until the client's Sequence message.
+    awaiting_sequence: bool,
+}
+
+/// What stateful reconnect says about one incoming message.
+enum Admit {
+    Process,
+    Skip,
+    Fail(String),
+}
+
+impl Inbound {
+    fn admit(&mut self, message: &HubMessage) -> Admit {
+        match message {
+            HubMessage::Sequence { sequence_id } => {
+                if *sequence_id > self.latest + 1 {
+                    return Admit::Fail(format!(
+                        "Sequence ID {sequence_id} is greater than the number of messages received."
+                    ));
+                }
+                self.next_id = *sequence_id;
+                self.awaiting_sequence = false;
+                Admit::Skip
+            }
+            message if Encoded::new(message).trackable => {
+                if self.awaiting_sequence {
+                    return Admit::Skip;
+                }
+                let id = self.next_id;
+                self.next_id += 1;
+                if id <= self.latest {
+                    return Admit::Skip;
+                }
+                self.latest = id;
+                Admit::Process
+            }
+            _ => Admit::Process,
+        }
+    }
 }
 
 impl Session {
-    /// A session for an admitted client whose transport delivers from `outgoing`'s queue.
-    pub fn new(hub: Hub, admission: Admission, outgoing: UnboundedSender<Outgoing>) -> Self {
+    /// A session for an admitted client that sends through `outbox`.
+    pub fn new(hub: Hub, admission: Admission, outbox: Outbox) -> Self {
         Session {
             hub,
             admission,
-            outgoing,
+            outbox,
             phase: Phase::AwaitingHandshake(String::new()),
+            streams: HashMap::new(),
+            uploads: HashMap::new(),
+            inbound: None,
         }
+    }
+
+    /// Whether the connection has ended (later input is ignored).
+    pub fn is_ended(&self) -> bool {
+        matches!(self.phase, Phase::Ended)
     }
 
     /// Handles one piece of text from the client (a transport frame or request body).
@@ -73,6 +190,14 @@ impl Session {
             }
             Phase::Open => self.receive_messages(text),
             Phase::Ended => Flow::Continue,
+        }
+    }
+
+    /// A new transport resumed this (stateful) connection: the client's messages count again
+    /// from its Sequence message.
+    pub fn resumed(&mut self) {
+        if let Some(inbound) = &mut self.inbound {
+            inbound.awaiting_sequence = true;
         }
     }
 
@@ -90,7 +215,7 @@ impl Session {
         self.end(close, DisconnectReason::ClientTimeout)
     }
 
-    /// The client closed its side of the transport.
+    /// The client closed its side of the transport on purpose.
     pub fn client_closed(&mut self) -> Flow {
         if !matches!(self.phase, Phase::Ended) {
             self.end(None, DisconnectReason::ClientClosed);
@@ -126,15 +251,27 @@ impl Session {
                 request.protocol
             ));
         }
-        if request.version != PROTOCOL_VERSION {
+        if !PROTOCOL_VERSIONS.contains(&request.version) {
             return self.refuse_handshake(format!(
                 "The server does not support version {} of the '{}' protocol.",
                 request.version, request.protocol
             ));
         }
+        // As ASP.NET Core: stateful reconnect needs the negotiate flag, the WebSockets transport
+        // and a version 2 handshake (the official client sends 1 when it did not negotiate it).
+        if request.version >= 2
+            && self.admission.stateful_negotiated
+            && self.admission.transport == TransportKind::WebSockets
+        {
+            self.outbox.enable_replay();
+            self.inbound = Some(Inbound {
+                next_id: 1,
+                ..Inbound::default()
+            });
+        }
         // Queue the response before registering, so no published event can overtake it.
-        self.queue(Outgoing::Records(encode_response(None)));
-        self.hub.register(&self.admission, self.outgoing.clone());
+        self.outbox.send_handshake(encode_response(None));
+        self.hub.register(&self.admission, self.outbox.clone());
         self.phase = Phase::Open;
         if rest.is_empty() {
             Flow::Continue
@@ -144,7 +281,7 @@ impl Session {
     }
 
     fn refuse_handshake(&mut self, error: String) -> Flow {
-        self.queue(Outgoing::Records(encode_response(Some(&error))));
+        self.outbox.send_handshake(encode_response(Some(&error)));
         self.end(None, DisconnectReason::HandshakeFailed(error))
     }
 
@@ -154,15 +291,36 @@ impl Session {
             Err(error) => return self.fail(error.to_string()),
         };
         for message in messages {
+            if let Some(inbound) = &mut self.inbound {
+                match inbound.admit(&message) {
+                    Admit::Process => {}
+                    Admit::Skip => continue,
+                    Admit::Fail(detail) => return self.fail(detail),
+                }
+            }
             if self.handle(message) == Flow::Closing {
                 return Flow::Closing;
             }
         }
+        self.acknowledge();
         Flow::Continue
     }
 
+    /// Stateful reconnect: acknowledges what this frame brought, once per frame.
+    fn acknowledge(&mut self) {
+        if let Some(inbound) = &mut self.inbound {
+            if inbound.latest > inbound.acknowledged {
+                inbound.acknowledged = inbound.latest;
+                let ack = HubMessage::Ack {
+                    sequence_id: inbound.latest,
+                };
+                self.outbox.send(&Encoded::new(&ack));
+            }
+        }
+    }
+
     fn handle(&mut self, message: HubMessage) -> Flow {
-        let caller = self.admission.connection_id.as_str();
+        let caller = self.admission.connection_id.clone();
         match message {
             HubMessage::Invocation {
                 invocation_id,
@@ -171,47 +329,117 @@ impl Session {
                 stream_ids,
             } => {
                 self.hub
-                    .log_invocation(caller, invocation_id.as_deref(), &target, &arguments);
-                let completion =
-                    methods::invoke(&self.hub, caller, &target, &arguments, &stream_ids);
-                // Without an invocation id the caller used `send` and must get no answer.
-                if let Some(invocation_id) = invocation_id {
-                    self.complete(invocation_id, completion);
+                    .log_invocation(&caller, invocation_id.as_deref(), &target, &arguments);
+                match methods::invoke(&self.hub, &caller, &target, &arguments, &stream_ids) {
+                    // Without an invocation id the caller used `send` and must get no answer.
+                    Invoked::Completed(completion) => {
+                        if let Some(invocation_id) = invocation_id {
+                            self.complete(invocation_id, completion);
+                        }
+                    }
+                    Invoked::Upload { stream_id } => {
+                        let upload = Upload {
+                            invocation_id,
+                            target,
+                            total: Total::Whole(0),
+                        };
+                        self.uploads.insert(stream_id, upload);
+                    }
                 }
             }
             HubMessage::StreamInvocation {
                 invocation_id,
                 target,
                 arguments,
-                ..
+                stream_ids,
             } => {
                 self.hub
-                    .log_stream_invocation(caller, &invocation_id, &target, &arguments);
-                self.complete(invocation_id, methods::refuse_stream(&target));
+                    .log_stream_invocation(&caller, &invocation_id, &target, &arguments);
+                match methods::stream(&self.hub, &target, &arguments, &stream_ids) {
+                    Ok(plan) => self.start_stream(invocation_id, plan),
+                    Err(error) => self.complete(invocation_id, Completion::Error(error)),
+                }
             }
+            HubMessage::CancelInvocation { invocation_id } => {
+                // A stream that already finished has dropped its receiver; nothing to stop.
+                if let Some(cancel) = self.streams.remove(&invocation_id) {
+                    let _ = cancel.send(());
+                }
+            }
+            HubMessage::StreamItem {
+                invocation_id,
+                item,
+            } => self.upload_item(&invocation_id, &item),
+            HubMessage::Completion {
+                invocation_id,
+                completion,
+            } => match self.uploads.remove(&invocation_id) {
+                Some(upload) => self.finish_upload(upload, completion),
+                // Otherwise it answers a server-to-client call; one nobody waits for (it timed
+                // out, or never was) is ignored, as ASP.NET Core does.
+                None => {
+                    self.hub
+                        .complete_client_call(&caller, &invocation_id, completion);
+                }
+            },
+            HubMessage::Ack { sequence_id } => self.outbox.acknowledge(sequence_id),
             HubMessage::Close { .. } => return self.end(None, DisconnectReason::ClientClosed),
             // Receiving anything already restarted the client timeout, which is all a Ping is
-            // for. No method streams or awaits client results, so stream items, completions and
-            // cancellations have nothing to act on; Ack and Sequence belong to stateful
-            // reconnect, which negotiate never offers.
-            HubMessage::Ping
-            | HubMessage::StreamItem { .. }
-            | HubMessage::Completion { .. }
-            | HubMessage::CancelInvocation { .. }
-            | HubMessage::Ack { .. }
-            | HubMessage::Sequence { .. } => {}
+            // for; Sequence messages were handled by stateful reconnect's bookkeeping (and mean
+            // nothing without it).
+            HubMessage::Ping | HubMessage::Sequence { .. } => {}
         }
         Flow::Continue
     }
 
-    fn complete(&self, invocation_id: String, completion: Completion) {
-        self.queue(Outgoing::Records(
-            HubMessage::Completion {
-                invocation_id,
-                completion,
-            }
-            .encode(),
+    fn start_stream(&mut self, invocation_id: String, plan: StreamPlan) {
+        let (cancel, cancelled) = oneshot::channel();
+        tokio::spawn(run_stream(
+            self.outbox.clone(),
+            invocation_id.clone(),
+            plan,
+            cancelled,
         ));
+        // Reusing a running stream's id drops its sender, which stops it without a Completion.
+        self.streams.insert(invocation_id, cancel);
+    }
+
+    fn upload_item(&mut self, stream_id: &str, item: &RawJson) {
+        // Items for a stream nobody collects (unknown, or already failed) are ignored.
+        let Some(upload) = self.uploads.get_mut(stream_id) else {
+            return;
+        };
+        match serde_json::from_str::<Number>(item.as_str()) {
+            Ok(number) => upload.total = upload.total.add(&number),
+            Err(_) => {
+                if let Some(upload) = self.uploads.remove(stream_id) {
+                    let error = methods::upload_item_error(&upload.target);
+                    if let Some(invocation_id) = upload.invocation_id {
+                        self.complete(invocation_id, Completion::Error(error));
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish_upload(&mut self, upload: Upload, end: Completion) {
+        let Some(invocation_id) = upload.invocation_id else {
+            return;
+        };
+        let completion = match end {
+            Completion::Error(error) => {
+                Completion::Error(methods::upload_failed(&upload.target, &error))
+            }
+            Completion::Void | Completion::Result(_) => Completion::Result(upload.total.to_json()),
+        };
+        self.complete(invocation_id, completion);
+    }
+
+    fn complete(&self, invocation_id: String, completion: Completion) {
+        self.outbox.send(&Encoded::new(&HubMessage::Completion {
+            invocation_id,
+            completion,
+        }));
     }
 
     /// Closes the connection for a protocol error, telling the client why, as ASP.NET Core does
@@ -224,22 +452,65 @@ impl Session {
         )
     }
 
-    /// Queues the last thing the transport delivers before it ends, and unregisters the
-    /// connection now with the reason only the session knows (the transport just sees its
-    /// queue end).
+    /// Queues the last thing the transport delivers before it ends, stops running streams, and
+    /// unregisters the connection now with the reason only the session knows (the transport
+    /// just sees its queue end).
     fn end(&mut self, close: Option<String>, reason: DisconnectReason) -> Flow {
-        self.queue(Outgoing::Close(close));
+        self.outbox.close(close);
+        self.streams.clear();
+        self.uploads.clear();
         if matches!(self.phase, Phase::Open) {
             self.hub.unregister(&self.admission.connection_id, reason);
         }
         self.phase = Phase::Ended;
         Flow::Closing
     }
+}
 
-    fn queue(&self, item: Outgoing) {
-        // Fails only when the transport has already stopped reading its queue; then nobody is
-        // left to tell.
-        let _ = self.outgoing.send(item);
+/// Runs one server-to-client stream: its items, then a Completion, unless cancelled (a
+/// CancelInvocation still gets its Completion; a session that ended gets nothing more).
+async fn run_stream(
+    outbox: Outbox,
+    invocation_id: String,
+    plan: StreamPlan,
+    mut cancelled: oneshot::Receiver<()>,
+) {
+    let StreamPlan::Count { count, delay } = plan;
+    for n in 0..count {
+        tokio::select! {
+            biased;
+            why = &mut cancelled => {
+                if why.is_ok() {
+                    outbox.send(&completion(&invocation_id));
+                }
+                return;
+            }
+            () = pause(delay) => {}
+        }
+        if outbox.is_finished() {
+            return;
+        }
+        outbox.send(&Encoded::new(&HubMessage::StreamItem {
+            invocation_id: invocation_id.clone(),
+            item: RawJson::from_value(&n),
+        }));
+    }
+    outbox.send(&completion(&invocation_id));
+}
+
+fn completion(invocation_id: &str) -> Encoded {
+    Encoded::new(&HubMessage::Completion {
+        invocation_id: invocation_id.to_string(),
+        completion: Completion::Void,
+    })
+}
+
+/// Waits `delay`, or just lets other tasks run when it is zero (so a cancel can get in).
+async fn pause(delay: Duration) {
+    if delay.is_zero() {
+        tokio::task::yield_now().await;
+    } else {
+        tokio::time::sleep(delay).await;
     }
 }
 
@@ -255,4 +526,60 @@ fn close_message(error: &str, allow_reconnect: bool) -> String {
         allow_reconnect,
     }
     .encode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(text: &str) -> Number {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn totals_stay_whole_until_a_fraction_arrives() {
+        let total = Total::Whole(0).add(&number("2")).add(&number("3"));
+        assert_eq!(total, Total::Whole(5));
+        assert_eq!(total.add(&number("0.5")), Total::Real(5.5));
+        assert_eq!(
+            Total::Whole(i64::MAX).add(&number("1")),
+            Total::Real(i64::MAX as f64 + 1.0)
+        );
+    }
+
+    #[test]
+    fn replayed_messages_at_or_below_the_latest_id_are_skipped() {
+        let mut inbound = Inbound {
+            next_id: 1,
+            ..Inbound::default()
+        };
+        let ping = HubMessage::Ping;
+        let call = HubMessage::Invocation {
+            invocation_id: None,
+            target: "Echo".into(),
+            arguments: RawJson::empty_array(),
+            stream_ids: Vec::new(),
+        };
+        assert!(matches!(inbound.admit(&call), Admit::Process));
+        assert!(matches!(inbound.admit(&call), Admit::Process));
+        inbound.awaiting_sequence = true;
+        assert!(
+            matches!(inbound.admit(&call), Admit::Skip),
+            "before Sequence"
+        );
+        assert!(matches!(inbound.admit(&ping), Admit::Process));
+        assert!(matches!(
+            inbound.admit(&HubMessage::Sequence { sequence_id: 2 }),
+            Admit::Skip
+        ));
+        assert!(matches!(inbound.admit(&call), Admit::Skip), "id 2 again");
+        assert!(
+            matches!(inbound.admit(&call), Admit::Process),
+            "id 3 is new"
+        );
+        assert!(matches!(
+            inbound.admit(&HubMessage::Sequence { sequence_id: 9 }),
+            Admit::Fail(_)
+        ));
+    }
 }

@@ -1,7 +1,7 @@
 //! Identifiers and timestamps the hub hands out.
 //!
-//! Owns how connection ids, connection tokens and wall-clock timestamps are made. Nothing here
-//! knows about connections; callers decide what an id is used for.
+//! Owns how connection ids, connection tokens, wall-clock timestamps and dates are made.
+//! Nothing here knows about connections; callers decide what an id is used for.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -35,11 +35,22 @@ pub fn new_id() -> String {
 /// The current UTC time as ISO 8601 with milliseconds, e.g. `2026-03-01T09:30:00.125Z`:
 /// the format JavaScript's `new Date(text)` and `Date.prototype.toISOString` agree on.
 pub fn now_iso8601() -> String {
+    iso8601_from_unix_millis(now_unix_millis())
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_unix_millis() -> i64 {
     // A clock before 1970 is a broken machine; report the epoch rather than fail a hub call.
     let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    iso8601_from_unix_millis(since_epoch.as_millis() as i64)
+    since_epoch.as_millis() as i64
+}
+
+/// The UTC calendar date of a moment, `YYYY-MM-DD`.
+pub fn date_from_unix_millis(millis: i64) -> String {
+    let (year, month, day) = civil_date(millis.div_euclid(86_400_000));
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// Formats milliseconds since the Unix epoch as ISO 8601 UTC with milliseconds.
@@ -104,5 +115,11 @@ mod tests {
         for (millis, expected) in cases {
             assert_eq!(iso8601_from_unix_millis(millis), expected, "{millis}");
         }
+    }
+
+    #[test]
+    fn dates_are_the_utc_calendar_day() {
+        assert_eq!(date_from_unix_millis(1_709_251_199_999), "2024-02-29");
+        assert_eq!(date_from_unix_millis(1_709_251_200_000), "2024-03-01");
     }
 }

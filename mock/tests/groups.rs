@@ -161,7 +161,11 @@ async fn the_connections_list_shows_groups_and_transport() {
         vec![json!({
             "connectionId": client.connection_id,
             "transport": "WebSockets",
+            "endpoint": "/hub",
             "groups": ["contractor:c1", "dispatch:north-america", "workflow:w5"],
+            "stateful": false,
+            "attached": true,
+            "unacknowledged": 0,
         })]
     );
 }

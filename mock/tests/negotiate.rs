@@ -6,7 +6,7 @@ use serde_json::json;
 use support::{HubClient, TestHub};
 
 #[tokio::test]
-async fn negotiate_v1_answers_id_token_and_websockets_text() {
+async fn negotiate_v1_answers_id_token_and_all_three_transports_best_first() {
     let hub = TestHub::start().await;
     let (status, body) = hub.negotiate(Some(1), None).await;
     assert_eq!(status, 200);
@@ -16,8 +16,13 @@ async fn negotiate_v1_answers_id_token_and_websockets_text() {
     assert_ne!(id, token, "the token is a separate secret");
     assert_eq!(
         body["availableTransports"],
-        json!([{ "transport": "WebSockets", "transferFormats": ["Text"] }])
+        json!([
+            { "transport": "WebSockets", "transferFormats": ["Text"] },
+            { "transport": "ServerSentEvents", "transferFormats": ["Text"] },
+            { "transport": "LongPolling", "transferFormats": ["Text"] },
+        ])
     );
+    assert!(body.get("useStatefulReconnect").is_none(), "not asked for");
 }
 
 #[tokio::test]
@@ -111,14 +116,21 @@ async fn skipping_negotiate_opens_a_fresh_connection() {
 }
 
 #[tokio::test]
-async fn a_plain_get_on_the_hub_is_refused_without_using_the_token() {
+async fn a_get_without_an_id_that_is_no_websocket_upgrade_gets_400() {
     let hub = TestHub::start().await;
-    let (_, body) = hub.negotiate(Some(1), None).await;
-    let token = body["connectionToken"].as_str().unwrap();
-    let (status, _) = hub.get(&format!("/hub?id={token}")).await;
+    let (status, _) = hub.get("/hub").await;
     assert_eq!(status, 400);
-    assert!(
-        HubClient::open(&hub.socket_url(token)).await.is_ok(),
-        "token still usable"
-    );
+}
+
+#[tokio::test]
+async fn negotiate_turns_stateful_reconnect_on_when_asked() {
+    let hub = TestHub::start().await;
+    let (status, body) = hub
+        .post(
+            "/hub/negotiate?negotiateVersion=1&useStatefulReconnect=true",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["useStatefulReconnect"], true);
 }

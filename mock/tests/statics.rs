@@ -1,4 +1,4 @@
-//! Static folders (`--www` at `/`, `--pkg` at `/pkg/`) and CORS.
+//! Static folders (`--www` at `/`, `--pkg` at `/pkg/`), CORS and the health endpoint.
 
 mod support;
 
@@ -129,4 +129,67 @@ async fn cors_reflects_the_origin_and_allows_credentials_and_signalr_headers() {
     for name in ["authorization", "x-requested-with", "x-signalr-user-agent"] {
         assert!(allowed.contains(name), "{allowed}");
     }
+}
+
+/// The CORS headers a preflight from `origin` gets: (allow-origin, allow-credentials).
+async fn preflight(hub: &TestHub, origin: &str) -> (Option<String>, Option<String>) {
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/hub/negotiate", hub.base),
+        )
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    (
+        header("access-control-allow-origin"),
+        header("access-control-allow-credentials"),
+    )
+}
+
+#[tokio::test]
+async fn a_configured_cors_origin_is_allowed_with_credentials() {
+    let hub = TestHub::start_with(MockConfig {
+        cors_origins: vec!["http://app.localhost:3000".into()],
+        ..MockConfig::default()
+    })
+    .await;
+    assert_eq!(
+        preflight(&hub, "http://app.localhost:3000").await,
+        (
+            Some("http://app.localhost:3000".into()),
+            Some("true".into())
+        )
+    );
+}
+
+#[tokio::test]
+async fn with_configured_cors_origins_other_origins_are_not_allowed() {
+    let hub = TestHub::start_with(MockConfig {
+        cors_origins: vec!["http://app.localhost:3000".into()],
+        ..MockConfig::default()
+    })
+    .await;
+    assert_eq!(preflight(&hub, "http://evil.localhost").await.0, None);
+}
+
+#[tokio::test]
+async fn health_answers_ok_with_the_connection_count() {
+    let hub = TestHub::start().await;
+    let _client = hub.connect().await;
+    assert_eq!(
+        hub.get("/health").await,
+        (200, serde_json::json!({ "status": "ok", "connections": 1 }))
+    );
 }

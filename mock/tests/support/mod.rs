@@ -86,6 +86,72 @@ impl TestHub {
         read(request).await
     }
 
+    /// The HTTP client the helpers use (no proxy, bounded by [`WAIT`]).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// A full URL on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Negotiates (version 1) and returns `(connectionId, connectionToken)`.
+    pub async fn negotiate_token(&self) -> (String, String) {
+        let (status, body) = self.negotiate(Some(1), None).await;
+        assert_eq!(status, 200, "{body}");
+        (
+            body["connectionId"]
+                .as_str()
+                .expect("connectionId")
+                .to_string(),
+            body["connectionToken"]
+                .as_str()
+                .expect("connectionToken")
+                .to_string(),
+        )
+    }
+
+    /// Negotiates with stateful reconnect, opens the WebSocket and completes a version 2
+    /// handshake; returns the client and its connection token (to resume with).
+    pub async fn connect_stateful(&self) -> (HubClient, String) {
+        let (status, negotiated) = self
+            .post(
+                "/hub/negotiate?negotiateVersion=1&useStatefulReconnect=true",
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{negotiated}");
+        assert_eq!(negotiated["useStatefulReconnect"], true);
+        let token = negotiated["connectionToken"].as_str().unwrap().to_string();
+        let mut client = HubClient::open(&self.socket_url(&token))
+            .await
+            .expect("WebSocket opens");
+        client.connection_id = negotiated["connectionId"].as_str().unwrap().to_string();
+        client.handshake_version(2).await;
+        (client, token)
+    }
+
+    /// Waits until the log has an entry of `kind` for `connection_id`; returns it.
+    pub async fn wait_for_log(&self, kind: &str, connection_id: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let found = self
+                .log()
+                .await
+                .into_iter()
+                .find(|entry| entry["kind"] == kind && entry["connectionId"] == connection_id);
+            if let Some(entry) = found {
+                return entry;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no '{kind}' log entry for {connection_id}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// A DELETE on a path of this server.
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         read(self.http.delete(format!("{}{path}", self.base))).await
@@ -202,7 +268,13 @@ impl HubClient {
 
     /// Sends the JSON v1 handshake and expects the empty-object answer.
     pub async fn handshake(&mut self) {
-        self.send_text(&HandshakeRequest::json(1).encode()).await;
+        self.handshake_version(1).await;
+    }
+
+    /// Sends a JSON handshake of `version` and expects the empty-object answer.
+    pub async fn handshake_version(&mut self, version: u32) {
+        self.send_text(&HandshakeRequest::json(version).encode())
+            .await;
         assert_eq!(
             self.next_text().await.as_deref(),
             Some("{}\u{1e}"),
@@ -256,6 +328,16 @@ impl HubClient {
                 other => panic!("expected a hub message, got {other:?}"),
             }
         }
+    }
+
+    /// Sends one hub message as its own frame.
+    pub async fn send_message(&mut self, message: &HubMessage) {
+        self.send_text(&message.encode()).await;
+    }
+
+    /// Closes the socket abruptly: no close frame, the TCP connection just goes.
+    pub fn cut(self) {
+        drop(self.socket);
     }
 
     /// Sends an Invocation; `invocation_id` `None` makes it a non-blocking `send`.
@@ -323,4 +405,104 @@ pub fn error_of(completion: Completion) -> String {
         Completion::Error(error) => error,
         other => panic!("expected an error, got {other:?}"),
     }
+}
+
+/// What an event-stream reader got next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sse {
+    /// One event's data (its `data:` lines joined with `\n`).
+    Data(String),
+    /// The response ended cleanly.
+    Ended,
+    /// The response failed (the connection was cut).
+    Failed,
+}
+
+/// Reads a `text/event-stream` response event by event.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    /// Opens `GET /hub?id=<token>` with `Accept: text/event-stream`; the error is the status.
+    pub async fn open(hub: &TestHub, token: &str) -> Result<EventStream, u16> {
+        let response = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("http client")
+            .get(hub.url(&format!("/hub?id={token}")))
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .expect("request reaches the hub");
+        if response.status() != 200 {
+            return Err(response.status().as_u16());
+        }
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/event-stream",
+            "event stream content type"
+        );
+        Ok(EventStream {
+            response,
+            buffer: String::new(),
+        })
+    }
+
+    /// The next event with data (comments and empty events are skipped).
+    pub async fn next(&mut self) -> Sse {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let data: Vec<&str> = block
+                    .lines()
+                    .filter_map(|line| line.strip_prefix("data: "))
+                    .collect();
+                if !data.is_empty() {
+                    return Sse::Data(data.join("\n"));
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(WAIT, self.response.chunk())
+                .await
+                .expect("an event in time");
+            match chunk {
+                Ok(Some(bytes)) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                Ok(None) => return Sse::Ended,
+                Err(_) => return Sse::Failed,
+            }
+        }
+    }
+
+    /// The next event's hub messages, Pings skipped (an event with only Pings is skipped).
+    pub async fn next_messages(&mut self) -> Vec<HubMessage> {
+        loop {
+            match self.next().await {
+                Sse::Data(data) => {
+                    let messages: Vec<HubMessage> = parse_frame(&data, DEFAULT_MAX_FRAME_BYTES)
+                        .expect("the hub sends whole records")
+                        .into_iter()
+                        .filter(|message| *message != HubMessage::Ping)
+                        .collect();
+                    if !messages.is_empty() {
+                        return messages;
+                    }
+                }
+                other => panic!("expected an event, got {other:?}"),
+            }
+        }
+    }
+}
+
+/// `POST /hub?id=<token>` with `body`; returns the status.
+pub async fn post_to_hub(hub: &TestHub, token: &str, body: &str) -> u16 {
+    hub.http()
+        .post(hub.url(&format!("/hub?id={token}")))
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("request reaches the hub")
+        .status()
+        .as_u16()
 }
