@@ -3,6 +3,7 @@
 // few seconds.
 
 import { HubConnectionBuilder, LogLevel } from "/pkg/index.js";
+import { PlainSocketConnection, subscribe } from "/pkg/live.js";
 
 const $ = (id) => document.getElementById(id);
 const connection = new HubConnectionBuilder()
@@ -18,6 +19,7 @@ const connection = new HubConnectionBuilder()
 let region = $("region").value;
 const dispatchGroup = (r) => ({ join: "JoinDispatchGroup", leave: "LeaveDispatchGroup", args: [r] });
 let retryAt = null;
+let liveSource = "idle"; // where the obligations tile's updates come from: push, polling, idle
 let contractor = "";
 const contractorGroup = (c) => ({ join: "JoinContractorGroup", leave: "LeaveContractorGroup", args: [c] });
 
@@ -37,6 +39,7 @@ function showState(change) {
   if (health.transport) parts.push(health.transport);
   if (connection.connectionId) parts.push(connection.connectionId.slice(0, 8));
   if (change?.attempt) parts.push(`attempt ${change.attempt}`);
+  parts.push(liveSource);
   if (retryAt !== null && retryAt > Date.now()) parts.push(`retry in ${Math.ceil((retryAt - Date.now()) / 1000)} s`);
   $("badge-text").textContent = parts.join(" · ");
 }
@@ -147,6 +150,8 @@ const faults = {
   close: [["close", { error: "Closed by the demo's fault button." }]],
   "close-reconnect": [["close", { allowReconnect: true }]],
   twice: [["faults", { duplicateNextEvents: 1 }]],
+  "fail-polls": [["faults", { failPolls: 3 }]],
+  "drop-ws": [["ws/drop"]],
 };
 for (const button of document.querySelectorAll("[data-fault]")) {
   button.addEventListener("click", async () => {
@@ -157,6 +162,74 @@ for (const button of document.querySelectorAll("[data-fault]")) {
 $("reconnect").addEventListener("click", () => {
   if (connection.state === "Disconnected") start();
 });
+
+// ----- live tiles: push when it works, polling when it doesn't, one deduped stream -----
+
+const USER = "u-42";
+const FLAG = "dashboard_wave4_signalr_enabled";
+const obligations = subscribe(connection, {
+  event: "LongTermObligationsUpdated",
+  group: { join: "JoinUserGroup", leave: "LeaveUserGroup", args: [USER] },
+  filter: (summary) => summary.userId === USER,
+  poll: { url: `/api/obligations/${USER}`, intervalMs: 3000 },
+  key: "userId",
+  version: "updatedAt",
+  flag: { url: "/api/flags", name: FLAG, refreshMs: 2000 },
+  fallbackAfterMs: 4000,
+  onTelemetry: (record) => log(`live ${record.type} ${JSON.stringify({ ...record, type: undefined, at: undefined, subscription: undefined })}`),
+});
+obligations.onUpdate((summary, { source }) => {
+  const set = (id, value) => ($(id).textContent = value);
+  set("ob-open", summary.obligationsSummary.open);
+  set("ob-overdue", summary.obligationsSummary.overdue);
+  set("ob-week", summary.obligationsSummary.dueThisWeek);
+  set("ob-next", summary.nextDueDate);
+  set("ob-estimate", summary.totalEstimate.toLocaleString());
+  set("ob-updated", `${new Date(summary.updatedAt).toLocaleTimeString()} by ${source}`);
+  $("obligations-card").dataset.updatedAt = summary.updatedAt;
+});
+function showSource() {
+  liveSource = obligations.source;
+  $("obligations-source").dataset.source = obligations.source;
+  $("obligations-source").textContent = obligations.source;
+  $("flag-state").textContent = obligations.flag === undefined ? "…" : obligations.flag ? "on" : "off";
+}
+obligations.onSourceChange(({ previous, current }) => {
+  showSource();
+  log(`obligations source ${previous} → ${current}`);
+});
+setInterval(showSource, 500);
+$("flag-toggle").addEventListener("click", async () => {
+  const flags = await (await fetch("/api/flags")).json();
+  await post("flags", { [FLAG]: !flags[FLAG] });
+  log(`flag ${FLAG} set to ${!flags[FLAG]}`);
+  await obligations.refresh();
+  showSource();
+});
+
+const stats = new PlainSocketConnection(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`, {
+  reconnect: { delays: [0, 1000, 3000], keepTrying: true },
+});
+for (const kind of ["tasks", "approvals", "conversations"]) {
+  stats.on(`stats:${kind}`, (payload) => {
+    let row = document.getElementById(`stat-${kind}`);
+    if (!row) {
+      row = document.createElement("div");
+      row.id = `stat-${kind}`;
+      row.innerHTML = "<dt></dt><dd></dd>";
+      row.querySelector("dt").textContent = kind;
+      $("stats").append(row);
+    }
+    const figures = Object.entries(payload).filter(([, v]) => typeof v === "number");
+    row.querySelector("dd").textContent = figures.map(([k, v]) => `${v} ${k}`).join(" · ") || JSON.stringify(payload);
+  });
+}
+stats.onstatechange((change) => {
+  $("stats-state").dataset.source = change.current;
+  $("stats-state").textContent = change.current;
+  log(`stats socket ${change.previous} → ${change.current}: ${change.reason}`);
+});
+stats.start().catch((error) => log(`stats socket: ${error.message}`, true));
 
 showState();
 start();
