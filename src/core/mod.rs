@@ -5,6 +5,8 @@
 //! - [`session`]: what the shell drives: a hub connection kept alive by a supervisor.
 //! - [`supervisor`]: the connection manager: reconnect schedule, group rejoin, lifecycle.
 //! - [`hub`]: one SignalR hub connection (negotiate, handshake, invocations, keep-alive).
+//! - [`plain_session`]: a plain JSON WebSocket link ([`plain_link`]) kept alive by the same supervisor.
+//! - [`subscription`]: live subscriptions: push or polling by flag and health, one deduped stream.
 //! - [`replay`]: stateful reconnect's sequence numbers, replay buffer and duplicate drops.
 //! - [`retry`]: retry policies (the official 0/2/10/30 s default and its variations).
 //! - [`dedupe`]: duplicate and stale update suppression.
@@ -17,9 +19,12 @@ pub mod dedupe;
 pub mod error;
 pub mod handlers;
 pub mod hub;
+pub mod plain_link;
+pub mod plain_session;
 pub mod replay;
 pub mod retry;
 pub mod session;
+pub mod subscription;
 pub mod supervisor;
 pub mod time;
 pub mod timer;

@@ -24,10 +24,15 @@ pub struct PlainMessage {
 
 #[derive(Deserialize)]
 struct Envelope<'a> {
-    #[serde(rename = "type", borrow, default)]
+    // `present` keeps an explicit `"type": null` apart from a missing field.
+    #[serde(rename = "type", borrow, default, deserialize_with = "present")]
     kind: Option<&'a RawValue>,
     #[serde(borrow, default)]
     payload: Option<&'a RawValue>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
 }
 
 const MESSAGE: &str = "PlainMessage";

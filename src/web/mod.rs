@@ -7,6 +7,9 @@
 //! - [`connection`]: the `#[wasm_bindgen]` class the npm package's `HubConnection` wraps.
 //! - [`driver`]: the loop between the engine and the browser.
 //! - [`telemetry`]: telemetry records to the app's callback and batched to a URL.
+//! - [`subscription`]: the live-subscription class (push or polling by flag and health, deduped).
+//! - [`plain`]: the plain JSON WebSocket connection class (same supervisor, no SignalR).
+//! - [`settings`], [`json_get`]: reading the app's settings objects; GET of JSON documents.
 //! - [`websocket`], [`event_source`], [`http`], [`events`], [`clock`]: thin RAII wrappers over
 //!   the browser APIs.
 //!
@@ -18,6 +21,10 @@ pub mod driver;
 pub mod event_source;
 pub mod events;
 pub mod http;
+pub mod json_get;
+pub mod plain;
+pub mod settings;
+pub mod subscription;
 pub mod telemetry;
 pub mod websocket;
 

@@ -69,6 +69,22 @@ test("a doubled event shows one row", async () => {
   assert.equal(await rowsWith("e2e-twice"), 1);
 });
 
+test("with the flag off the badge shows polling and the obligations tile still updates", async () => {
+  await page.waitForFunction(() => document.querySelector("#obligations-card")?.dataset.updatedAt, null, { timeout: 15_000 });
+  await page.getByRole("button", { name: "Toggle flag" }).click();
+  await page.waitForFunction(() => document.querySelector("#obligations-source")?.dataset.source === "polling", null, { timeout: 15_000 });
+  await page.waitForFunction(() => document.querySelector("#badge-text")?.innerText.includes("polling"), null, { timeout: 5_000 });
+  const before = await page.evaluate(() => document.querySelector("#obligations-card").dataset.updatedAt);
+  await mock.control("/control/obligations/u-42", { obligationsSummary: { open: 99, overdue: 1, dueThisWeek: 4 } });
+  await page.waitForFunction((old) => document.querySelector("#obligations-card").dataset.updatedAt !== old, before, { timeout: 15_000 });
+  // The demo scenario keeps adding to every user's figures, so the tile shows 99 or later.
+  assert.ok(Number(await page.locator("#ob-open").innerText()) >= 99);
+  assert.match(await page.locator("#ob-updated").innerText(), /by poll/);
+  // Back to push for the rest of the page's life.
+  await page.getByRole("button", { name: "Toggle flag" }).click();
+  await page.waitForFunction(() => document.querySelector("#obligations-source")?.dataset.source === "push", null, { timeout: 15_000 });
+});
+
 test("the demo page raised no uncaught errors", () => {
   assert.deepEqual(pageErrors, []);
 });

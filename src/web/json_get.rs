@@ -1,0 +1,46 @@
+//! `GET` of a JSON document through the global `fetch`, abortable: the subscription's poll URL
+//! and the flags document.
+//!
+//! Polls must see the server's current state, so the HTTP cache is bypassed (`no-store`). A
+//! non-2xx status, a network failure, an abort and a body that is not JSON are all `Err` with a
+//! message for telemetry; nothing here throws.
+
+use js_sys::{Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Headers, Request, RequestCredentials, RequestInit, Response};
+
+use super::http::describe_js_error;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &Request) -> Promise;
+}
+
+/// Fetches `url` and parses its body as JSON. `with_credentials` sends cookies cross-origin;
+/// `signal` aborts the request.
+pub async fn get_json(url: &str, with_credentials: bool, signal: Option<&AbortSignal>) -> Result<JsValue, String> {
+    let headers = Headers::new().map_err(|e| describe_js_error(&e))?;
+    headers.set("Accept", "application/json").map_err(|e| describe_js_error(&e))?;
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_headers(&headers);
+    init.set_credentials(if with_credentials { RequestCredentials::Include } else { RequestCredentials::SameOrigin });
+    init.set_signal(signal);
+    // RequestCache is not among the enabled web-sys features; the field is plain data.
+    let _ = Reflect::set(&init, &JsValue::from_str("cache"), &JsValue::from_str("no-store"));
+    let request = Request::new_with_str_and_init(url, &init).map_err(|e| describe_js_error(&e))?;
+    let response: Response = JsFuture::from(global_fetch(&request))
+        .await
+        .map_err(|e| describe_js_error(&e))?
+        .dyn_into()
+        .map_err(|_| "fetch did not return a Response".to_string())?;
+    if !response.ok() {
+        let text = response.status_text();
+        let separator = if text.is_empty() { "" } else { " " };
+        return Err(format!("GET {url}: HTTP {}{separator}{text}", response.status()));
+    }
+    let body = response.json().map_err(|e| describe_js_error(&e))?;
+    JsFuture::from(body).await.map_err(|e| format!("GET {url}: the answer is not JSON ({})", describe_js_error(&e)))
+}

@@ -1,0 +1,470 @@
+//! The `#[wasm_bindgen]` class behind `PlainSocketConnection` (`pkg-template/live.js`): a
+//! [`PlainSession`] — a plain JSON WebSocket kept alive by the hub's supervisor — driven in the
+//! browser.
+//!
+//! Same loop as [`super::driver`]: one `Rc<RefCell<..>>`, no borrow held while JavaScript runs
+//! (message handlers, the token factory, callbacks), the one timer re-armed after every pump,
+//! online/offline, visibility and page-cache events fed to the core. The class exposes the
+//! `HubConnection` shape a subscription needs (`state`, `start`, `stop`, `on`, `off`,
+//! `onstatechange`, `onreconnecting`, `onreconnected`, `onclose`) plus `send(type, payload)`.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+
+use super::clock::now;
+use super::driver::{to_js_error, Settle};
+use super::events::{document, global_target, navigator_online, Listener};
+use super::http::describe_js_error;
+use super::settings::{function, get, js_error, millis, reconnect_options, string};
+use super::telemetry::{from_core, Record};
+use super::websocket::{Socket, SocketEvent};
+use crate::core::hub::LogLevel;
+use crate::core::plain_link::{PlainConfig, PlainIo, SocketClose};
+use crate::core::plain_session::{PlainSession, PlainSessionEvent, PlainSessionOutput};
+use crate::core::supervisor::{ManagedState, StateChange};
+use crate::core::Instant;
+use crate::protocol::RawJson;
+
+#[derive(Default)]
+struct Callbacks {
+    close: Vec<Function>,
+    reconnecting: Vec<Function>,
+    reconnected: Vec<Function>,
+    state: Vec<Function>,
+}
+
+struct Shared {
+    session: PlainSession<Function>,
+    access_token_factory: Option<Function>,
+    /// Official `LogLevel` number: lines below it are not written to the console.
+    log_level: u8,
+    telemetry: Option<Function>,
+    socket: Option<Socket>,
+    timer: Option<(Instant, Timeout)>,
+    start_waiters: Vec<Settle>,
+    stop_waiters: Vec<Settle>,
+    callbacks: Callbacks,
+    listeners: Vec<Listener>,
+}
+
+#[derive(Clone)]
+struct Driver(Rc<RefCell<Shared>>);
+
+/// A connection to a plain JSON WebSocket endpoint.
+#[wasm_bindgen(js_name = PlainConnectionCore)]
+pub struct PlainConnectionCore {
+    driver: Driver,
+}
+
+#[wasm_bindgen(js_class = PlainConnectionCore)]
+impl PlainConnectionCore {
+    /// Builds a connection from `{ url, accessTokenFactory?, tokenParam?, reconnect?,
+    /// openTimeoutMs?, browserLifecycle?, logLevel?, telemetry? }`. `reconnect` takes the shapes
+    /// of `withAutomaticReconnect` and defaults to its official schedule; `false` turns it off.
+    #[wasm_bindgen(constructor)]
+    pub fn new(settings: JsValue) -> Result<PlainConnectionCore, JsValue> {
+        let url = string(&settings, "url")?.ok_or_else(|| js_error("The 'url' setting is required."))?;
+        let mut config = PlainConfig::new(url);
+        // Refuse a bad URL now rather than at start.
+        crate::core::plain_link::socket_url(&config.url).map_err(|e| to_js_error(&e))?;
+        let access_token_factory = function(&settings, "accessTokenFactory")?;
+        config.uses_access_token = access_token_factory.is_some();
+        if let Some(param) = string(&settings, "tokenParam")?.filter(|p| !p.is_empty()) {
+            config.token_param = param;
+        }
+        if let Some(timeout) = millis(&settings, "openTimeoutMs")? {
+            config.open_timeout = timeout;
+        }
+        let reconnect = match Reflect::get(&settings, &JsValue::from_str("reconnect")) {
+            Ok(setting) if setting.is_undefined() => reconnect_options(&JsValue::TRUE)?,
+            Ok(setting) => reconnect_options(&setting)?,
+            Err(_) => reconnect_options(&JsValue::TRUE)?,
+        };
+        let lifecycle = get(&settings, "browserLifecycle").map_or(true, |v| v.is_truthy());
+        let shared = Shared {
+            session: PlainSession::new(config, reconnect),
+            access_token_factory,
+            log_level: get(&settings, "logLevel").and_then(|v| v.as_f64()).map_or(2, |n| n as u8),
+            telemetry: function(&settings, "telemetry")?,
+            socket: None,
+            timer: None,
+            start_waiters: Vec::new(),
+            stop_waiters: Vec::new(),
+            callbacks: Callbacks::default(),
+            listeners: Vec::new(),
+        };
+        let driver = Driver(Rc::new(RefCell::new(shared)));
+        if lifecycle {
+            driver.listen_to_lifecycle();
+        }
+        Ok(PlainConnectionCore { driver })
+    }
+
+    /// Connects; resolves once the socket is open, rejects when the start fails for good.
+    pub fn start(&self) -> Promise {
+        let (promise, settle) = Settle::promise();
+        let refused = self.driver.with(|s| match s.session.start(now()) {
+            Ok(()) => {
+                s.start_waiters.push(settle);
+                None
+            }
+            Err(error) => Some((error, settle)),
+        });
+        if let Some((error, settle)) = refused {
+            settle.reject(&error);
+        }
+        self.driver.pump();
+        promise
+    }
+
+    /// Disconnects (cancelling any retry); resolves once Disconnected.
+    pub fn stop(&self) -> Promise {
+        self.driver.feed(|s| s.stop(now()));
+        let (promise, settle) = Settle::promise();
+        if self.driver.with(|s| s.session.state() == ManagedState::Disconnected) {
+            settle.resolve(&JsValue::UNDEFINED);
+        } else {
+            self.driver.with(|s| s.stop_waiters.push(settle));
+        }
+        promise
+    }
+
+    /// Calls `handler(payload, type)` for each message of `type` (exact match).
+    pub fn on(&self, kind: &str, handler: Function) {
+        self.driver.with(|s| s.session.on(kind, handler));
+    }
+
+    /// Removes one handler of `type`, or all of them when `handler` is omitted.
+    pub fn off(&self, kind: &str, handler: Option<Function>) {
+        self.driver.with(|s| s.session.off(kind, handler.as_ref()));
+    }
+
+    /// Sends `{ type, payload }`; resolves once handed to the socket.
+    pub fn send(&self, kind: &str, payload: JsValue) -> Promise {
+        let text = if payload.is_undefined() {
+            Ok("null".to_string())
+        } else {
+            js_sys::JSON::stringify(&payload)
+                .map(String::from)
+                .map_err(|e| js_error(&format!("payload cannot be serialized to JSON: {}", describe_js_error(&e))))
+        };
+        let payload = match text.and_then(|t| RawJson::parse(t).map_err(|e| js_error(&e.to_string()))) {
+            Ok(payload) => payload,
+            Err(error) => return Promise::reject(&error),
+        };
+        let sent = self.driver.with(|s| s.session.send(now(), kind, payload));
+        self.driver.pump();
+        match sent {
+            Ok(()) => Promise::resolve(&JsValue::UNDEFINED),
+            Err(error) => Promise::reject(&to_js_error(&error)),
+        }
+    }
+
+    /// Callback for when the connection ends for good.
+    pub fn onclose(&self, callback: Function) {
+        self.driver.with(|s| s.callbacks.close.push(callback));
+    }
+
+    /// Callback for when the connection was lost and is being retried.
+    pub fn onreconnecting(&self, callback: Function) {
+        self.driver.with(|s| s.callbacks.reconnecting.push(callback));
+    }
+
+    /// Callback for when the connection is back.
+    pub fn onreconnected(&self, callback: Function) {
+        self.driver.with(|s| s.callbacks.reconnected.push(callback));
+    }
+
+    /// Callback for every state change (`{ previous, current, reason, attempt, nextRetryInMs,
+    /// transport, connectionId }`, as `HubConnection`'s).
+    pub fn onstatechange(&self, callback: Function) {
+        self.driver.with(|s| s.callbacks.state.push(callback));
+    }
+
+    /// The state's name (as `HubConnection`'s).
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> String {
+        self.driver.with(|s| s.session.state().name().to_string())
+    }
+
+    /// Successful reconnects so far.
+    #[wasm_bindgen(getter, js_name = reconnectCount)]
+    pub fn reconnect_count(&self) -> u32 {
+        self.driver.with(|s| s.session.reconnect_count())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum CallbackKind {
+    Close,
+    Reconnecting,
+    Reconnected,
+    State,
+}
+
+impl Driver {
+    /// Runs `f` on the shared state; never calls JavaScript inside. A JS callback that calls
+    /// back while the state is in use (a retry policy) gets an exception instead of a panic.
+    fn with<R>(&self, f: impl FnOnce(&mut Shared) -> R) -> R {
+        match self.0.try_borrow_mut() {
+            Ok(mut shared) => f(&mut shared),
+            Err(_) => wasm_bindgen::throw_str("hubwire: the connection cannot be used from inside its own retry policy"),
+        }
+    }
+
+    fn weak(&self) -> Weak<RefCell<Shared>> {
+        Rc::downgrade(&self.0)
+    }
+
+    fn upgrade(weak: &Weak<RefCell<Shared>>) -> Option<Driver> {
+        weak.upgrade().map(Driver)
+    }
+
+    fn feed(&self, input: impl FnOnce(&mut PlainSession<Function>)) {
+        self.with(|s| input(&mut s.session));
+        self.pump();
+    }
+
+    fn pump(&self) {
+        while let Some(output) = self.with(|s| s.session.poll_output()) {
+            match output {
+                PlainSessionOutput::Io(io) => self.perform(io),
+                PlainSessionOutput::Event(event) => self.deliver(event),
+            }
+        }
+        self.rearm_timer();
+    }
+
+    fn rearm_timer(&self) {
+        let (deadline, armed) = self.with(|s| (s.session.poll_timeout(), s.timer.as_ref().map(|(at, _)| *at)));
+        if deadline == armed {
+            return;
+        }
+        let timer = deadline.map(|at| {
+            let delay = at.as_millis().saturating_sub(now().as_millis());
+            let weak = self.weak();
+            let timeout = Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), move || {
+                if let Some(driver) = Driver::upgrade(&weak) {
+                    driver.with(|s| s.timer = None);
+                    driver.feed(|s| s.handle_timeout(now()));
+                }
+            });
+            (at, timeout)
+        });
+        // Replacing the old Timeout drops (and so clears) it.
+        self.with(|s| s.timer = timer);
+    }
+
+    fn perform(&self, io: PlainIo) {
+        match io {
+            PlainIo::FetchAccessToken => self.fetch_access_token(),
+            PlainIo::OpenSocket { url } => self.open_socket(&url),
+            PlainIo::Send(text) => {
+                let result = self.with(|s| s.socket.as_ref().map(|socket| socket.send(&text)));
+                if let Some(Err(error)) = result {
+                    self.warn(&format!("sending on the WebSocket failed: {error}"));
+                }
+            }
+            PlainIo::CloseSocket => {
+                // Released after this call stack: we may be inside one of its own handlers.
+                if let Some(socket) = self.with(|s| s.socket.take()) {
+                    spawn_local(async move { drop(socket) });
+                }
+            }
+        }
+    }
+
+    fn fetch_access_token(&self) {
+        let factory = self.with(|s| s.access_token_factory.clone());
+        let returned = match factory {
+            Some(factory) => factory.call0(&JsValue::UNDEFINED),
+            None => Ok(JsValue::UNDEFINED),
+        };
+        let weak = self.weak();
+        spawn_local(async move {
+            let token = match returned {
+                Err(thrown) => Err(describe_js_error(&thrown)),
+                Ok(value) => match JsFuture::from(Promise::resolve(&value)).await {
+                    Ok(token) => Ok(token.as_string()),
+                    Err(thrown) => Err(describe_js_error(&thrown)),
+                },
+            };
+            if let Some(driver) = Driver::upgrade(&weak) {
+                driver.feed(|s| s.handle_access_token(now(), token));
+            }
+        });
+    }
+
+    fn open_socket(&self, url: &str) {
+        let weak = self.weak();
+        let opened = Socket::open(url, move |event| {
+            let Some(driver) = Driver::upgrade(&weak) else { return };
+            driver.with(|s| match event {
+                SocketEvent::Opened => s.session.handle_socket_opened(now()),
+                SocketEvent::Text(text) => s.session.handle_socket_text(now(), &text),
+                // Not a `{ type, payload }` text message: the link skips it like any bad frame.
+                SocketEvent::InvalidBinary => s.session.handle_socket_text(now(), ""),
+                SocketEvent::Closed { code, reason, was_clean } => {
+                    s.socket = None;
+                    s.session.handle_socket_closed(now(), SocketClose { code, reason, clean: was_clean });
+                }
+            });
+            driver.pump();
+        });
+        match opened {
+            Ok(socket) => self.with(|s| s.socket = Some(socket)),
+            Err(error) => self.with(|s| {
+                s.session.handle_socket_closed(now(), SocketClose { code: 1006, reason: error, clean: false })
+            }),
+        }
+    }
+
+    // ----- delivering events to the app ---------------------------------------------------
+
+    fn deliver(&self, event: PlainSessionEvent<Function>) {
+        match event {
+            PlainSessionEvent::StateChanged(change) => {
+                let argument = state_change_object(&change);
+                self.call_callbacks(CallbackKind::State, &argument);
+            }
+            PlainSessionEvent::Started => {
+                for settle in self.with(|s| std::mem::take(&mut s.start_waiters)) {
+                    settle.resolve(&JsValue::UNDEFINED);
+                }
+            }
+            PlainSessionEvent::StartFailed(error) => {
+                for settle in self.with(|s| std::mem::take(&mut s.start_waiters)) {
+                    settle.reject(&error);
+                }
+                self.settle_stop_waiters();
+            }
+            PlainSessionEvent::Reconnecting(error) => {
+                let argument = error.as_ref().map(to_js_error).unwrap_or(JsValue::UNDEFINED);
+                self.call_callbacks(CallbackKind::Reconnecting, &argument);
+            }
+            PlainSessionEvent::Reconnected => self.call_callbacks(CallbackKind::Reconnected, &JsValue::UNDEFINED),
+            PlainSessionEvent::Closed(error) => {
+                self.settle_stop_waiters();
+                let argument = error.as_ref().map(to_js_error).unwrap_or(JsValue::UNDEFINED);
+                self.call_callbacks(CallbackKind::Close, &argument);
+            }
+            PlainSessionEvent::Message { kind, payload, handlers } => {
+                let Ok(value) = js_sys::JSON::parse(payload.as_str()) else { return };
+                let kind = JsValue::from_str(&kind);
+                for handler in handlers {
+                    if let Err(thrown) = handler.call2(&JsValue::UNDEFINED, &value, &kind) {
+                        self.warn(&format!("a message handler threw: {}", describe_js_error(&thrown)));
+                    }
+                }
+            }
+            PlainSessionEvent::Log { level, message } => self.log(level, &message),
+            PlainSessionEvent::Telemetry(record) => {
+                let Some(hook) = self.with(|s| s.telemetry.clone()) else { return };
+                let _ = hook.call1(&JsValue::UNDEFINED, &from_core(&record).to_object());
+            }
+        }
+    }
+
+    fn call_callbacks(&self, kind: CallbackKind, argument: &JsValue) {
+        let callbacks = self.with(|s| match kind {
+            CallbackKind::Close => s.callbacks.close.clone(),
+            CallbackKind::Reconnecting => s.callbacks.reconnecting.clone(),
+            CallbackKind::Reconnected => s.callbacks.reconnected.clone(),
+            CallbackKind::State => s.callbacks.state.clone(),
+        });
+        for callback in callbacks {
+            if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, argument) {
+                self.warn(&format!("a connection callback threw: {}", describe_js_error(&thrown)));
+            }
+        }
+    }
+
+    fn settle_stop_waiters(&self) {
+        for settle in self.with(|s| std::mem::take(&mut s.stop_waiters)) {
+            settle.resolve(&JsValue::UNDEFINED);
+        }
+    }
+
+    fn log(&self, level: LogLevel, message: &str) {
+        // Official LogLevel numbers: Debug = 1, Warning = 3.
+        let number = match level {
+            LogLevel::Debug => 1,
+            LogLevel::Warning => 3,
+        };
+        if number >= self.with(|s| s.log_level) {
+            self.warn(message);
+        }
+    }
+
+    fn warn(&self, message: &str) {
+        web_sys::console::warn_1(&JsValue::from_str(&format!("[hubwire] {message}")));
+    }
+
+    // ----- browser lifecycle --------------------------------------------------------------
+
+    fn listen_to_lifecycle(&self) {
+        let Some(global) = global_target() else { return };
+        if !navigator_online() {
+            self.with(|s| s.session.set_online(now(), false));
+        }
+        let weak = self.weak();
+        let on = move |f: fn(&Driver, web_sys::Event)| {
+            let weak = weak.clone();
+            move |event: web_sys::Event| {
+                if let Some(driver) = Driver::upgrade(&weak) {
+                    f(&driver, event);
+                }
+            }
+        };
+        let mut listeners = Vec::new();
+        listeners.extend(Listener::new(&global, "online", on(|d, _| d.feed(|s| s.set_online(now(), true)))));
+        listeners.extend(Listener::new(&global, "offline", on(|d, _| d.feed(|s| s.set_online(now(), false)))));
+        listeners.extend(Listener::new(&global, "pagehide", on(|d, _| d.feed(|s| s.page_hidden(now())))));
+        listeners.extend(Listener::new(
+            &global,
+            "pageshow",
+            on(|d, event| {
+                let persisted = Reflect::get(&event, &JsValue::from_str("persisted"))
+                    .ok()
+                    .and_then(|p| p.as_bool())
+                    .unwrap_or(false);
+                d.feed(|s| s.page_shown(now(), persisted));
+            }),
+        ));
+        if let Some(doc) = document() {
+            let target: &web_sys::EventTarget = doc.as_ref();
+            listeners.extend(Listener::new(
+                target,
+                "visibilitychange",
+                on(|d, _| {
+                    let visible =
+                        document().is_some_and(|doc| doc.visibility_state() == web_sys::VisibilityState::Visible);
+                    if visible {
+                        d.feed(|s| s.page_visible(now()));
+                    }
+                }),
+            ));
+        }
+        self.with(|s| s.listeners = listeners);
+    }
+}
+
+fn state_change_object(change: &StateChange) -> JsValue {
+    let next = change.next_retry_in.map_or(JsValue::NULL, |d| JsValue::from_f64(d.as_millis() as f64));
+    let transport =
+        if change.current == ManagedState::Connected { JsValue::from_str("WebSockets") } else { JsValue::NULL };
+    Record::empty()
+        .with("previous", change.previous.name())
+        .with("current", change.current.name())
+        .with("reason", change.reason.as_str())
+        .with("attempt", change.attempt)
+        .with("nextRetryInMs", next)
+        .with("transport", transport)
+        .with("connectionId", JsValue::NULL)
+        .to_object()
+}

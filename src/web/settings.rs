@@ -1,0 +1,123 @@
+//! Reading the app's settings objects: optional fields, milliseconds, functions, and the
+//! reconnect option (`true`, an array of delays, a policy object, or hubwire's options) as a
+//! core [`ReconnectOptions`].
+//!
+//! The live-subscription and plain-WebSocket classes read their settings through here. It owns
+//! no state and makes no decisions beyond turning JS values into core values; a value of the
+//! wrong type is an `Error` for the app, never a panic.
+
+use std::time::Duration;
+
+use js_sys::{Function, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::core::retry::{DelaySchedule, RetryContext, RetryPolicy, DEFAULT_DELAYS_MS};
+use crate::core::supervisor::ReconnectOptions;
+
+/// A JS `Error` with `message`.
+pub fn js_error(message: &str) -> JsValue {
+    js_sys::Error::new(message).into()
+}
+
+/// `options[key]`, or `None` when it is absent, `undefined` or `null` (or `options` is not an
+/// object).
+pub fn get(options: &JsValue, key: &str) -> Option<JsValue> {
+    if !options.is_object() && !options.is_function() {
+        return None;
+    }
+    Reflect::get(options, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// `options[key]` as a non-negative duration in ms; absent or not a number gives `None`.
+pub fn millis(options: &JsValue, key: &str) -> Result<Option<Duration>, JsValue> {
+    match get(options, key) {
+        None => Ok(None),
+        Some(value) => value
+            .as_f64()
+            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .map(|ms| Some(Duration::from_millis(ms as u64)))
+            .ok_or_else(|| js_error(&format!("'{key}' must be a non-negative number of milliseconds."))),
+    }
+}
+
+/// `options[key]` as a function; present but not a function is an error.
+pub fn function(options: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
+    match get(options, key) {
+        None => Ok(None),
+        Some(value) => value
+            .dyn_into::<Function>()
+            .map(Some)
+            .map_err(|_| js_error(&format!("'{key}' must be a function."))),
+    }
+}
+
+/// `options[key]` as a string; present but not a string is an error.
+pub fn string(options: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
+    match get(options, key) {
+        None => Ok(None),
+        Some(value) => value.as_string().map(Some).ok_or_else(|| js_error(&format!("'{key}' must be a string."))),
+    }
+}
+
+/// The app's `nextRetryDelayInMilliseconds(context)` as a core retry policy.
+struct JsRetryPolicy(Function);
+
+impl RetryPolicy for JsRetryPolicy {
+    fn next_retry_delay(&mut self, context: &RetryContext) -> Option<Duration> {
+        let argument = js_sys::Object::new();
+        let _ = Reflect::set(&argument, &"previousRetryCount".into(), &context.previous_retry_count.into());
+        let _ = Reflect::set(&argument, &"elapsedMilliseconds".into(), &(context.elapsed.as_millis() as f64).into());
+        let _ = Reflect::set(&argument, &"retryReason".into(), &js_error(&context.retry_reason));
+        // A throwing policy, or anything but a non-negative number, means "stop retrying".
+        let answer = self.0.call1(&JsValue::UNDEFINED, &argument).ok()?;
+        answer
+            .as_f64()
+            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .map(|ms| Duration::from_millis(ms as u64))
+    }
+}
+
+/// The reconnect setting, shaped as `withAutomaticReconnect`'s argument: `true` (0, 2, 10, 30 s),
+/// an array of delays in ms, an object with `nextRetryDelayInMilliseconds`, or
+/// `{ delays?, jitter?, keepTrying?, retryFirstStart? }`; `false` turns reconnect off.
+pub fn reconnect_options(setting: &JsValue) -> Result<Option<ReconnectOptions>, JsValue> {
+    if setting.is_falsy() {
+        return Ok(None);
+    }
+    let delays: Vec<u64> = if js_sys::Array::is_array(setting) {
+        delays_from(setting)?
+    } else if let Some(delays) = get(setting, "delays") {
+        delays_from(&delays)?
+    } else {
+        DEFAULT_DELAYS_MS.to_vec()
+    };
+    let retry_first_start = get(setting, "retryFirstStart").is_some_and(|v| v.is_truthy());
+    let policy: Box<dyn RetryPolicy> = match function(setting, "nextRetryDelayInMilliseconds")? {
+        Some(policy) => Box::new(JsRetryPolicy(policy)),
+        None => {
+            let jitter = get(setting, "jitter").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            let seed = (js_sys::Math::random() * (u64::MAX as f64)) as u64;
+            Box::new(
+                DelaySchedule::from_millis(&delays)
+                    .keep_trying(get(setting, "keepTrying").is_some_and(|v| v.is_truthy()))
+                    .with_jitter(jitter, seed),
+            )
+        }
+    };
+    Ok(Some(ReconnectOptions { policy, retry_first_start }))
+}
+
+fn delays_from(array: &JsValue) -> Result<Vec<u64>, JsValue> {
+    let array: &js_sys::Array = array
+        .dyn_ref()
+        .ok_or_else(|| js_error("Retry delays must be an array of milliseconds."))?;
+    array
+        .iter()
+        .map(|v| {
+            v.as_f64()
+                .filter(|ms| ms.is_finite() && *ms >= 0.0)
+                .map(|ms| ms as u64)
+                .ok_or_else(|| js_error("Retry delays must be non-negative numbers of milliseconds."))
+        })
+        .collect()
+}
