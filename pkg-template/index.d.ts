@@ -155,6 +155,7 @@ export type TelemetryRecord = { type: string; at: number } & (
   | { type: "reconnectAttempt"; attempt: number; delayMs: number; reason: string }
   | { type: "reconnected"; recoveryMs: number; groupsRejoined: number; attempts: number }
   | { type: "rejoinFailed"; join: string; error: string }
+  | { type: "transportFallback"; from: "WebSockets" | "ServerSentEvents" | "LongPolling"; reason: string }
   | { type: "messageLatency"; event: string; latencyMs: number }
   | { type: "duplicateDropped"; event: string; reason: "repeat" | "stale" }
 );

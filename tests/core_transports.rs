@@ -282,3 +282,12 @@ fn every_output_of_a_fallback_start_is_well_formed() {
     }
     assert!(d.opened.iter().all(|(_, url)| !url.contains("access_token")));
 }
+
+#[test]
+fn a_fallback_is_reported_for_telemetry() {
+    let mut d = Driver::with_defaults();
+    d.start();
+    d.answer_http(200, ALL_THREE);
+    d.transport_closed(Some("refused"));
+    assert!(d.events.contains(&Event::TransportFallback { from: TransportKind::WebSockets, reason: "refused".into() }));
+}

@@ -221,6 +221,13 @@ pub enum Event<H> {
         /// not allow it.
         reconnect_allowed: bool,
     },
+    /// A transport could not open and the next one is tried.
+    TransportFallback {
+        /// The transport that failed.
+        from: TransportKind,
+        /// Why.
+        reason: String,
+    },
     /// A line for the app's logger.
     Log {
         /// Severity.
@@ -1185,6 +1192,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.outputs.push_back(Output::CloseTransport);
         if let Some(kind) = kind {
             self.transport_failures.push(format!("{} failed: {reason}", kind.name()));
+            if !self.candidates.is_empty() && !self.config.skip_negotiation {
+                self.emit(Event::TransportFallback { from: kind, reason: reason.clone() });
+            }
         }
         self.requests.retain(|_, r| r.purpose == Purpose::Negotiate);
         if self.candidates.is_empty() || self.config.skip_negotiation {

@@ -455,6 +455,9 @@ impl<H: Clone + PartialEq> HubSession<H> {
             }
             Event::StreamItem { id, item } => self.emit(SessionEvent::StreamItem { id, item }),
             Event::Log { level, message } => self.emit(SessionEvent::Log { level, message }),
+            Event::TransportFallback { from, reason } => {
+                self.emit(SessionEvent::Telemetry(Telemetry::TransportFallback { from: from.name(), reason }))
+            }
         }
     }
 

@@ -105,6 +105,13 @@ pub enum Telemetry {
         /// Retry attempts it took.
         attempts: u32,
     },
+    /// A transport could not open; the next one the server offers is tried.
+    TransportFallback {
+        /// The transport that failed.
+        from: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// Re-joining a membership failed; it is tried again at the next reconnect.
     RejoinFailed {
         /// The join method.

@@ -82,6 +82,9 @@ pub fn from_core(telemetry: &Telemetry) -> Record {
             .with("recoveryMs", recovery.as_millis() as f64)
             .with("groupsRejoined", *groups_rejoined as u32)
             .with("attempts", *attempts),
+        Telemetry::TransportFallback { from, reason } => {
+            Record::new("transportFallback").with("from", *from).with("reason", reason.as_str())
+        }
         Telemetry::RejoinFailed { join, error } => {
             Record::new("rejoinFailed").with("join", join.as_str()).with("error", error.as_str())
         }

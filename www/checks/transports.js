@@ -103,9 +103,12 @@ Object.assign(checks, {
   async "a transport the hub refuses after negotiate makes the client try the next one"() {
     // Forced failure of the first transport: every connect is refused once.
     await control("faults", { refuseConnects: 1 });
-    const connection = connect();
+    const telemetry = [];
+    const connection = connect({}, (b) => b.withTelemetry((record) => telemetry.push(record)));
     await connection.start();
     equal(connection.health().transport, "ServerSentEvents", "the second transport");
+    const fallback = telemetry.find((r) => r.type === "transportFallback");
+    equal(fallback?.from, "WebSockets", "the fallback telemetry record");
     await connection.stop();
   },
 
