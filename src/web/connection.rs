@@ -6,18 +6,17 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Duration;
 
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::driver::{to_js_error, CallbackKind, Driver, JsDedupe, JsHandler, ShellOptions};
 use super::http::describe_js_error;
+use super::settings::{function, get, js_error, millis, reconnect_options};
 use super::telemetry::TelemetryOptions;
 use crate::core::dedupe::{DedupeFilter, DedupeWindow};
-use crate::core::retry::{DelaySchedule, RetryContext, RetryPolicy, DEFAULT_DELAYS_MS};
 use crate::core::session::HubSession;
-use crate::core::supervisor::{GroupSpec, ReconnectOptions};
+use crate::core::supervisor::GroupSpec;
 use crate::core::{HubConfig, HubError};
 use crate::protocol::negotiate::TransportKind;
 use crate::protocol::{ProtocolError, RawJson};
@@ -26,34 +25,6 @@ use crate::protocol::{ProtocolError, RawJson};
 #[wasm_bindgen(js_name = HubConnectionCore)]
 pub struct HubConnectionCore {
     driver: Driver,
-}
-
-fn js_error(message: &str) -> JsValue {
-    js_sys::Error::new(message).into()
-}
-
-fn get(options: &JsValue, key: &str) -> Option<JsValue> {
-    if !options.is_object() && !options.is_function() {
-        return None;
-    }
-    Reflect::get(options, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
-}
-
-fn millis(options: &JsValue, key: &str) -> Option<Duration> {
-    get(options, key)
-        .and_then(|v| v.as_f64())
-        .filter(|ms| ms.is_finite() && *ms >= 0.0)
-        .map(|ms| Duration::from_millis(ms as u64))
-}
-
-fn function(options: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
-    match get(options, key) {
-        None => Ok(None),
-        Some(value) => value
-            .dyn_into::<Function>()
-            .map(Some)
-            .map_err(|_| js_error(&format!("'{key}' must be a function."))),
-    }
 }
 
 /// The `transport` setting as bit flags: a number (`HttpTransportType`) or a transport name.
@@ -83,69 +54,6 @@ fn arguments_json(arguments: &JsValue) -> Result<RawJson, JsValue> {
     RawJson::parse(text).map_err(|e| to_js_error(&e.into()))
 }
 
-/// The app's `nextRetryDelayInMilliseconds(context)` as a core retry policy.
-struct JsRetryPolicy(Function);
-
-impl RetryPolicy for JsRetryPolicy {
-    fn next_retry_delay(&mut self, context: &RetryContext) -> Option<Duration> {
-        let argument = js_sys::Object::new();
-        let _ = Reflect::set(&argument, &"previousRetryCount".into(), &context.previous_retry_count.into());
-        let _ = Reflect::set(&argument, &"elapsedMilliseconds".into(), &(context.elapsed.as_millis() as f64).into());
-        let _ = Reflect::set(&argument, &"retryReason".into(), &js_error(&context.retry_reason));
-        // A throwing policy, or anything but a non-negative number, means "stop retrying".
-        let answer = self.0.call1(&JsValue::UNDEFINED, &argument).ok()?;
-        answer
-            .as_f64()
-            .filter(|ms| ms.is_finite() && *ms >= 0.0)
-            .map(|ms| Duration::from_millis(ms as u64))
-    }
-}
-
-/// `withAutomaticReconnect(...)` as stored by the builder: `true`, an array of delays, an
-/// object with `nextRetryDelayInMilliseconds`, or hubwire's options object
-/// `{ delays?, jitter?, keepTrying?, retryFirstStart?, nextRetryDelayInMilliseconds? }`.
-fn reconnect_options(setting: &JsValue) -> Result<Option<ReconnectOptions>, JsValue> {
-    if setting.is_falsy() {
-        return Ok(None);
-    }
-    let delays: Vec<u64> = if js_sys::Array::is_array(setting) {
-        delays_from(setting)?
-    } else if let Some(delays) = get(setting, "delays") {
-        delays_from(&delays)?
-    } else {
-        DEFAULT_DELAYS_MS.to_vec()
-    };
-    let retry_first_start = get(setting, "retryFirstStart").is_some_and(|v| v.is_truthy());
-    let policy: Box<dyn RetryPolicy> = match function(setting, "nextRetryDelayInMilliseconds")? {
-        Some(policy) => Box::new(JsRetryPolicy(policy)),
-        None => {
-            let jitter = get(setting, "jitter").and_then(|v| v.as_f64()).unwrap_or(0.0);
-            let seed = (js_sys::Math::random() * (u64::MAX as f64)) as u64;
-            Box::new(
-                DelaySchedule::from_millis(&delays)
-                    .keep_trying(get(setting, "keepTrying").is_some_and(|v| v.is_truthy()))
-                    .with_jitter(jitter, seed),
-            )
-        }
-    };
-    Ok(Some(ReconnectOptions { policy, retry_first_start }))
-}
-
-fn delays_from(array: &JsValue) -> Result<Vec<u64>, JsValue> {
-    let array: &js_sys::Array = array
-        .dyn_ref()
-        .ok_or_else(|| js_error("Retry delays must be an array of milliseconds."))?;
-    array
-        .iter()
-        .map(|v| {
-            v.as_f64()
-                .filter(|ms| ms.is_finite() && *ms >= 0.0)
-                .map(|ms| ms as u64)
-                .ok_or_else(|| js_error("Retry delays must be non-negative numbers of milliseconds."))
-        })
-        .collect()
-}
-
 fn telemetry_options(setting: Option<JsValue>) -> Result<TelemetryOptions, JsValue> {
     let mut options = TelemetryOptions::default();
     let Some(setting) = setting else { return Ok(options) };
@@ -158,7 +66,7 @@ fn telemetry_options(setting: Option<JsValue>) -> Result<TelemetryOptions, JsVal
     if let Some(size) = get(&setting, "batchSize").and_then(|v| v.as_f64()) {
         options.batch_size = size.max(1.0) as usize;
     }
-    if let Some(interval) = millis(&setting, "flushIntervalMs") {
+    if let Some(interval) = millis(&setting, "flushIntervalMs")? {
         options.flush_interval_ms = u32::try_from(interval.as_millis()).unwrap_or(u32::MAX);
     }
     if let Some(fields) = get(&setting, "latencyFields") {
@@ -230,7 +138,7 @@ impl HubConnectionCore {
                 }
             }
         }
-        if let Some(timeout) = millis(&settings, "timeout") {
+        if let Some(timeout) = millis(&settings, "timeout")? {
             config.request_timeout = timeout;
         }
         if let Some(stateful) = get(&settings, "statefulReconnect") {
@@ -239,10 +147,10 @@ impl HubConnectionCore {
                 config.replay_buffer_bytes = size.max(1.0) as usize;
             }
         }
-        if let Some(interval) = millis(&settings, "keepAliveIntervalInMilliseconds") {
+        if let Some(interval) = millis(&settings, "keepAliveIntervalInMilliseconds")? {
             config.keep_alive_interval = interval;
         }
-        if let Some(timeout) = millis(&settings, "serverTimeoutInMilliseconds") {
+        if let Some(timeout) = millis(&settings, "serverTimeoutInMilliseconds")? {
             config.server_timeout = timeout;
         }
         let reconnect = match get(&settings, "reconnect") {
@@ -355,7 +263,7 @@ impl HubConnectionCore {
                     if let Some(count) = get(&limits, "count").and_then(|v| v.as_f64()) {
                         window.max_entries = count.max(1.0) as usize;
                     }
-                    window.max_age = millis(&limits, "ms").or(window.max_age);
+                    window.max_age = millis(&limits, "ms")?.or(window.max_age);
                 }
                 Some(Rc::new(RefCell::new(JsDedupe { key, version, filter: DedupeFilter::new(window) })))
             }

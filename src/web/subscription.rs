@@ -517,6 +517,9 @@ fn version_number(value: &JsValue) -> Option<f64> {
         n
     } else if let Some(text) = value.as_string() {
         // JS's own number conversion: Rust's float parser would add ~18 KB to the module.
+        // `new Number(text)` is JS's strict conversion ("12abc" is NaN); js-sys marks the
+        // constructor deprecated in favour of conversions from Rust numbers, which do not apply.
+        #[allow(deprecated)]
         let number = js_sys::Number::new(value).value_of();
         if number.is_finite() && !text.trim().is_empty() {
             number
