@@ -17,9 +17,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::clock::now;
-use super::events::{document, global_target, navigator_online, Listener};
+use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
 use super::http::{describe_js_error, fetch};
 use super::telemetry::{self, Batch, Record, TelemetryOptions};
+use super::wake::WakeTimer;
 use super::event_source::EventStream;
 use super::websocket::{Socket, SocketEvent};
 use crate::protocol::negotiate::TransportKind;
@@ -155,7 +156,7 @@ pub struct Shared {
     pub session: HubSession<JsHandler>,
     options: ShellOptions,
     channel: Option<Channel>,
-    timer: Option<(crate::core::Instant, Timeout)>,
+    timer: WakeTimer,
     streams: BTreeMap<u64, StreamSink>,
     start_waiters: Vec<Settle>,
     stop_waiters: Vec<Settle>,
@@ -180,7 +181,7 @@ impl Driver {
             session,
             options,
             channel: None,
-            timer: None,
+            timer: WakeTimer::default(),
             streams: BTreeMap::new(),
             start_waiters: Vec::new(),
             stop_waiters: Vec::new(),
@@ -356,23 +357,19 @@ impl Driver {
     }
 
     fn rearm_timer(&self) {
-        let (deadline, armed) = self.with(|s| (s.session.poll_timeout(), s.timer.as_ref().map(|(at, _)| *at)));
-        if deadline == armed {
+        let deadline = self.with(|s| s.session.poll_timeout());
+        if !self.with(|s| s.timer.needs(deadline)) {
             return;
         }
-        let timer = deadline.map(|at| {
-            let delay = at.as_millis().saturating_sub(now().as_millis());
-            let weak = self.weak();
-            let timeout = Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), move || {
+        let weak = self.weak();
+        self.with(|s| {
+            s.timer.arm(deadline, move || {
                 if let Some(driver) = Driver::upgrade(&weak) {
-                    driver.with(|s| s.timer = None);
+                    driver.with(|s| s.timer.fired());
                     driver.feed(|s| s.handle_timeout(now()));
                 }
-            });
-            (at, timeout)
+            })
         });
-        // Replacing the old Timeout drops (and so clears) it.
-        self.with(|s| s.timer = timer);
     }
 
     fn perform(&self, output: Output<JsHandler>) {
@@ -786,54 +783,22 @@ impl Driver {
     // ----- browser lifecycle --------------------------------------------------------------
 
     fn listen_to_lifecycle(&self) {
-        let Some(global) = global_target() else { return };
         if !navigator_online() {
             self.with(|s| s.session.set_online(now(), false));
         }
-        let mut listeners = Vec::new();
         let weak = self.weak();
-        let on = move |f: fn(&Driver, web_sys::Event)| {
-            let weak = weak.clone();
-            move |event: web_sys::Event| {
-                if let Some(driver) = Driver::upgrade(&weak) {
-                    f(&driver, event);
+        let listeners = listen_to_lifecycle(move |change| {
+            let Some(driver) = Driver::upgrade(&weak) else { return };
+            match change {
+                Lifecycle::Online(online) => driver.feed(|s| s.set_online(now(), online)),
+                Lifecycle::PageHidden => {
+                    driver.flush_telemetry(true);
+                    driver.feed(|s| s.page_hidden(now()));
                 }
+                Lifecycle::PageShown { persisted } => driver.feed(|s| s.page_shown(now(), persisted)),
+                Lifecycle::Visible => driver.feed(|s| s.page_visible(now())),
             }
-        };
-        listeners.extend(Listener::new(&global, "online", on(|d, _| d.feed(|s| s.set_online(now(), true)))));
-        listeners.extend(Listener::new(&global, "offline", on(|d, _| d.feed(|s| s.set_online(now(), false)))));
-        listeners.extend(Listener::new(
-            &global,
-            "pagehide",
-            on(|d, _| {
-                d.flush_telemetry(true);
-                d.feed(|s| s.page_hidden(now()));
-            }),
-        ));
-        listeners.extend(Listener::new(
-            &global,
-            "pageshow",
-            on(|d, event| {
-                let persisted = Reflect::get(&event, &JsValue::from_str("persisted"))
-                    .ok()
-                    .and_then(|p| p.as_bool())
-                    .unwrap_or(false);
-                d.feed(|s| s.page_shown(now(), persisted));
-            }),
-        ));
-        if let Some(doc) = document() {
-            let target: &web_sys::EventTarget = doc.as_ref();
-            listeners.extend(Listener::new(
-                target,
-                "visibilitychange",
-                on(|d, _| {
-                    let visible = document().is_some_and(|doc| doc.visibility_state() == web_sys::VisibilityState::Visible);
-                    if visible {
-                        d.feed(|s| s.page_visible(now()));
-                    }
-                }),
-            ));
-        }
+        });
         self.with(|s| s.listeners = listeners);
     }
 }

@@ -49,3 +49,61 @@ pub fn navigator_online() -> bool {
         .and_then(|v| v.as_bool())
         .unwrap_or(true)
 }
+
+/// A browser lifecycle change a connection reacts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// `online` (true) or `offline` (false).
+    Online(bool),
+    /// `pagehide`: the page may enter the back/forward cache.
+    PageHidden,
+    /// `pageshow`; `persisted` when restored from the back/forward cache.
+    PageShown {
+        /// Restored from the cache.
+        persisted: bool,
+    },
+    /// `visibilitychange` to visible.
+    Visible,
+}
+
+/// Listens to the lifecycle events of this scope, calling `on` with each. The listeners stop
+/// when the returned list is dropped.
+pub fn listen_to_lifecycle(on: impl Fn(Lifecycle) + Clone + 'static) -> Vec<Listener> {
+    let mut listeners = Vec::new();
+    let Some(global) = global_target() else { return listeners };
+    let forward = |change: fn(&web_sys::Event) -> Option<Lifecycle>| {
+        let on = on.clone();
+        move |event: web_sys::Event| {
+            if let Some(lifecycle) = change(&event) {
+                on(lifecycle);
+            }
+        }
+    };
+    listeners.extend(Listener::new(&global, "online", forward(|_| Some(Lifecycle::Online(true)))));
+    listeners.extend(Listener::new(&global, "offline", forward(|_| Some(Lifecycle::Online(false)))));
+    listeners.extend(Listener::new(&global, "pagehide", forward(|_| Some(Lifecycle::PageHidden))));
+    listeners.extend(Listener::new(
+        &global,
+        "pageshow",
+        forward(|event| {
+            let persisted = js_sys::Reflect::get(event, &JsValue::from_str("persisted"))
+                .ok()
+                .and_then(|p| p.as_bool())
+                .unwrap_or(false);
+            Some(Lifecycle::PageShown { persisted })
+        }),
+    ));
+    if let Some(doc) = document() {
+        let target: &EventTarget = doc.as_ref();
+        listeners.extend(Listener::new(
+            target,
+            "visibilitychange",
+            forward(|_| {
+                document()
+                    .is_some_and(|doc| doc.visibility_state() == web_sys::VisibilityState::Visible)
+                    .then_some(Lifecycle::Visible)
+            }),
+        ));
+    }
+    listeners
+}

@@ -10,6 +10,7 @@
 //! - [`subscription`]: the live-subscription class (push or polling by flag and health, deduped).
 //! - [`plain`]: the plain JSON WebSocket connection class (same supervisor, no SignalR).
 //! - [`settings`], [`json_get`]: reading the app's settings objects; GET of JSON documents.
+//! - [`wake`]: a driver's one timer, set to the engine's next deadline.
 //! - [`websocket`], [`event_source`], [`http`], [`events`], [`clock`]: thin RAII wrappers over
 //!   the browser APIs.
 //!
@@ -26,6 +27,7 @@ pub mod plain;
 pub mod settings;
 pub mod subscription;
 pub mod telemetry;
+pub mod wake;
 pub mod websocket;
 
 use wasm_bindgen::prelude::*;

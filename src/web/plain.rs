@@ -11,23 +11,22 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::clock::now;
 use super::driver::{to_js_error, Settle};
-use super::events::{document, global_target, navigator_online, Listener};
+use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
 use super::http::describe_js_error;
 use super::settings::{function, get, js_error, millis, reconnect_options, string};
 use super::telemetry::{from_core, Record};
+use super::wake::WakeTimer;
 use super::websocket::{Socket, SocketEvent};
 use crate::core::hub::LogLevel;
 use crate::core::plain_link::{PlainConfig, PlainIo, SocketClose};
 use crate::core::plain_session::{PlainSession, PlainSessionEvent, PlainSessionOutput};
 use crate::core::supervisor::{ManagedState, StateChange};
-use crate::core::Instant;
 use crate::protocol::RawJson;
 
 #[derive(Default)]
@@ -45,7 +44,7 @@ struct Shared {
     log_level: u8,
     telemetry: Option<Function>,
     socket: Option<Socket>,
-    timer: Option<(Instant, Timeout)>,
+    timer: WakeTimer,
     start_waiters: Vec<Settle>,
     stop_waiters: Vec<Settle>,
     callbacks: Callbacks,
@@ -92,7 +91,7 @@ impl PlainConnectionCore {
             log_level: get(&settings, "logLevel").and_then(|v| v.as_f64()).map_or(2, |n| n as u8),
             telemetry: function(&settings, "telemetry")?,
             socket: None,
-            timer: None,
+            timer: WakeTimer::default(),
             start_waiters: Vec::new(),
             stop_waiters: Vec::new(),
             callbacks: Callbacks::default(),
@@ -241,23 +240,19 @@ impl Driver {
     }
 
     fn rearm_timer(&self) {
-        let (deadline, armed) = self.with(|s| (s.session.poll_timeout(), s.timer.as_ref().map(|(at, _)| *at)));
-        if deadline == armed {
+        let deadline = self.with(|s| s.session.poll_timeout());
+        if !self.with(|s| s.timer.needs(deadline)) {
             return;
         }
-        let timer = deadline.map(|at| {
-            let delay = at.as_millis().saturating_sub(now().as_millis());
-            let weak = self.weak();
-            let timeout = Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), move || {
+        let weak = self.weak();
+        self.with(|s| {
+            s.timer.arm(deadline, move || {
                 if let Some(driver) = Driver::upgrade(&weak) {
-                    driver.with(|s| s.timer = None);
+                    driver.with(|s| s.timer.fired());
                     driver.feed(|s| s.handle_timeout(now()));
                 }
-            });
-            (at, timeout)
+            })
         });
-        // Replacing the old Timeout drops (and so clears) it.
-        self.with(|s| s.timer = timer);
     }
 
     fn perform(&self, io: PlainIo) {
@@ -408,48 +403,19 @@ impl Driver {
     // ----- browser lifecycle --------------------------------------------------------------
 
     fn listen_to_lifecycle(&self) {
-        let Some(global) = global_target() else { return };
         if !navigator_online() {
             self.with(|s| s.session.set_online(now(), false));
         }
         let weak = self.weak();
-        let on = move |f: fn(&Driver, web_sys::Event)| {
-            let weak = weak.clone();
-            move |event: web_sys::Event| {
-                if let Some(driver) = Driver::upgrade(&weak) {
-                    f(&driver, event);
-                }
+        let listeners = listen_to_lifecycle(move |change| {
+            let Some(driver) = Driver::upgrade(&weak) else { return };
+            match change {
+                Lifecycle::Online(online) => driver.feed(|s| s.set_online(now(), online)),
+                Lifecycle::PageHidden => driver.feed(|s| s.page_hidden(now())),
+                Lifecycle::PageShown { persisted } => driver.feed(|s| s.page_shown(now(), persisted)),
+                Lifecycle::Visible => driver.feed(|s| s.page_visible(now())),
             }
-        };
-        let mut listeners = Vec::new();
-        listeners.extend(Listener::new(&global, "online", on(|d, _| d.feed(|s| s.set_online(now(), true)))));
-        listeners.extend(Listener::new(&global, "offline", on(|d, _| d.feed(|s| s.set_online(now(), false)))));
-        listeners.extend(Listener::new(&global, "pagehide", on(|d, _| d.feed(|s| s.page_hidden(now())))));
-        listeners.extend(Listener::new(
-            &global,
-            "pageshow",
-            on(|d, event| {
-                let persisted = Reflect::get(&event, &JsValue::from_str("persisted"))
-                    .ok()
-                    .and_then(|p| p.as_bool())
-                    .unwrap_or(false);
-                d.feed(|s| s.page_shown(now(), persisted));
-            }),
-        ));
-        if let Some(doc) = document() {
-            let target: &web_sys::EventTarget = doc.as_ref();
-            listeners.extend(Listener::new(
-                target,
-                "visibilitychange",
-                on(|d, _| {
-                    let visible =
-                        document().is_some_and(|doc| doc.visibility_state() == web_sys::VisibilityState::Visible);
-                    if visible {
-                        d.feed(|s| s.page_visible(now()));
-                    }
-                }),
-            ));
-        }
+        });
         self.with(|s| s.listeners = listeners);
     }
 }

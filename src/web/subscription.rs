@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -26,6 +25,7 @@ use web_sys::AbortController;
 
 use super::clock::now;
 use super::driver::Settle;
+use super::wake::WakeTimer;
 use super::http::describe_js_error;
 use super::json_get::get_json;
 use super::settings::{function, get, js_error, millis, string};
@@ -35,7 +35,6 @@ use crate::core::subscription::{
     FlagSource, PollConfig, PollKind, Subscription, SubscriptionConfig, SubscriptionEvent, SubscriptionOutput,
     SubscriptionTelemetry, Update, DEFAULT_FALLBACK_AFTER, DEFAULT_FLAG_REFRESH,
 };
-use crate::core::Instant;
 
 /// Where the flag's value comes from, as the shell evaluates it.
 enum FlagSpec {
@@ -86,7 +85,7 @@ struct Shared {
     subscription: Subscription<JsValue>,
     spec: AppSpec,
     hooks: Hooks,
-    timer: Option<(Instant, Timeout)>,
+    timer: WakeTimer,
     /// Abort handles of polls in flight.
     aborts: BTreeMap<u64, AbortController>,
     /// `refresh()` promises, by the poll that completes them.
@@ -194,7 +193,7 @@ impl SubscriptionCore {
             subscription: Subscription::new(config),
             spec,
             hooks,
-            timer: None,
+            timer: WakeTimer::default(),
             aborts: BTreeMap::new(),
             refresh_waiters: BTreeMap::new(),
         };
@@ -323,24 +322,19 @@ impl Driver {
     }
 
     fn rearm_timer(&self) {
-        let (deadline, armed) =
-            self.with(|s| (s.subscription.poll_timeout(), s.timer.as_ref().map(|(at, _)| *at)));
-        if deadline == armed {
+        let deadline = self.with(|s| s.subscription.poll_timeout());
+        if !self.with(|s| s.timer.needs(deadline)) {
             return;
         }
-        let timer = deadline.map(|at| {
-            let delay = at.as_millis().saturating_sub(now().as_millis());
-            let weak = self.weak();
-            let timeout = Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), move || {
+        let weak = self.weak();
+        self.with(|s| {
+            s.timer.arm(deadline, move || {
                 if let Some(driver) = Driver::upgrade(&weak) {
-                    driver.with(|s| s.timer = None);
+                    driver.with(|s| s.timer.fired());
                     driver.feed(|s| s.handle_timeout(now()));
                 }
-            });
-            (at, timeout)
+            })
         });
-        // Replacing the old Timeout drops (and so clears) it.
-        self.with(|s| s.timer = timer);
     }
 
     fn perform(&self, output: SubscriptionOutput<JsValue>) {
