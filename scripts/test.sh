@@ -102,7 +102,8 @@ elif [ "${#JS_TESTS[@]}" -eq 0 ]; then
 else
   printf '[test] %s\n' "${JS_TESTS[@]}"
   # TAP explicitly: its closing "# pass N" / "# fail N" lines are what is counted below.
-  run_logged js "${HUBWIRE_JS_TIMEOUT:-900}" node --test --test-reporter=tap "${JS_TESTS[@]}"
+  # One file at a time: each starts Chromium and a hub, and two cores are no place for several.
+  run_logged js "${HUBWIRE_JS_TIMEOUT:-900}" node --test --test-concurrency=1 --test-reporter=tap "${JS_TESTS[@]}"
   read -r j_pass j_fail j_cancel j_skip < <(awk '
     /^# pass /      { p = $3 }
     /^# fail /      { f = $3 }

@@ -58,6 +58,9 @@ before(async () => {
   // refuses on purpose are expected.
   page.on("pageerror", (error) => pageErrors.push(String(error)));
   await page.goto(`${mock.url}harness.html`);
+  // The harness module finishes loading (the wasm is fetched and compiled by top-level await)
+  // after the page's load event, later still on a busy machine.
+  await page.waitForFunction(() => window.hubwireHarness, null, { timeout: 60_000 });
   const list = await page.evaluate(() => window.hubwireHarness.done);
   results = new Map(list.map((r) => [r.name, r]));
   mkdirSync("test-results", { recursive: true });
