@@ -203,6 +203,8 @@ export declare class HubConnection {
   onreconnected(callback: (connectionId?: string) => void): void;
   /** Registers a callback for every state change. */
   onstatechange(callback: (change: StateChange) => void): void;
+  /** Registers a callback for a group whose re-join failed after a reconnect (it is retried at the next one). */
+  onrejoinfailed(callback: (failure: GroupSpec & { error: Error }) => void): void;
   /** Joins a group by its hub methods and re-joins it after every reconnect; settles when the hub answered. */
   joinGroup(spec: GroupSpec): Promise<void>;
   /** Leaves a group joined with `joinGroup` and stops re-joining it. */

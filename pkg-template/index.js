@@ -250,6 +250,11 @@ export class HubConnection {
     if (typeof callback === "function") this.#core.onstatechange(callback);
   }
 
+  /** Registers a callback for a group whose re-join failed after a reconnect: `{ join, leave, args, error }` (retried at the next reconnect). */
+  onrejoinfailed(callback) {
+    if (typeof callback === "function") this.#core.onrejoinfailed(callback);
+  }
+
   /** Joins a group by its hub methods, `{ join, leave, args }`, and re-joins it after every reconnect. */
   joinGroup(spec) {
     return this.#core.joinGroup(spec);

@@ -299,6 +299,12 @@ impl HubConnectionCore {
         self.driver.add_callback(CallbackKind::StateChange, callback);
     }
 
+    /// Callback for a membership whose re-join failed after a reconnect:
+    /// `{ join, leave, args, error }`.
+    pub fn onrejoinfailed(&self, callback: Function) {
+        self.driver.add_callback(CallbackKind::RejoinFailed, callback);
+    }
+
     /// Declares a membership (`{ join, leave, args }`), kept across reconnects.
     #[wasm_bindgen(js_name = joinGroup)]
     pub fn join_group(&self, spec: JsValue) -> Promise {

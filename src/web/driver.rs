@@ -135,6 +135,7 @@ struct Callbacks {
     reconnecting: Vec<Function>,
     reconnected: Vec<Function>,
     state: Vec<Function>,
+    rejoin_failed: Vec<Function>,
 }
 
 /// Which app callback list.
@@ -148,6 +149,8 @@ pub enum CallbackKind {
     Reconnected,
     /// `onstatechange`.
     StateChange,
+    /// `onrejoinfailed`.
+    RejoinFailed,
 }
 
 /// Everything one connection owns in the browser.
@@ -309,6 +312,7 @@ impl Driver {
                 CallbackKind::Reconnecting => &mut s.callbacks.reconnecting,
                 CallbackKind::Reconnected => &mut s.callbacks.reconnected,
                 CallbackKind::StateChange => &mut s.callbacks.state,
+                CallbackKind::RejoinFailed => &mut s.callbacks.rejoin_failed,
             };
             list.push(callback);
         });
@@ -575,10 +579,19 @@ impl Driver {
                     Err(error) => settle.reject(&error),
                 }
             }
-            SessionEvent::RejoinFailed { spec, error } => self.log(
-                LogLevel::Warning,
-                &format!("Re-joining with '{}' failed: {error}. It is retried at the next reconnect.", spec.join),
-            ),
+            SessionEvent::RejoinFailed { spec, error } => {
+                self.log(
+                    LogLevel::Warning,
+                    &format!("Re-joining with '{}' failed: {error}. It is retried at the next reconnect.", spec.join),
+                );
+                let argument = Record::empty()
+                    .with("join", spec.join.as_str())
+                    .with("leave", spec.leave.as_str())
+                    .with("args", js_sys::JSON::parse(spec.args.as_str()).unwrap_or(JsValue::NULL))
+                    .with("error", to_js_error(&error))
+                    .to_object();
+                self.call_callbacks(CallbackKind::RejoinFailed, &argument);
+            }
             SessionEvent::Reconnecting(error) => {
                 let argument = error.as_ref().map(to_js_error).unwrap_or(JsValue::UNDEFINED);
                 self.call_callbacks(CallbackKind::Reconnecting, &argument);
@@ -706,6 +719,7 @@ impl Driver {
             CallbackKind::Reconnecting => s.callbacks.reconnecting.clone(),
             CallbackKind::Reconnected => s.callbacks.reconnected.clone(),
             CallbackKind::StateChange => s.callbacks.state.clone(),
+            CallbackKind::RejoinFailed => s.callbacks.rejoin_failed.clone(),
         });
         for callback in callbacks {
             if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, argument) {

@@ -59,7 +59,9 @@ export const checks = {
     const telemetry = [];
     const connection = connect(WS_ONLY, (b) => b.withAutomaticReconnect(FAST).withTelemetry((r) => telemetry.push(r)));
     const reconnected = [];
+    const failures = [];
     connection.onreconnected((id) => reconnected.push(id));
+    connection.onrejoinfailed((failure) => failures.push(failure));
     await connection.start();
     await connection.joinGroup({ join: "JoinContractorGroup", leave: "LeaveContractorGroup", args: ["c-9"] });
     await connection.joinGroup({ join: "JoinDispatchGroup", leave: "LeaveDispatchGroup", args: ["europe"] });
@@ -70,6 +72,7 @@ export const checks = {
     check(failed && failed.join === "JoinContractorGroup" && failed.error.includes("contractors offline"), `rejoinFailed: ${JSON.stringify(failed)}`);
     const mine = (await control("connections")).find((c) => c.connectionId === connection.connectionId);
     equal(mine.groups, ["dispatch:europe"], "groups on the hub");
+    equal(failures.map((f) => [f.join, f.args, f.error instanceof Error]), [["JoinContractorGroup", ["c-9"], true]], "onrejoinfailed");
     const done = telemetry.find((r) => r.type === "reconnected");
     equal(done.groupsRejoined, 1, "groups re-joined");
     // The next reconnect tries the failed membership again.
