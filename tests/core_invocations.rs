@@ -144,7 +144,7 @@ fn off_removes_one_handler_or_all() {
     d.conn.on("Tick", "b");
     d.conn.off("tick", Some(&"a"));
     let tick = HubMessage::Invocation { invocation_id: None, target: "Tick".into(), arguments: raw("[]"), stream_ids: vec![] };
-    d.server_sends(&[tick.clone()]);
+    d.server_sends(std::slice::from_ref(&tick));
     assert!(matches!(&d.events[0], Event::Invocation { handlers, .. } if *handlers == vec!["b"]));
     d.conn.off("Tick", None);
     d.take_events();

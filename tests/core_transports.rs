@@ -8,7 +8,7 @@ use std::time::Duration;
 use hubwire::core::hub::{Event, HttpFailure, HttpRequest, HttpResponse, HubConfig, Output};
 use hubwire::core::HubError;
 use hubwire::protocol::negotiate::TransportKind;
-use hubwire::protocol::{HubMessage, RawJson};
+use hubwire::protocol::RawJson;
 use util::{Driver, HUB_URL};
 
 const ALL_THREE: &str = r#"{"connectionId":"c","connectionToken":"t","negotiateVersion":1,"availableTransports":[
