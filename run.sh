@@ -5,6 +5,7 @@
 #   ./run.sh test    run every test suite; the last line is "N passed, M failed"
 #   ./run.sh build   build the npm package into pkg/
 #   ./run.sh demo    build, then serve the live demo from the mock hub (PORT, default 5173)
+#   ./run.sh bench   benchmarks against the official client and a raw-WebSocket floor
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,6 +19,10 @@ usage: ./run.sh COMMAND
           "N passed, M failed" and exits non-zero if anything failed
   build   set up, then build the npm package into pkg/ (scripts/build-wasm.sh)
   demo    set up, build, then start the mock hub serving www/ and pkg/ on PORT (default 5173)
+  bench   set up, build release artifacts, then benchmark hubwire against the official client
+          and a raw-WebSocket floor in headless Chromium, and the mock hub with a Rust load
+          generator; prints the table, writes target/bench/results.json and records the run
+          in BENCHMARKS.md (scripts/bench.sh; options: --quick, --size-steps, --no-record)
 USAGE
 }
 
@@ -42,6 +47,11 @@ case "${1:-}" in
     source target/toolchain.env
     echo "[run] starting the mock hub (Ctrl-C to stop)"
     native_cargo run --release -p hubwire-mock -- --port "${PORT:-5173}" --www www --pkg pkg --demo
+    ;;
+  bench)
+    shift
+    bash scripts/setup.sh
+    exec bash scripts/bench.sh "$@"
     ;;
   ""|-h|--help|help)
     usage

@@ -176,6 +176,10 @@ fi
 # 5. Write the build settings. This file is the single place that says how to invoke cargo for
 #    wasm32; scripts source it and call `wasm_cargo SUBCOMMAND ARGS...`.
 # ---------------------------------------------------------------------------------------------
+# The size settings the Debian route builds with (see the comment where they are written).
+SIZE_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+SIZE_STD_FEATURES="optimize_for_size"
+
 mkdir -p "$ROOT/target"
 TMP_ENV="$(mktemp "$ROOT/target/toolchain.env.XXXXXX")"
 {
@@ -194,6 +198,18 @@ TMP_ENV="$(mktemp "$ROOT/target/toolchain.env.XXXXXX")"
   [ -z "$CHROMEDRIVER_BIN" ] || echo "export CHROMEDRIVER=$CHROMEDRIVER_BIN"
   echo "case \":\$PATH:\" in *\":$CARGO_BIN_DIR:\"*) ;; *) PATH=\"$CARGO_BIN_DIR:\$PATH\" ;; esac"
   echo "export PATH"
+  if [ "$ROUTE" = debian ]; then
+    # Size settings, measured step by step in BENCHMARKS.md (./run.sh bench --size-steps):
+    # std is rebuilt anyway (-Zbuild-std), so it can be rebuilt for size. panic=immediate-abort
+    # drops the panic machinery and its messages (a panic traps at once; bad input never panics
+    # in hubwire, it is an error value): about 5% of the gzipped wasm. location-detail=none
+    # leaves file:line:column out of what little panic code is left, and std's
+    # optimize_for_size picks its smaller algorithm variants: under 1% together. The rustup
+    # route keeps the prebuilt std, which can do none of this.
+    # wasm_cargo reads these two when it runs, so a size experiment can override them.
+    echo "HUBWIRE_WASM_RUSTFLAGS=\"\${HUBWIRE_WASM_RUSTFLAGS-$SIZE_RUSTFLAGS}\""
+    echo "HUBWIRE_WASM_STD_FEATURES=\"\${HUBWIRE_WASM_STD_FEATURES-$SIZE_STD_FEATURES}\""
+  fi
   echo "# wasm_cargo SUBCOMMAND [ARGS...]: cargo for $WASM_TARGET (wasm-bindgen-test-runner runs tests)."
   echo "wasm_cargo() {"
   echo "  local sub=\"\$1\"; shift"
@@ -203,10 +219,15 @@ TMP_ENV="$(mktemp "$ROOT/target/toolchain.env.XXXXXX")"
     echo "    cargo \"\$sub\" --target $WASM_TARGET \"\$@\""
   else
     # RUSTC and RUSTDOC both in /usr/bin, or rustup's rustc picks up the std built by Debian's.
+    # The size flags go in the wasm32 target's own RUSTFLAGS, so build scripts and proc macros
+    # (host code) never see them.
+    echo "  local std_features=()"
+    echo "  [ -z \"\$HUBWIRE_WASM_STD_FEATURES\" ] || std_features=(\"-Zbuild-std-features=\$HUBWIRE_WASM_STD_FEATURES\")"
     echo "  CARGO_TARGET_DIR=\"\$HUBWIRE_WASM_TARGET_DIR\" \\"
     echo "  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \\"
+    echo "  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=\"\$HUBWIRE_WASM_RUSTFLAGS\" \\"
     echo "  RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \\"
-    echo "    /usr/bin/cargo \"\$sub\" --target $WASM_TARGET -Zbuild-std=std,panic_abort \"\$@\""
+    echo "    /usr/bin/cargo \"\$sub\" --target $WASM_TARGET -Zbuild-std=std,panic_abort \"\${std_features[@]}\" \"\$@\""
   fi
   echo "}"
   echo "# native_cargo ARGS...: cargo for the host (tests, the mock hub)."

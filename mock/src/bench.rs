@@ -110,8 +110,13 @@ fn check(request: &BurstRequest) -> Result<(), String> {
     if request.count == 0 || request.count > MAX_COUNT {
         return Err(format!("'count' must be 1 to {MAX_COUNT}"));
     }
-    if request.payload_bytes.is_some_and(|bytes| bytes > MAX_PAYLOAD_BYTES) {
-        return Err(format!("'payloadBytes' must be at most {MAX_PAYLOAD_BYTES}"));
+    if request
+        .payload_bytes
+        .is_some_and(|bytes| bytes > MAX_PAYLOAD_BYTES)
+    {
+        return Err(format!(
+            "'payloadBytes' must be at most {MAX_PAYLOAD_BYTES}"
+        ));
     }
     Ok(())
 }
@@ -125,7 +130,11 @@ fn argument(index: u32, assigned_at: &str, min_bytes: usize) -> RawJson {
     // `,"padding":""` adds 13 bytes before any padding character.
     let text = if min_bytes > object.len() {
         let pad = min_bytes.saturating_sub(object.len() + 13);
-        format!("[{},\"padding\":\"{}\"}}]", &object[..object.len() - 1], "x".repeat(pad))
+        format!(
+            "[{},\"padding\":\"{}\"}}]",
+            &object[..object.len() - 1],
+            "x".repeat(pad)
+        )
     } else {
         format!("[{object}]")
     };
