@@ -701,8 +701,13 @@ impl Driver {
 
     fn measure_latency(&self, target: &str, arguments: &Array) {
         let field = self.with(|s| {
+            let fields = &s.options.telemetry.latency_fields;
+            // Most apps configure no latency fields: skip the per-message lower-casing then.
+            if fields.is_empty() {
+                return None;
+            }
             let lower = target.to_lowercase();
-            s.options.telemetry.latency_fields.iter().find(|(event, _)| *event == lower).map(|(_, f)| f.clone())
+            fields.iter().find(|(event, _)| *event == lower).map(|(_, f)| f.clone())
         });
         let Some(field) = field else { return };
         let Ok(stamp) = Reflect::get(&arguments.get(0), &JsValue::from_str(&field)) else { return };
