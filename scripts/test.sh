@@ -8,6 +8,8 @@
 #   HUBWIRE_NATIVE_TIMEOUT / HUBWIRE_WASM_TIMEOUT / HUBWIRE_JS_TIMEOUT   seconds per suite
 #
 # Suites, in order:
+#   provenance  scripts/check-provenance.sh: every program the build calls comes from setup or
+#           from what a brand-new machine has (one test per program)
 #   native  cargo test --workspace --no-fail-fast (host toolchain): unit, integration and doc
 #           tests; --no-fail-fast so one failing test binary does not hide the others' counts
 #   wasm    scripts/build-wasm.sh: the crate builds for wasm32 and pkg/ is assembled
@@ -61,8 +63,14 @@ record() {
   fi
   PASSED=$((PASSED + pass))
   FAILED=$((FAILED + fail))
-  SUMMARY+=("$(printf '%-7s %5d passed, %d failed%s' "$name" "$pass" "$fail" "${note:+  ($note)}")")
+  SUMMARY+=("$(printf '%-10s %5d passed, %d failed%s' "$name" "$pass" "$fail" "${note:+  ($note)}")")
 }
+
+# --- provenance: nothing the build calls comes from hand work on this machine -----------------
+header "provenance: scripts/check-provenance.sh"
+run_logged provenance 120 bash scripts/check-provenance.sh
+read -r p_pass p_fail < <(awk '/^[0-9]+ passed, [0-9]+ failed$/ { p = $1; f = $3 } END { printf "%d %d\n", p, f }' "$LOG_DIR/provenance.log")
+record provenance "$p_pass" "$p_fail" "$RC"
 
 # --- native: cargo test over the whole workspace ---------------------------------------------
 header "native: cargo test --workspace --no-fail-fast"
