@@ -14,13 +14,13 @@
 #   rust-web-llvm         /usr/bin/rust-lld, the linker rustc calls for wasm32 (rustc-web only
 #                         *recommends* it, and setup installs without recommends)
 #   lld-22                the lld that /usr/bin/rust-lld points at
-SETUP_DEBIAN_WASM_RUST=(rustc-web cargo-web rust-web-src lld-22)
+SETUP_DEBIAN_WASM_RUST=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
 
 # Always (both routes):
 #   chromium  the browser of every browser test, the demo test and the benchmarks
 #   binaryen  wasm-opt, which shrinks the shipped wasm
 #   brotli    the brotli sizes in the build's size lines and the benchmarks
-SETUP_DEBIAN_TOOLS=(chromium chromium-driver binaryen)
+SETUP_DEBIAN_TOOLS=(chromium binaryen brotli)
 
 # crates.io programs setup builds with `cargo install`, as "crate:binary binary ...".
 # wasm-bindgen-cli is pinned to the crate's wasm-bindgen version by setup itself.

@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
 # One idempotent setup step for building and testing hubwire. run.sh calls it before every
 # command, so it must be quick when everything is already there: it checks each tool and
-# installs only what is missing, then writes target/toolchain.env, the one place that decides
-# how cargo builds for wasm32. The other scripts source that file.
+# installs only what is missing, writes target/toolchain.env (the one place that decides how
+# cargo builds for wasm32; the other scripts source it), then proves the tools work by using
+# them once (cached until one of them changes).
 #
 # Usage: bash scripts/setup.sh
 #
-# What it sets up:
+# What it installs, and what it expects a brand-new machine to have, is listed in
+# scripts/machine.sh (scripts/check-provenance.sh holds the build to those lists):
 #   - Rust for wasm32-unknown-unknown: the rustup toolchain when it has the target, otherwise
-#     Debian's rustc-web/cargo-web with -Zbuild-std (rustup cannot add targets without its own
-#     download servers, which build and CI machines do not reach).
+#     Debian's rustc-web/cargo-web/rust-web-src with -Zbuild-std and rust-web-llvm + lld-22 for
+#     the linker (rustup cannot add targets without its own download servers, which build and CI
+#     machines do not reach).
 #   - wasm-bindgen-cli at exactly the wasm-bindgen version the crate links against.
-#   - chromium + chromium-driver for browser tests; binaryen (wasm-opt) if it can be had.
-#   - node_modules from package-lock.json.
+#   - chromium for browser tests, binaryen (wasm-opt) and brotli for the build's sizes.
+#   - npm at the version package.json's engines asks for, and node_modules from package-lock.json.
+# Then it verifies: a tiny wasm cdylib linked by the chosen route, the pinned wasm-bindgen run
+# on it and the result instantiated in node, Chromium started headless once, node and npm
+# checked against package.json's engines. A failure is one line naming what is missing and the
+# command that installs it.
 # Nothing is downloaded except packages from the package registries (Debian, crates.io, npm).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# shellcheck source=scripts/machine.sh
+source scripts/machine.sh
 
 ENV_FILE="$ROOT/target/toolchain.env"
 WASM_TARGET=wasm32-unknown-unknown
@@ -26,6 +35,8 @@ CARGO_BIN_DIR="${CARGO_HOME:-$HOME/.cargo}/bin"
 say()  { printf '[setup] %s\n' "$*"; }
 warn() { printf '[setup] WARNING: %s\n' "$*" >&2; }
 die()  { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+# missing WHAT HOW: the one line a failed check ends with: what is missing, and how to install it.
+missing() { die "$1 is missing or broken; install it with: $2"; }
 
 # cargo install puts wasm-bindgen here; make it visible even when the login PATH lacks it.
 case ":$PATH:" in *":$CARGO_BIN_DIR:"*) ;; *) PATH="$CARGO_BIN_DIR:$PATH" ;; esac
@@ -68,16 +79,15 @@ else
   ROUTE=debian
   say "  rustup has no $WASM_TARGET target: using Debian's rustc-web with -Zbuild-std"
   command -v dpkg-query >/dev/null || die "no wasm32 target in rustup and this is not a Debian system; run: rustup target add $WASM_TARGET"
-  # rustc-web/cargo-web: rustc, rustdoc and cargo in /usr/bin; rust-web-src: the std source
-  # -Zbuild-std compiles; lld-22: the linker behind /usr/bin/rust-lld.
+  # What each package is for: scripts/machine.sh.
   DEB_RUST=()
-  for p in rustc-web cargo-web rust-web-src lld-22; do
+  for p in "${SETUP_DEBIAN_WASM_RUST[@]}"; do
     if have_deb "$p"; then say "  $p: installed"; else say "  $p: missing"; DEB_RUST+=("$p"); fi
   done
   if [ "${#DEB_RUST[@]}" -gt 0 ]; then
     apt_install "${DEB_RUST[@]}" || die "could not install ${DEB_RUST[*]}"
   fi
-  /usr/bin/rustc --version >/dev/null || die "/usr/bin/rustc does not run"
+  /usr/bin/rustc --version >/dev/null || missing "/usr/bin/rustc (Debian's rustc-web)" "apt-get install ${SETUP_DEBIAN_WASM_RUST[*]}"
 fi
 
 # Native cargo (tests, the mock hub, cargo install): rustup's when present, else Debian's.
@@ -124,36 +134,66 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-# 3. Browser and size tools: chromium + chromedriver (browser tests), binaryen (wasm-opt).
+# 3. Browser and size tools: chromium (browser tests), binaryen (wasm-opt), brotli (sizes).
 # ---------------------------------------------------------------------------------------------
-say "checking browser and wasm-opt"
+say "checking browser and size tools"
 if command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
   DEB_TOOLS=()
-  for p in chromium chromium-driver; do
+  for p in "${SETUP_DEBIAN_TOOLS[@]}"; do
     if have_deb "$p"; then say "  $p: installed"; else say "  $p: missing"; DEB_TOOLS+=("$p"); fi
   done
   if [ "${#DEB_TOOLS[@]}" -gt 0 ]; then
     apt_install "${DEB_TOOLS[@]}" || die "could not install ${DEB_TOOLS[*]}"
   fi
-  if have_deb binaryen || command -v wasm-opt >/dev/null; then
-    say "  wasm-opt: installed"
-  else
-    say "  wasm-opt: missing (optional)"
-    apt_install binaryen || warn "binaryen not installed: wasm builds will skip wasm-opt"
-  fi
 else
-  warn "not a Debian system: install Chromium and chromedriver yourself for browser tests"
+  warn "not a Debian system: install ${SETUP_DEBIAN_TOOLS[*]} (or your system's equivalents) yourself"
 fi
 CHROMIUM="$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)"
-CHROMEDRIVER_BIN="$(command -v chromedriver || true)"
 WASM_OPT="$(command -v wasm-opt || true)"
+[ -n "$CHROMIUM" ] || missing "chromium (the browser of the browser tests)" "apt-get install chromium"
+[ -n "$WASM_OPT" ] || missing "wasm-opt (binaryen)" "apt-get install binaryen"
 
 # ---------------------------------------------------------------------------------------------
 # 4. JS dependencies (the reference SignalR client and playwright-core for tests).
 # ---------------------------------------------------------------------------------------------
+say "checking node and npm against package.json's engines"
+command -v node >/dev/null || missing "node (Node.js >= 20, which a machine of this kind ships)" "apt-get install nodejs"
+command -v npm >/dev/null || missing "npm" "apt-get install npm"
+# engine_gap PROGRAM VERSION: prints the engines range PROGRAM's VERSION fails, or nothing.
+# package.json's engines use ">=X.Y.Z" only (anything else is an error here, so a range this
+# check cannot read is never taken as met).
+engine_gap() {
+  node -e '
+    const [name, have] = process.argv.slice(1);
+    const want = (require("./package.json").engines || {})[name];
+    if (!want) process.exit(0);
+    const m = /^>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(want.trim());
+    if (!m) { console.log(`${want} (unreadable: use ">=X.Y.Z")`); process.exit(0); }
+    const need = [m[1], m[2] || 0, m[3] || 0].map(Number);
+    const got = have.replace(/^v/, "").split(".").map((p) => parseInt(p, 10) || 0);
+    for (let i = 0; i < 3; i++) {
+      if (got[i] > need[i]) process.exit(0);
+      if (got[i] < need[i]) { console.log(want); process.exit(0); }
+    }
+  ' "$1" "$2"
+}
+NODE_VERSION="$(node --version)"
+gap="$(engine_gap node "$NODE_VERSION")"
+[ -z "$gap" ] || missing "Node.js $gap (found $NODE_VERSION)" "apt-get install nodejs (from a source with Node $gap)"
+NPM_VERSION="$(npm --version)"
+gap="$(engine_gap npm "$NPM_VERSION")"
+if [ -n "$gap" ]; then
+  npm_major="$(printf '%s' "$gap" | sed -nE 's/^>=[[:space:]]*([0-9]+).*/\1/p')"
+  say "  npm $NPM_VERSION is older than engines' $gap: npm install -g npm@$npm_major (from the npm registry)"
+  npm install -g --no-audit --no-fund "npm@$npm_major" </dev/null || missing "npm $gap (found $NPM_VERSION)" "npm install -g npm@$npm_major"
+  hash -r
+  NPM_VERSION="$(npm --version)"
+  gap="$(engine_gap npm "$NPM_VERSION")"
+  [ -z "$gap" ] || missing "npm $gap (found $NPM_VERSION after the upgrade)" "npm install -g npm@$npm_major"
+fi
+say "  node $NODE_VERSION, npm $NPM_VERSION: meet package.json's engines"
+
 say "checking node_modules"
-command -v node >/dev/null || apt_install nodejs npm || die "node is missing and could not be installed"
-command -v npm >/dev/null || apt_install npm || die "npm is missing and could not be installed"
 # A stamp written after a successful install: package-lock.json newer than it means reinstall.
 NPM_STAMP=node_modules/.hubwire-installed
 if [ -f package.json ]; then
@@ -194,8 +234,6 @@ TMP_ENV="$(mktemp "$ROOT/target/toolchain.env.XXXXXX")"
   echo "HUBWIRE_WASM_OPT=$WASM_OPT"
   # Exported: tests/js/support/browser.mjs launches this binary.
   echo "export HUBWIRE_CHROMIUM=$CHROMIUM"
-  # wasm-bindgen-test-runner drives Chromium through this chromedriver.
-  [ -z "$CHROMEDRIVER_BIN" ] || echo "export CHROMEDRIVER=$CHROMEDRIVER_BIN"
   echo "case \":\$PATH:\" in *\":$CARGO_BIN_DIR:\"*) ;; *) PATH=\"$CARGO_BIN_DIR:\$PATH\" ;; esac"
   echo "export PATH"
   if [ "$ROUTE" = debian ]; then
@@ -234,6 +272,116 @@ TMP_ENV="$(mktemp "$ROOT/target/toolchain.env.XXXXXX")"
   echo "native_cargo() { ${NATIVE_CARGO[*]} \"\$@\"; }"
 } >"$TMP_ENV"
 mv "$TMP_ENV" "$ENV_FILE"
+
+# ---------------------------------------------------------------------------------------------
+# 6. Verify by using: a wasm cdylib linked by the chosen route, the pinned wasm-bindgen run on
+#    it, the result instantiated in node, Chromium started headless once. Skipped when a stamp
+#    says these exact tools passed before (the stamp's key holds every tool's version and path,
+#    so removing or upgrading one runs the checks again).
+# ---------------------------------------------------------------------------------------------
+# shellcheck source=/dev/null
+source "$ENV_FILE"
+PROBE_DIR="$ROOT/target/setup-probe"
+VERIFY_STAMP="$ROOT/target/setup-verified"
+verify_key() {
+  printf 'route=%s\n' "$ROUTE"
+  if [ "$ROUTE" = debian ]; then
+    dpkg-query -W -f='${Package}=${Version} ${Status}\n' "${SETUP_DEBIAN_WASM_RUST[@]}" 2>/dev/null || true
+    ls -lL /usr/bin/rust-lld 2>/dev/null || echo "no /usr/bin/rust-lld"
+  else
+    rustc --version; rustup target list --installed 2>/dev/null
+  fi
+  printf 'wasm-bindgen=%s %s\n' "$WB_VERSION" "$(command -v wasm-bindgen)"
+  printf 'chromium=%s\n' "$CHROMIUM"; dpkg-query -W -f='${Version}\n' chromium 2>/dev/null || true
+  printf 'node=%s npm=%s\n' "$NODE_VERSION" "$NPM_VERSION"
+  cat scripts/setup.sh scripts/machine.sh | cksum
+}
+KEY="$(verify_key)"
+if [ -f "$VERIFY_STAMP" ] && [ "$(cat "$VERIFY_STAMP")" = "$KEY" ]; then
+  say "verified before with these exact tools: skipping the probe build"
+else
+  say "verifying: link a tiny wasm cdylib ($ROUTE route), run wasm-bindgen on it, instantiate it in node"
+  rm -f "$VERIFY_STAMP"
+  mkdir -p "$PROBE_DIR/src"
+  cat >"$PROBE_DIR/Cargo.toml" <<'TOML'
+[package]
+name = "hubwire-setup-probe"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[lib]
+crate-type = ["cdylib"]
+path = "src/lib.rs"
+
+[dependencies]
+wasm-bindgen = "=WB_VERSION"
+
+[workspace]
+
+[profile.release]
+opt-level = "z"
+lto = true
+codegen-units = 1
+TOML
+  cat >"$PROBE_DIR/src/lib.rs" <<'RUST'
+//! setup.sh's probe: if this links for wasm32, binds and adds in node, the wasm route works.
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+pub fn probe_add(a: i32, b: i32) -> i32 {
+    // A Vec pulls in the allocator, so std (built by -Zbuild-std on the Debian route) is linked.
+    let v: Vec<i32> = vec![a, b];
+    v.iter().sum()
+}
+RUST
+  sed -i "s/=WB_VERSION/=$WB_VERSION/" "$PROBE_DIR/Cargo.toml"
+  # The workspace's lock, so the probe compiles the very wasm-bindgen crates the real build uses
+  # (and the real build then reuses them from the shared target dir).
+  cp Cargo.lock "$PROBE_DIR/Cargo.lock"
+  probe_log="$PROBE_DIR/build.log"
+  # The probe builds into the same target dir as the real build, so the std it compiles (Debian
+  # route) is the one the first real build reuses.
+  if ! (cd "$PROBE_DIR" && wasm_cargo build --release --lib </dev/null) >"$probe_log" 2>&1; then
+    sed 's/^/[setup]   | /' "$probe_log" | tail -n 15 >&2
+    if grep -q "linker .* not found" "$probe_log"; then
+      linker="$(sed -nE 's/.*linker `([^`]+)` not found.*/\1/p' "$probe_log" | head -n1)"
+      if [ "$ROUTE" = debian ]; then
+        missing "the wasm linker ${linker:-rust-lld}" "apt-get install rust-web-llvm lld-22"
+      else
+        missing "the wasm linker ${linker:-rust-lld}" "rustup component add rust-src llvm-tools (or reinstall the toolchain with the $WASM_TARGET target)"
+      fi
+    fi
+    missing "a working Rust build for $WASM_TARGET (see target/setup-probe/build.log)" \
+      "$([ "$ROUTE" = debian ] && echo "apt-get install ${SETUP_DEBIAN_WASM_RUST[*]}" || echo "rustup target add $WASM_TARGET")"
+  fi
+  probe_wasm="$HUBWIRE_WASM_TARGET_DIR/$WASM_TARGET/release/hubwire_setup_probe.wasm"
+  wasm-bindgen --target web --out-dir "$PROBE_DIR/pkg" --out-name probe "$probe_wasm" >"$probe_log" 2>&1 \
+    || { cat "$probe_log" >&2; missing "a working wasm-bindgen $WB_VERSION" "cargo install wasm-bindgen-cli --version $WB_VERSION"; }
+  # shellcheck disable=SC2016  # JavaScript in single quotes
+  sum="$(node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    import { pathToFileURL } from "node:url";
+    const dir = process.argv[1];
+    const glue = await import(pathToFileURL(`${dir}/probe.js`).href);
+    glue.initSync({ module: readFileSync(`${dir}/probe_bg.wasm`) });
+    console.log(glue.probe_add(20, 22));
+  ' "$PROBE_DIR/pkg" 2>&1 || true)"
+  [ "$sum" = 42 ] || missing "a wasm module node can run (the probe answered '$sum')" "apt-get install ${SETUP_DEBIAN_WASM_RUST[*]}"
+  say "  wasm probe linked, bound and ran in node"
+
+  say "verifying: start $CHROMIUM headless once"
+  chromium_profile="$(mktemp -d)"
+  dom="$(timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run \
+      --disable-background-networking --disable-component-update --disable-sync --disable-quic \
+      --user-data-dir="$chromium_profile" --dump-dom 'data:text/html,<p id="probe">hubwire-setup-ok</p>' 2>/dev/null || true)"
+  rm -rf "$chromium_profile"
+  case "$dom" in
+    *hubwire-setup-ok*) say "  chromium rendered a page headless" ;;
+    *) missing "a Chromium that starts headless ($CHROMIUM)" "apt-get install chromium" ;;
+  esac
+  printf '%s' "$KEY" >"$VERIFY_STAMP"
+fi
 
 say "done: route=$ROUTE wasm-bindgen=$WB_VERSION wasm-opt=${WASM_OPT:-none} chromium=${CHROMIUM:-none}"
 say "settings written to target/toolchain.env"
