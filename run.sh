@@ -6,6 +6,7 @@
 #   ./run.sh build   build the npm package into pkg/
 #   ./run.sh demo    build, then serve the live demo from the mock hub (PORT, default 5173)
 #   ./run.sh bench   benchmarks against the official client and a raw-WebSocket floor
+#   ./run.sh fuzz    coverage-guided fuzzing of every parser and the engine (SECONDS per target)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +24,9 @@ usage: ./run.sh COMMAND
           and a raw-WebSocket floor in headless Chromium, and the mock hub with a Rust load
           generator; prints the table, writes target/bench/results.json and records the run
           in BENCHMARKS.md (scripts/bench.sh; options: --quick, --size-steps, --no-record)
+  fuzz [SECONDS]
+          set up, then run every fuzz target for SECONDS (default 120) after replaying its
+          corpus; records the run in RELIABILITY.md (scripts/fuzz.sh; option: --no-record)
 USAGE
 }
 
@@ -52,6 +56,11 @@ case "${1:-}" in
     shift
     bash scripts/setup.sh
     exec bash scripts/bench.sh "$@"
+    ;;
+  fuzz)
+    shift
+    bash scripts/setup.sh
+    exec bash scripts/fuzz.sh "$@"
     ;;
   ""|-h|--help|help)
     usage

@@ -44,6 +44,7 @@ SETUP_DEBIAN=("${SETUP_DEBIAN_TOOLS[@]}")
 declare -A SETUP_CARGO_BIN=()
 for entry in "${SETUP_CARGO_INSTALLS[@]}"; do
   crate="${entry%%:*}"
+  crate="${crate%@*}"
   for bin in ${entry#*:}; do SETUP_CARGO_BIN[$bin]="$crate"; done
 done
 
@@ -186,6 +187,7 @@ resolve() { # resolve NAME -> path of the file that runs
     wasm:cargo) if [ "${HUBWIRE_WASM_ROUTE:-}" = rustup ]; then command -v cargo; else printf '/usr/bin/cargo'; fi ;;
     wasm:rustdoc) if [ "${HUBWIRE_WASM_ROUTE:-}" = rustup ]; then command -v rustdoc; else printf '/usr/bin/rustdoc'; fi ;;
     wasm:linker) wasm_linker ;;
+    nightly:cargo) rustup which --toolchain nightly cargo 2>/dev/null || true ;;
     chromium) printf '%s' "${HUBWIRE_CHROMIUM:-$(command -v chromium || true)}" ;;
     wasm-opt) printf '%s' "${HUBWIRE_WASM_OPT:-$(command -v wasm-opt || true)}" ;;
     *) command -v "$1" || true ;;

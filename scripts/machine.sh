@@ -22,9 +22,14 @@ SETUP_DEBIAN_WASM_RUST=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
 #   brotli    the brotli sizes in the build's size lines and the benchmarks
 SETUP_DEBIAN_TOOLS=(chromium binaryen brotli)
 
-# crates.io programs setup builds with `cargo install`, as "crate:binary binary ...".
-# wasm-bindgen-cli is pinned to the crate's wasm-bindgen version by setup itself.
-SETUP_CARGO_INSTALLS=("wasm-bindgen-cli:wasm-bindgen wasm-bindgen-test-runner wasm2es6js")
+# crates.io programs setup builds with `cargo install`, as "crate@version:binary binary ...".
+# wasm-bindgen-cli has no version here: setup pins it to the crate's wasm-bindgen version.
+#   cargo-fuzz  builds and runs the fuzz targets in fuzz/ (./run.sh fuzz, and ./run.sh test's
+#               short pass) on the machine's rustup nightly
+SETUP_CARGO_INSTALLS=(
+  "wasm-bindgen-cli:wasm-bindgen wasm-bindgen-test-runner wasm2es6js"
+  "cargo-fuzz@0.13.2:cargo-fuzz"
+)
 
 # ---------------------------------------------------------------------------------------------
 # What a brand-new machine of this kind already has
@@ -39,6 +44,7 @@ FRESH_MACHINE_DEBIAN=(
   dpkg apt                       # setup's package look-ups and installs
   nodejs                         # node and npm (npm 11 installed over it by the image)
   gcc gcc-12 cpp-12 binutils-x86-64-linux-gnu libc-bin  # cc, the host linker of native Rust builds
+  g++ g++-12                     # c++, which builds libFuzzer for the fuzz targets
   git                            # version stamps in the benchmarks
 )
 # Programs a brand-new machine has outside Debian's packages, as path globs.
@@ -80,4 +86,7 @@ BUILD_PROGRAMS=(
   "dpkg-query|scripts/setup.sh"
   "apt-get|scripts/setup.sh"
   "git|bench/run.mjs version stamps"
+  "nightly:cargo|scripts/fuzz.sh (cargo +nightly fuzz): the rustup nightly toolchain"
+  "cargo-fuzz|scripts/fuzz.sh"
+  "c++|libfuzzer-sys compiles libFuzzer (scripts/fuzz.sh)"
 )

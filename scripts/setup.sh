@@ -133,6 +133,28 @@ else
   [ "$WB_HAVE" = "$WB_VERSION" ] || die "wasm-bindgen $WB_VERSION not on PATH after install (found '${WB_HAVE:-nothing}')"
 fi
 
+# The other cargo installs (SETUP_CARGO_INSTALLS entries with a version), and the nightly
+# toolchain they build with, which a brand-new machine of this kind has from rustup.
+say "checking cargo-installed tools and the nightly toolchain"
+rustup run nightly rustc --version >/dev/null 2>&1 \
+  || missing "the rustup nightly toolchain (the fuzz targets build with it)" "rustup toolchain install nightly"
+for entry in "${SETUP_CARGO_INSTALLS[@]}"; do
+  spec="${entry%%:*}"
+  case "$spec" in *@*) ;; *) continue ;; esac
+  crate="${spec%@*}"; version="${spec#*@}"
+  bin="${entry#*:}"; bin="${bin%% *}"
+  have="$("$bin" --version 2>/dev/null | awk '{print $NF}' || true)"
+  # cargo subcommands answer through cargo: `cargo fuzz --version` prints "cargo-fuzz X.Y.Z".
+  [ -n "$have" ] || have="$(cargo "${bin#cargo-}" --version 2>/dev/null | awk '{print $NF}' || true)"
+  if [ "$have" = "$version" ]; then
+    say "  $crate $have: installed"
+  else
+    say "  $crate ${have:-not found}, need $version: cargo install (compiles from crates.io, about 2 minutes, once)"
+    "${NATIVE_CARGO[@]}" install "$crate" --version "$version" </dev/null \
+      || missing "$crate $version" "cargo install $crate --version $version"
+  fi
+done
+
 # ---------------------------------------------------------------------------------------------
 # 3. Browser and size tools: chromium (browser tests), binaryen (wasm-opt), brotli (sizes).
 # ---------------------------------------------------------------------------------------------

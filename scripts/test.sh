@@ -5,13 +5,16 @@
 # closing line never reads "0 failed" for a red run).
 #
 # Usage: bash scripts/test.sh        (./run.sh test runs setup first, then this)
-#   HUBWIRE_NATIVE_TIMEOUT / HUBWIRE_WASM_TIMEOUT / HUBWIRE_JS_TIMEOUT   seconds per suite
+#   HUBWIRE_NATIVE_TIMEOUT / HUBWIRE_FUZZ_TIMEOUT / HUBWIRE_WASM_TIMEOUT / HUBWIRE_JS_TIMEOUT
+#                                                                         seconds per suite
 #
 # Suites, in order:
 #   provenance  scripts/check-provenance.sh: every program the build calls comes from setup or
 #           from what a brand-new machine has (one test per program)
 #   native  cargo test --workspace --no-fail-fast (host toolchain): unit, integration and doc
 #           tests; --no-fail-fast so one failing test binary does not hide the others' counts
+#   fuzz    scripts/fuzz.sh --quick: every fuzz target replays its committed corpus and runs
+#           briefly (one test per target)
 #   wasm    scripts/build-wasm.sh: the crate builds for wasm32 and pkg/ is assembled
 #   js      node --test over tests/js/**/*.test.mjs, against the fresh pkg/
 # Each suite's output is shown as it runs and kept in target/test-logs/<suite>.log.
@@ -89,6 +92,12 @@ read -r n_pass n_fail n_ign < <(awk '
 note=""
 [ "$n_ign" -eq 0 ] || note="$n_ign ignored"
 record native "$n_pass" "$n_fail" "$RC" "$note"
+
+# --- fuzz: corpus replay and a short run of every target ----------------------------------------
+header "fuzz: scripts/fuzz.sh --quick"
+run_logged fuzz "${HUBWIRE_FUZZ_TIMEOUT:-900}" bash scripts/fuzz.sh --quick
+read -r f_pass f_fail < <(awk '/^[0-9]+ passed, [0-9]+ failed$/ { p = $1; f = $3 } END { printf "%d %d\n", p, f }' "$LOG_DIR/fuzz.log")
+record fuzz "$f_pass" "$f_fail" "$RC"
 
 # --- wasm: build the npm package ---------------------------------------------------------------
 header "wasm: scripts/build-wasm.sh"

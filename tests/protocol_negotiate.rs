@@ -1,7 +1,7 @@
 //! Negotiate and handshake wire rules.
 
 use hubwire::protocol::negotiate::{
-    connect_url, encode_query_value, negotiate_url, parse_response, websocket_url,
+    append_query, connect_url, encode_query_value, negotiate_url, parse_response, websocket_url,
     AvailableTransport, ConnectionDetails, NegotiateResponse,
 };
 use hubwire::protocol::ProtocolError;
@@ -99,6 +99,19 @@ fn connect_and_websocket_urls() {
     assert_eq!(connect_url("http://h/hub?a=1", "t"), "http://h/hub?a=1&id=t");
     assert_eq!(websocket_url("http://h/hub?id=t").unwrap(), "ws://h/hub?id=t");
     assert_eq!(websocket_url("HTTPS://h/hub").unwrap(), "wss://h/hub");
+}
+
+#[test]
+fn the_connection_token_is_encoded_and_fragments_are_dropped() {
+    // A token the server chose may hold anything; it must stay one query value.
+    assert_eq!(connect_url("http://h/hub", "a#b&c d"), "http://h/hub?id=a%23b%26c%20d");
+    assert_eq!(connect_url("http://h/hub#frag", "t"), "http://h/hub?id=t");
+    assert_eq!(connect_url("http://h/hub?a=1#frag", "t"), "http://h/hub?a=1&id=t");
+    assert_eq!(
+        append_query("http://h/hub?id=t#x", "access_token", "s"),
+        "http://h/hub?id=t&access_token=s"
+    );
+    assert_eq!(websocket_url("https://h/hub?id=t#x").unwrap(), "wss://h/hub?id=t");
 }
 
 #[test]

@@ -174,22 +174,34 @@ pub fn negotiate_url(hub_url: &str, use_stateful_reconnect: bool) -> Result<Stri
     Ok(url)
 }
 
-/// Appends one query parameter, choosing `?` or `&`.
+/// The URL without its fragment: a fragment never reaches a server, and a parameter appended
+/// after one would land inside it.
+pub fn without_fragment(url: &str) -> &str {
+    url.split('#').next().unwrap_or(url)
+}
+
+/// Appends one query parameter (`value` as given: callers encode what needs it), choosing `?` or
+/// `&`; the URL's fragment is dropped.
 pub fn append_query(url: &str, name: &str, value: &str) -> String {
+    let url = without_fragment(url);
     let separator = if url.contains('?') { '&' } else { '?' };
     format!("{url}{separator}{name}={value}")
 }
 
-/// The transport URL after negotiate: the hub URL with `id=<connection token>`.
+/// The transport URL after negotiate: the hub URL (fragment dropped) with
+/// `id=<connection token>`, the token percent-encoded.
 ///
-/// Like the official client, the token is appended as the server sent it (not URL-encoded).
+/// A deliberate difference from the official client, which appends the token as the server sent
+/// it: a token holding `#`, `&` or a space would end the query value there, and the browser's
+/// WebSocket constructor then throws an error quoting the whole URL, access token included.
 pub fn connect_url(hub_url: &str, connection_token: &str) -> String {
-    append_query(hub_url, "id", connection_token)
+    append_query(hub_url, "id", &encode_query_value(connection_token))
 }
 
 /// Turns an http(s) URL into the ws(s) URL of the same resource.
 pub fn websocket_url(url: &str) -> Result<String, ProtocolError> {
     check_http_url(url)?;
+    let url = without_fragment(url);
     // check_http_url guarantees the scheme prefix, so the slices below are in bounds.
     Ok(if url[..5].eq_ignore_ascii_case("https") {
         format!("wss{}", &url[5..])
