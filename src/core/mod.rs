@@ -7,6 +7,7 @@
 //! - [`hub`]: one SignalR hub connection (negotiate, handshake, invocations, keep-alive).
 //! - [`plain_session`]: a plain JSON WebSocket link ([`plain_link`]) kept alive by the same supervisor.
 //! - [`subscription`]: live subscriptions: push or polling by flag and health, one deduped stream.
+//! - [`redact`]: tokens out of every text that leaves the core.
 //! - [`replay`]: stateful reconnect's sequence numbers, replay buffer and duplicate drops.
 //! - [`retry`]: retry policies (the official 0/2/10/30 s default and its variations).
 //! - [`dedupe`]: duplicate and stale update suppression.
@@ -21,6 +22,7 @@ pub mod handlers;
 pub mod hub;
 pub mod plain_link;
 pub mod plain_session;
+pub mod redact;
 pub mod replay;
 pub mod retry;
 pub mod session;
