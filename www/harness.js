@@ -2,11 +2,12 @@
 // pass/fail table for people and exposed as `window.hubwireHarness` for the automated tests.
 
 import { checks as basics } from "./checks/basics.js";
+import { checks as lifecycle } from "./checks/lifecycle.js";
 import { checks as manager } from "./checks/manager.js";
 import { checks as transports } from "./checks/transports.js";
 import { healHub } from "./checks/util.js";
 
-const checks = { ...basics, ...manager, ...transports };
+const checks = { ...basics, ...manager, ...lifecycle, ...transports };
 
 function row(name) {
   const tr = document.createElement("tr");
