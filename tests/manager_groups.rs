@@ -72,7 +72,7 @@ fn a_failed_rejoin_is_reported_does_not_block_the_others_and_is_retried_next_tim
     // The failed membership is still declared, so the next reconnect tries it again (after
     // the connection was stable, so that reconnect is immediate).
     d.sent.clear();
-    d.advance(std::time::Duration::from_secs(6));
+    d.establish();
     d.drop_link();
     d.accept_link();
     assert_eq!(targets(&d), vec!["JoinDispatchGroup", "JoinWorkflow"]);

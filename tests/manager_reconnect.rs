@@ -74,8 +74,8 @@ fn the_attempt_count_restarts_after_a_successful_reconnect() {
     d.refuse_negotiate();
     d.advance(Duration::from_secs(2));
     d.accept_link();
-    // A connection that stays up past the stable-connection threshold starts a new episode.
-    d.advance(Duration::from_secs(6));
+    // A connection established past the stable-connection threshold starts a new episode.
+    d.establish();
     d.negotiate_times.clear();
     let dropped_at = d.now.as_millis();
     d.drop_link();

@@ -62,7 +62,7 @@ use crate::protocol::{Completion, HubMessage, RawJson};
 pub const MAX_REDIRECTS: u32 = 100;
 
 /// Default of [`HubConfig::stable_connection_threshold`]: 5 seconds.
-pub const DEFAULT_STABLE_CONNECTION_THRESHOLD: Duration = Duration::from_secs(5);
+pub const DEFAULT_STABLE_CONNECTION_THRESHOLD: Duration = super::supervisor::DEFAULT_STABLE_CONNECTION_THRESHOLD;
 
 /// Names one transport the engine opened (see the module docs): a report about another
 /// transport than the current one is stale and ignored.
@@ -104,9 +104,11 @@ pub struct HubConfig {
     pub stateful_reconnect: bool,
     /// Bytes of unacknowledged messages kept for replay before further sends wait.
     pub replay_buffer_bytes: usize,
-    /// A connection that dies within this long of connecting (or of a stateful resume) is
-    /// flapping: automatic reconnect does not restart its retry schedule for it, and a resumed
-    /// socket is not resumed again. Default [`DEFAULT_STABLE_CONNECTION_THRESHOLD`] (5 s).
+    /// The flapping threshold. A connection is established (automatic reconnect restarts its
+    /// retry schedule) only when the server is heard from at least this long after it
+    /// connected or resumed; one lost before that continues the interrupted schedule. A socket
+    /// lost within this long of the server confirming it is not resumed but reconnected on the
+    /// schedule. Default [`DEFAULT_STABLE_CONNECTION_THRESHOLD`] (5 s); must be above zero.
     pub stable_connection_threshold: Duration,
 }
 

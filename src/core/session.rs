@@ -368,8 +368,21 @@ impl<H: Clone + PartialEq> HubSession<H> {
         id: u64,
         response: Result<super::hub::HttpResponse, super::hub::HttpFailure>,
     ) {
+        // Long polling's data comes this way; an empty answer (a send's, or a poll's with
+        // nothing in it) proves the endpoint is up, not that the server is talking.
+        if response.as_ref().is_ok_and(|r| (200..300).contains(&r.status) && !r.body.is_empty()) {
+            self.heard(now);
+        }
         self.link.handle_http(now, id, response);
         self.process(now);
+    }
+
+    /// The server was heard from: tells the supervisor, which judges whether the connection
+    /// is established (see its module docs on flapping).
+    fn heard(&mut self, now: Instant) {
+        if self.supervisor.state() == ManagedState::Connected {
+            self.supervisor.link_heard(now);
+        }
     }
 
     /// The id of the latest transport the link opened.
@@ -390,6 +403,7 @@ impl<H: Clone + PartialEq> HubSession<H> {
     pub fn handle_transport_data(&mut self, now: Instant, transport: TransportId, data: &str) {
         if transport == self.link.transport_id() {
             self.last_message_at = Some(now);
+            self.heard(now);
         }
         self.link.handle_transport_data(now, transport, data);
         self.process(now);

@@ -14,13 +14,16 @@
 //! # The attempt budget
 //! Every transport attempt is accounted against the retry policy, whatever the server does:
 //!
-//! - **Flapping**: a connection that goes down within the stable-connection threshold
-//!   ([`Supervisor::with_stable_connection_threshold`], default
-//!   [`DEFAULT_STABLE_CONNECTION_THRESHOLD`] = 5 s) of coming up does not restart the retry
-//!   schedule: the episode it interrupted continues (same retry count, same start time), so a
-//!   server that accepts and drops (or sends Close with `allowReconnect` after every handshake)
-//!   is retried on the policy's schedule and, once the policy gives up, `onclose` fires. The app
-//!   still hears `onreconnected` and `onreconnecting` for each such connection.
+//! - **Flapping**: a connection counts as established, restarting the retry schedule, only
+//!   once the server is heard from ([`Supervisor::link_heard`]) at least the stable-connection
+//!   threshold after it came up ([`Supervisor::with_stable_connection_threshold`], default
+//!   [`DEFAULT_STABLE_CONNECTION_THRESHOLD`] = 5 s; a healthy server's keep-alive Pings, every
+//!   15 s by default, prove it). One that goes down before that does not restart the schedule:
+//!   the episode it interrupted continues (same retry count, same start time), so a server that
+//!   accepts and drops, sends Close with `allowReconnect` after every handshake, or answers once
+//!   and then goes silent until the server timeout, is retried on the policy's schedule and,
+//!   once the policy gives up, `onclose` fires. The app still hears `onreconnected` and
+//!   `onreconnecting` for each such connection.
 //! - **Stateful resume**: a resume the link announces ([`Supervisor::link_resuming`]) is the
 //!   first retry of its episode; the policy is asked first and may refuse it. A resume that
 //!   fails continues as a normal reconnect from the second retry on, with `onreconnecting`.
@@ -267,6 +270,8 @@ pub struct Supervisor {
     stable_after: Duration,
     /// When the current connection came up (or was resumed).
     connected_at: Option<Instant>,
+    /// The server was heard from at least `stable_after` after `connected_at`.
+    established: bool,
     /// The retry count and episode start a flapping connection's loss continues from.
     carried_attempts: u32,
     carried_episode: Option<Instant>,
@@ -301,6 +306,7 @@ impl Supervisor {
             outputs: VecDeque::new(),
             stable_after: DEFAULT_STABLE_CONNECTION_THRESHOLD,
             connected_at: None,
+            established: false,
             carried_attempts: 0,
             carried_episode: None,
             resume: None,
@@ -498,6 +504,15 @@ impl Supervisor {
         }
     }
 
+    /// The server was heard from on the current connection (any frame).
+    pub fn link_heard(&mut self, now: Instant) {
+        if !self.established
+            && self.connected_at.is_some_and(|at| now.saturating_duration_since(at) >= self.stable_after)
+        {
+            self.established = true;
+        }
+    }
+
     /// The link lost its socket and is resuming the same connection (stateful reconnect).
     /// The resume is the first retry of an episode (or the next one, when the connection was
     /// flapping): returns false when the policy allows no such retry, and the glue must then
@@ -506,7 +521,7 @@ impl Supervisor {
         if self.state != ManagedState::Connected {
             return false;
         }
-        let (attempts, episode) = if self.is_flapping(now) {
+        let (attempts, episode) = if self.is_flapping() {
             (self.carried_attempts, self.carried_episode.unwrap_or(now))
         } else {
             (0, now)
@@ -553,7 +568,7 @@ impl Supervisor {
                         // The failed resume was a retry of this episode.
                         self.attempt = attempts + 1;
                         self.episode_started = Some(episode);
-                    } else if self.is_flapping(now) {
+                    } else if self.is_flapping() {
                         // Died right after connecting: the interrupted episode goes on.
                         self.attempt = self.carried_attempts;
                         self.episode_started = self.carried_episode.or(Some(now));
@@ -793,12 +808,14 @@ impl Supervisor {
     /// retries of the episode that began at `episode`.
     fn mark_connected(&mut self, now: Instant, attempts: u32, episode: Option<Instant>) {
         self.connected_at = Some(now);
+        self.established = false;
         self.carried_attempts = attempts;
         self.carried_episode = episode;
     }
 
-    fn is_flapping(&self, now: Instant) -> bool {
-        self.connected_at.is_some_and(|at| now.saturating_duration_since(at) < self.stable_after)
+    /// The current connection went down (or is being resumed) before it was established.
+    fn is_flapping(&self) -> bool {
+        !self.stable_after.is_zero() && self.connected_at.is_some() && !self.established
     }
 
     fn attempt_now(&mut self) {
@@ -816,6 +833,7 @@ impl Supervisor {
 
     fn finish(&mut self, error: Option<HubError>, reason: &str) {
         self.connected_at = None;
+        self.established = false;
         self.carried_attempts = 0;
         self.carried_episode = None;
         self.resume = None;
