@@ -167,3 +167,57 @@ fn a_zero_delay_policy_after_a_loss_retries_at_once_then_waits_for_time_to_pass(
     assert!(d.negotiate_times.len() <= 30, "{:?}", d.negotiate_times);
     assert_eq!(d.state(), "Reconnecting");
 }
+
+#[test]
+fn subscription_plain_and_dedupe_settings_are_bounded_too() {
+    use hubwire::core::dedupe::DedupeWindow;
+    use hubwire::core::plain_link::PlainConfig;
+    use hubwire::core::subscription::{FlagSource, PollConfig, SubscriptionConfig};
+    assert_eq!(SubscriptionConfig::default().validate(), Ok(()));
+    let zero_poll = SubscriptionConfig {
+        poll: Some(PollConfig { interval: Duration::ZERO, ..PollConfig::default() }),
+        ..SubscriptionConfig::default()
+    };
+    assert_eq!(zero_poll.validate(), Err(ConfigError::Zero { setting: "poll.intervalMs" }));
+    let zero_refresh = SubscriptionConfig { flag: FlagSource::Read { every: Some(Duration::ZERO) }, ..SubscriptionConfig::default() };
+    assert_eq!(zero_refresh.validate(), Err(ConfigError::Zero { setting: "flag.refreshMs" }));
+    let immediate_fallback = SubscriptionConfig { fallback_after: Duration::ZERO, ..SubscriptionConfig::default() };
+    assert_eq!(immediate_fallback.validate(), Ok(()), "falling back at once is a valid choice");
+    let no_age = DedupeWindow { max_age: Some(Duration::ZERO), ..DedupeWindow::default() };
+    assert_eq!(no_age.validate(), Err(ConfigError::Zero { setting: "dedupe.window.ms" }));
+    assert_eq!(PlainConfig::new("wss://h/feed").validate(), Ok(()));
+    let mut plain = PlainConfig::new("wss://h/feed");
+    plain.open_timeout = Duration::ZERO;
+    assert_eq!(plain.validate(), Err(ConfigError::Zero { setting: "openTimeoutMs" }));
+}
+
+#[test]
+fn retry_delays_may_be_zero_but_not_negative_nan_or_absurd() {
+    use hubwire::core::retry::delay_from_millis;
+    assert_eq!(delay_from_millis(0.0), Ok(Duration::ZERO));
+    assert_eq!(delay_from_millis(2_000.0), Ok(Duration::from_secs(2)));
+    for bad in [-1.0, f64::NAN, f64::INFINITY] {
+        assert!(matches!(delay_from_millis(bad), Err(ConfigError::NotADuration { .. })), "{bad}");
+    }
+    assert!(matches!(delay_from_millis(1e12), Err(ConfigError::TooLong { .. })));
+}
+
+/// A policy that answers an absurd delay.
+struct Forever;
+
+impl hubwire::core::retry::RetryPolicy for Forever {
+    fn next_retry_delay(&mut self, _: &hubwire::core::retry::RetryContext) -> Option<Duration> {
+        Some(Duration::from_secs(u64::MAX / 2))
+    }
+}
+
+#[test]
+fn an_absurd_policy_delay_is_capped_at_the_longest_timer() {
+    let mut d = SessionDriver::new(reconnect(Forever, false));
+    d.start();
+    d.accept_link();
+    d.establish();
+    let lost_at = d.now;
+    d.drop_link();
+    assert_eq!(d.session.poll_timeout(), Some(lost_at + MAX_TIMER));
+}

@@ -34,6 +34,20 @@ pub struct DedupeWindow {
     pub max_versions: usize,
 }
 
+impl DedupeWindow {
+    /// Checks the window: counts above zero, and an age (when set) above zero, since a zero
+    /// age forgets every key at once and dedupes nothing.
+    pub fn validate(&self) -> Result<(), super::limits::ConfigError> {
+        use super::limits::{check_size, ConfigError};
+        check_size("dedupe.window.count", self.max_entries)?;
+        check_size("dedupe.window.maxVersions", self.max_versions)?;
+        if self.max_age.is_some_and(|age| age.is_zero()) {
+            return Err(ConfigError::Zero { setting: "dedupe.window.ms" });
+        }
+        Ok(())
+    }
+}
+
 /// Default of [`DedupeWindow::max_versions`].
 pub const DEFAULT_MAX_VERSIONS: usize = 10_000;
 

@@ -141,7 +141,8 @@ impl<H: Clone + PartialEq> HubSession<H> {
     pub fn new(config: HubConfig, reconnect: Option<ReconnectOptions>) -> Self {
         HubSession {
             supervisor: Supervisor::new(reconnect)
-                .with_stable_connection_threshold(config.stable_connection_threshold),
+                .with_stable_connection_threshold(config.stable_connection_threshold)
+                .with_established_by_traffic(true),
             link: HubConnection::new(config),
             outputs: VecDeque::new(),
             group_calls: BTreeMap::new(),

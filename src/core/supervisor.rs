@@ -14,11 +14,14 @@
 //! # The attempt budget
 //! Every transport attempt is accounted against the retry policy, whatever the server does:
 //!
-//! - **Flapping**: a connection counts as established, restarting the retry schedule, only
-//!   once the server is heard from ([`Supervisor::link_heard`]) at least the stable-connection
-//!   threshold after it came up ([`Supervisor::with_stable_connection_threshold`], default
-//!   [`DEFAULT_STABLE_CONNECTION_THRESHOLD`] = 5 s; a healthy server's keep-alive Pings, every
-//!   15 s by default, prove it). One that goes down before that does not restart the schedule:
+//! - **Flapping**: a connection counts as established, restarting the retry schedule, once it
+//!   has lived the stable-connection threshold ([`Supervisor::with_stable_connection_threshold`],
+//!   default [`DEFAULT_STABLE_CONNECTION_THRESHOLD`] = 5 s). A link whose server pings
+//!   ([`Supervisor::with_established_by_traffic`]: the hub link, whose server sends keep-alive
+//!   Pings every 15 s by default) is established only when the server is heard from
+//!   ([`Supervisor::link_heard`]) at least the threshold after it came up, so a connection that
+//!   answers once and then dies by server timeout is not. One lost before it is established
+//!   does not restart the schedule:
 //!   the episode it interrupted continues (same retry count, same start time), so a server that
 //!   accepts and drops, sends Close with `allowReconnect` after every handshake, or answers once
 //!   and then goes silent until the server timeout, is retried on the policy's schedule and,
@@ -36,7 +39,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::error::HubError;
-use super::limits::MIN_TIMER;
+use super::limits::{MAX_TIMER, MIN_TIMER};
 use super::retry::{RetryContext, RetryPolicy};
 use super::time::Instant;
 use crate::protocol::RawJson;
@@ -272,6 +275,8 @@ pub struct Supervisor {
     connected_at: Option<Instant>,
     /// The server was heard from at least `stable_after` after `connected_at`.
     established: bool,
+    /// Only traffic after the threshold establishes a connection (not its age alone).
+    established_by_traffic: bool,
     /// The retry count and episode start a flapping connection's loss continues from.
     carried_attempts: u32,
     carried_episode: Option<Instant>,
@@ -307,6 +312,7 @@ impl Supervisor {
             stable_after: DEFAULT_STABLE_CONNECTION_THRESHOLD,
             connected_at: None,
             established: false,
+            established_by_traffic: false,
             carried_attempts: 0,
             carried_episode: None,
             resume: None,
@@ -318,6 +324,13 @@ impl Supervisor {
     /// detection off.
     pub fn with_stable_connection_threshold(mut self, threshold: Duration) -> Self {
         self.stable_after = threshold;
+        self
+    }
+
+    /// Establishes connections only by traffic heard after the threshold (see the module
+    /// docs), for links whose server pings; otherwise a connection's age is enough.
+    pub fn with_established_by_traffic(mut self, by_traffic: bool) -> Self {
+        self.established_by_traffic = by_traffic;
         self
     }
 
@@ -521,7 +534,7 @@ impl Supervisor {
         if self.state != ManagedState::Connected {
             return false;
         }
-        let (attempts, episode) = if self.is_flapping() {
+        let (attempts, episode) = if self.is_flapping(now) {
             (self.carried_attempts, self.carried_episode.unwrap_or(now))
         } else {
             (0, now)
@@ -568,7 +581,7 @@ impl Supervisor {
                         // The failed resume was a retry of this episode.
                         self.attempt = attempts + 1;
                         self.episode_started = Some(episode);
-                    } else if self.is_flapping() {
+                    } else if self.is_flapping(now) {
                         // Died right after connecting: the interrupted episode goes on.
                         self.attempt = self.carried_attempts;
                         self.episode_started = self.carried_episode.or(Some(now));
@@ -760,7 +773,13 @@ impl Supervisor {
             elapsed,
             retry_reason: error.to_string(),
         };
-        let delay = self.reconnect.as_mut().and_then(|r| r.policy.next_retry_delay(&context));
+        // A policy (the app's function) may answer anything: beyond what a timer can wait,
+        // browsers fire at once, so the delay is capped instead.
+        let delay = self
+            .reconnect
+            .as_mut()
+            .and_then(|r| r.policy.next_retry_delay(&context))
+            .map(|delay| delay.min(MAX_TIMER));
         self.last_error = Some(error.clone());
         match delay {
             None => {
@@ -814,8 +833,12 @@ impl Supervisor {
     }
 
     /// The current connection went down (or is being resumed) before it was established.
-    fn is_flapping(&self) -> bool {
-        !self.stable_after.is_zero() && self.connected_at.is_some() && !self.established
+    fn is_flapping(&self, now: Instant) -> bool {
+        let Some(at) = self.connected_at else { return false };
+        if self.stable_after.is_zero() || self.established {
+            return false;
+        }
+        self.established_by_traffic || now.saturating_duration_since(at) < self.stable_after
     }
 
     fn attempt_now(&mut self) {
