@@ -139,9 +139,19 @@ struct Fake {
 
 impl Fake {
     fn new(kind: TransportKind, stateful: bool, script: Vec<Behaviour>, rng: Option<Rng>) -> Self {
+        Fake::with_policy(DelaySchedule::official_default(), kind, stateful, script, rng)
+    }
+
+    fn with_policy(
+        policy: DelaySchedule,
+        kind: TransportKind,
+        stateful: bool,
+        script: Vec<Behaviour>,
+        rng: Option<Rng>,
+    ) -> Self {
         let mut config = HubConfig::new(HUB_URL);
         config.stateful_reconnect = stateful;
-        let reconnect = ReconnectOptions { policy: Box::new(DelaySchedule::official_default()), retry_first_start: false };
+        let reconnect = ReconnectOptions { policy: Box::new(policy), retry_first_start: false };
         Fake {
             session: HubSession::new(config, Some(reconnect)),
             now: Instant::from_millis(0),
@@ -521,7 +531,22 @@ impl Fake {
         if state == "Disconnected" {
             assert_eq!(closed, 1, "{case}: onclose once");
             assert!(matches!(self.events.iter().rev().find(|e| is_lifecycle(e)), Some(SessionEvent::Closed(Some(_)))), "{case}: onclose last, with the error");
-            assert_eq!(reconnecting, reconnected + 1, "{case}: each lost connection was announced once");
+            // Reconnecting and reconnected alternate; the last loss is announced only when the
+            // policy still allowed a retry for it (else onclose comes at once, as officially).
+            assert!(
+                reconnecting == reconnected + 1 || reconnecting == reconnected && reconnected > 0,
+                "{case}: {reconnecting} reconnecting, {reconnected} reconnected"
+            );
+            let order: Vec<bool> = self
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    SessionEvent::Reconnecting(_) => Some(true),
+                    SessionEvent::Reconnected { .. } => Some(false),
+                    _ => None,
+                })
+                .collect();
+            assert!(order.iter().enumerate().all(|(i, r)| *r == (i % 2 == 0)), "{case}: {order:?}");
             let settled: BTreeSet<u64> = self
                 .events
                 .iter()
@@ -603,4 +628,24 @@ fn random_sequences_of_adversaries_and_delays_keep_the_budget() {
         fake.run(STORY_MS);
         fake.check(&case);
     }
+}
+
+#[test]
+fn a_policy_that_allows_no_retry_allows_no_resume_either() {
+    let policy = DelaySchedule::from_millis(&[]);
+    let mut fake = Fake::with_policy(policy, TransportKind::WebSockets, true, vec![Behaviour::CloseAfterHandshakeAnswer], None);
+    fake.run(STORY_MS);
+    assert_eq!(fake.attempts, vec![0], "the lost socket is not replaced");
+    assert_eq!(fake.session.state().name(), "Disconnected");
+    assert_eq!(fake.count(|e| matches!(e, SessionEvent::Closed(Some(_)))), 1);
+    assert_eq!(fake.count(|e| matches!(e, SessionEvent::Reconnecting(_))), 0);
+}
+
+#[test]
+fn a_policy_with_one_retry_spends_it_on_the_resume() {
+    let policy = DelaySchedule::from_millis(&[0]);
+    let mut fake = Fake::with_policy(policy, TransportKind::WebSockets, true, vec![Behaviour::CloseBeforeHandshakeAnswer], None);
+    fake.run(STORY_MS);
+    assert_eq!(fake.attempts, vec![0, 60_000], "the resume was the one retry");
+    assert_eq!(fake.session.state().name(), "Disconnected");
 }

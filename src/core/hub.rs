@@ -38,7 +38,7 @@
 //!
 //! # Nothing spins
 //! Settings are checked by [`HubConfig::validate`] (also at `start`), every timer is armed at
-//! least [`MIN_TIMER`](super::limits::MIN_TIMER) ahead, and one `handle_timeout` call fires
+//! least [`MIN_TIMER`] ahead, and one `handle_timeout` call fires
 //! each timer reason at most once.
 
 use std::collections::{BTreeMap, VecDeque};

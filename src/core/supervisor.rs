@@ -589,11 +589,18 @@ impl Supervisor {
                         self.attempt = 0;
                         self.episode_started = Some(now);
                     }
-                    self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionClosed {
-                        reason: Some(reason.clone()),
-                    }));
-                    self.set_state(ManagedState::Reconnecting, &reason, None);
-                    self.emit(SupervisorEvent::Reconnecting(error.clone()));
+                    // As the official client: a policy that allows no retry closes at once,
+                    // without `onreconnecting`.
+                    let cause = error.clone().unwrap_or(HubError::ConnectionClosed);
+                    let delay = self.next_delay(now, &cause);
+                    if delay.is_some() {
+                        self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionClosed {
+                            reason: Some(reason.clone()),
+                        }));
+                        self.set_state(ManagedState::Reconnecting, &reason, None);
+                        self.emit(SupervisorEvent::Reconnecting(error.clone()));
+                    }
+                    return self.retry_after(now, cause, delay);
                 }
                 self.schedule_retry(now, error.unwrap_or(HubError::ConnectionClosed));
             }
@@ -767,6 +774,12 @@ impl Supervisor {
     }
 
     fn schedule_retry(&mut self, now: Instant, error: HubError) {
+        let delay = self.next_delay(now, &error);
+        self.retry_after(now, error, delay);
+    }
+
+    /// Asks the policy for the delay before the next retry of the episode.
+    fn next_delay(&mut self, now: Instant, error: &HubError) -> Option<Duration> {
         let elapsed = self.episode_started.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
         let context = RetryContext {
             previous_retry_count: self.attempt,
@@ -780,6 +793,11 @@ impl Supervisor {
             .as_mut()
             .and_then(|r| r.policy.next_retry_delay(&context))
             .map(|delay| delay.min(MAX_TIMER));
+        delay
+    }
+
+    /// Schedules the retry the policy answered, or gives up (`onclose`) when it answered none.
+    fn retry_after(&mut self, now: Instant, error: HubError, delay: Option<Duration>) {
         self.last_error = Some(error.clone());
         match delay {
             None => {
