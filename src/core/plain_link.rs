@@ -48,6 +48,13 @@ pub struct PlainConfig {
 }
 
 impl PlainConfig {
+    /// Checks the open timeout and message limit against [`limits`](super::limits).
+    pub fn validate(&self) -> Result<(), super::limits::ConfigError> {
+        super::limits::check_duration("openTimeoutMs", self.open_timeout)?;
+        super::limits::check_size("maxMessageBytes", self.max_message_bytes)?;
+        Ok(())
+    }
+
     /// Defaults for `url`: token in `access_token`, 15 s open timeout, 1 MiB messages.
     pub fn new(url: impl Into<String>) -> Self {
         PlainConfig {
