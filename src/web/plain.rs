@@ -85,6 +85,7 @@ impl PlainConnectionCore {
             Err(_) => reconnect_options(&JsValue::TRUE)?,
         };
         let lifecycle = get(&settings, "browserLifecycle").map_or(true, |v| v.is_truthy());
+        config.validate().map_err(|error| js_error(&error.to_string()))?;
         let shared = Shared {
             session: PlainSession::new(config, reconnect),
             access_token_factory,

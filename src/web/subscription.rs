@@ -172,6 +172,7 @@ impl SubscriptionCore {
             fallback_after: millis(&options, "fallbackAfterMs")?.unwrap_or(DEFAULT_FALLBACK_AFTER),
             dedupe_window: DedupeWindow::default(),
         };
+        config.validate().map_err(|error| js_error(&error.to_string()))?;
         let spec = AppSpec {
             poll,
             map: function(&options, "map")?,
