@@ -7,7 +7,7 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
-use super::http::describe_js_error;
+use super::platform;
 
 /// What a socket reports.
 pub enum SocketEvent {
@@ -39,7 +39,8 @@ pub struct Socket {
 impl Socket {
     /// Opens a WebSocket to `url`, sending every event to `on_event`.
     pub fn open(url: &str, on_event: impl Fn(SocketEvent) + 'static) -> Result<Socket, String> {
-        let ws = WebSocket::new(url).map_err(|e| describe_js_error(&e))?;
+        // The host's class (the global one, or `ws` in Node): see `platform`.
+        let ws: WebSocket = platform::construct("WebSocket", &js_sys::Array::of1(&JsValue::from_str(url)))?.unchecked_into();
         ws.set_binary_type(BinaryType::Arraybuffer);
         let on_event = std::rc::Rc::new(on_event);
 
@@ -74,7 +75,7 @@ impl Socket {
 
     /// Sends one text frame.
     pub fn send(&self, text: &str) -> Result<(), String> {
-        self.ws.send_with_str(text).map_err(|e| describe_js_error(&e))
+        self.ws.send_with_str(text).map_err(|e| platform::describe_js_error(&e))
     }
 }
 
