@@ -37,10 +37,19 @@ test("the package declares itself free of side effects", () => {
   assert.equal(manifest.sideEffects, false);
 });
 
-test("exports offer '.', './react' and './live', each with its types before its code", () => {
+test("exports offer '.', './react' and './live', each with its types first, then ES module, CommonJS and default code", () => {
   for (const subpath of [".", "./react", "./live"]) {
     const conditions = Object.keys(manifest.exports[subpath] ?? {});
-    assert.deepEqual(conditions, ["types", "default"], `exports["${subpath}"]`);
+    assert.deepEqual(conditions, ["types", "import", "require", "default"], `exports["${subpath}"]`);
+    assert.match(manifest.exports[subpath].require, /\.cjs$/, `exports["${subpath}"].require`);
+    assert.match(manifest.exports[subpath].import, /\.js$/, `exports["${subpath}"].import`);
+  }
+});
+
+test("ws and eventsource are optional peer dependencies (Node's transports where the globals do not do)", () => {
+  for (const name of ["ws", "eventsource"]) {
+    assert.ok(manifest.peerDependencies?.[name], `peerDependencies.${name}`);
+    assert.deepEqual(manifest.peerDependenciesMeta?.[name], { optional: true }, `peerDependenciesMeta.${name}`);
   }
 });
 
@@ -63,11 +72,11 @@ test("the tarball holds exactly the files list, the manifest, README and licence
 });
 
 test("every relative import in the packed modules resolves to a packed file", async () => {
-  const modules = packed.filter((file) => file.endsWith(".js") || file.endsWith(".d.ts"));
+  const modules = packed.filter((file) => file.endsWith(".js") || file.endsWith(".cjs") || file.endsWith(".d.ts"));
   const missing = [];
   for (const file of modules) {
     const source = await readFile(path.join(PKG_DIR, file), "utf8");
-    for (const [, specifier] of source.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+    for (const [, specifier] of source.matchAll(/(?:from|import|require)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
       const resolved = path.posix.join(path.posix.dirname(file), specifier);
       const candidates = file.endsWith(".d.ts") ? [resolved, resolved.replace(/\.js$/, ".d.ts")] : [resolved];
       if (!candidates.some((c) => packed.includes(c))) missing.push(`${file} imports ${specifier}`);
