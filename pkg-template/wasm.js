@@ -35,13 +35,19 @@ const NODE_MODULE = "node:module";
 /** A require that resolves like Node's own, next to this file (Jest's would pick `browser` builds). */
 async function nodeRequire() {
   const { createRequire } = await import(/* webpackIgnore: true */ /* @vite-ignore */ NODE_MODULE);
-  return createRequire(import.meta.url);
+  const requireHere = createRequire(import.meta.url);
+  // Jest hands the code it runs its own `module` built-in, whose createRequire resolves with
+  // Jest's export conditions (`browser`: ws's stub that throws) into Jest's realm. Node's main
+  // context has the real one (process.getBuiltinModule: Node 20.16 and later).
+  const mainProcess = requireHere("node:vm").runInThisContext("process");
+  const nodeModule = typeof mainProcess?.getBuiltinModule === "function" ? mainProcess.getBuiltinModule("node:module") : null;
+  return nodeModule ? nodeModule.createRequire(import.meta.url) : requireHere;
 }
 
 /** `require(name)` of an optional peer dependency, or null when it is not installed. */
-function optional(require, name) {
+function optional(nodeRequired, name) {
   try {
-    return require(name);
+    return nodeRequired(name);
   } catch (error) {
     if (error?.code === "MODULE_NOT_FOUND" || error?.code === "ERR_MODULE_NOT_FOUND") return null;
     throw error;
@@ -49,21 +55,21 @@ function optional(require, name) {
 }
 
 /** The host classes the shell should use in this Node process instead of the globals. */
-function nodeHostOverrides(require) {
+function nodeHostOverrides(nodeRequired) {
   const overrides = {};
   const emulatedDom = /\b(jsdom|HappyDOM)\b/i.test(String(globalThis.navigator?.userAgent ?? ""));
   if (typeof globalThis.WebSocket !== "function" || emulatedDom) {
-    const ws = optional(require, "ws");
+    const ws = optional(nodeRequired, "ws");
     if (ws) overrides.WebSocket = ws.WebSocket ?? ws;
   }
   if (typeof globalThis.EventSource !== "function" || emulatedDom) {
-    const eventsource = optional(require, "eventsource");
+    const eventsource = optional(nodeRequired, "eventsource");
     if (eventsource) overrides.EventSource = eventsource.EventSource ?? eventsource;
   }
   if (typeof globalThis.fetch !== "function") {
     // runInThisContext runs in Node's main context even when this module runs inside a vm
     // context (Jest), so these are Node's own, from one realm.
-    const main = require("node:vm").runInThisContext("globalThis");
+    const main = nodeRequired("node:vm").runInThisContext("globalThis");
     if (typeof main.fetch === "function") {
       for (const name of ["fetch", "Request", "Headers", "AbortController"]) overrides[name] = main[name];
     }
@@ -73,10 +79,10 @@ function nodeHostOverrides(require) {
 
 async function load() {
   if (isNode()) {
-    const require = await nodeRequire();
-    const bytes = require("node:fs").readFileSync(require.resolve("./hubwire_bg.wasm"));
+    const nodeRequired = await nodeRequire();
+    const bytes = nodeRequired("node:fs").readFileSync(nodeRequired.resolve("./hubwire_bg.wasm"));
     await initWasm({ module_or_path: bytes });
-    glue.setHostOverrides(nodeHostOverrides(require));
+    glue.setHostOverrides(nodeHostOverrides(nodeRequired));
   } else {
     await initWasm();
   }

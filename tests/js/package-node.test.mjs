@@ -55,9 +55,9 @@ test("the packed tarball installs into the app", async () => {
 });
 
 for (const environment of ["jsdom", "happy-dom"]) {
-  test(`Vitest under ${environment}: connect, reconnect and dedupe tests pass against the hub`, async () => {
+  test(`Vitest under ${environment}: connect, reconnect, dedupe and fake-timer reconnect tests pass against the hub`, async () => {
     const output = await runSuite([VITEST_BIN, "run", "--environment", environment]);
-    assert.match(output, /Tests\s+3 passed \(3\)/, output);
+    assert.match(output, /Tests\s+4 passed \(4\)/, output);
   });
 }
 
