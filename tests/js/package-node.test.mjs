@@ -3,7 +3,8 @@
 // against the real mock hub (connect, reconnect through a drop, a doubled event shown once),
 // with no hubwire-specific setup; the dashboard server-renders (renderToString and
 // renderToPipeableStream) without touching the network or the wasm, and hydrates in Chromium,
-// which then connects; a CommonJS script require()s every entry and talks to the hub.
+// which then connects; a CommonJS script require()s every entry and talks to the hub; an ES
+// module script imports every entry with no side effect and preloads the wasm from its file.
 //
 // Only the tarball is installed into the app (offline, from the file); react, vitest, jsdom,
 // happy-dom, jest, ws and the rest come from the root node_modules (support/fixture-apps.mjs).
@@ -126,5 +127,19 @@ test("CommonJS: a script require()s every entry with no side effect, then connec
     state: "Connected",
     echo: "hello from require",
     after: "Disconnected",
+  });
+});
+
+test("ES modules: importing every entry has no side effect; ready() instantiates the wasm from the package's file, not by fetch", async () => {
+  assert.ok(installed, "the install step failed");
+  const { stdout } = await run(process.execPath, [path.join(app, "server", "import-check.mjs")], { cwd: app, timeoutMs: 30_000 });
+  const report = JSON.parse(stdout);
+  assert.ok(report.afterReady.includes("WebAssembly.instantiate"), `after ready(): ${report.afterReady}`);
+  assert.ok(!report.afterReady.includes("fetch"), `after ready(): ${report.afterReady}`);
+  assert.deepEqual({ ...report, afterReady: undefined }, {
+    sideEffects: [],
+    afterReady: undefined,
+    wasmFileRead: true,
+    exports: { ready: "function", react: "function", live: "function", liveReady: true },
   });
 });
