@@ -28,6 +28,11 @@ pub enum SocketEvent {
     },
 }
 
+thread_local! {
+    /// The `onerror` of every socket: does nothing (the close event that follows reports).
+    static IGNORE_ERROR: Closure<dyn FnMut(Event)> = Closure::new(|_: Event| {});
+}
+
 /// An open (or opening) browser WebSocket with its handlers attached.
 pub struct Socket {
     ws: WebSocket,
@@ -70,6 +75,11 @@ impl Socket {
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        // Errors are followed by a close event, which reports them. The handler must still be
+        // there: Node's `ws` is an EventEmitter, where an `error` with no listener is thrown
+        // (an uncaught exception), and it emits one even for a socket closed while connecting,
+        // after Drop. So it is one shared closure that lives as long as the module, never removed.
+        IGNORE_ERROR.with(|ignore| ws.set_onerror(Some(ignore.as_ref().unchecked_ref())));
         Ok(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
     }
 
@@ -84,6 +94,7 @@ impl Drop for Socket {
         self.ws.set_onopen(None);
         self.ws.set_onmessage(None);
         self.ws.set_onclose(None);
+        // onerror stays: see `open`.
         let _ = self.ws.close_with_code(1000);
     }
 }

@@ -117,12 +117,13 @@ test("SSR: the server-rendered page hydrates in Chromium without a warning and t
   }
 });
 
-test("CommonJS: a script require()s every entry with no side effect, then connects and echoes", async () => {
+test("CommonJS: a script require()s every entry with no side effect, survives a refused WebSocket, then connects and echoes", async () => {
   assert.ok(installed, "the install step failed");
   const { stdout } = await run(process.execPath, [path.join(app, "server", "require-check.cjs"), mock.url], { cwd: app, timeoutMs: 30_000 });
   assert.deepEqual(JSON.parse(stdout), {
     entries: { hubwire: "function", react: "function", live: "function", ready: "function" },
     sideEffects: [],
+    refusedStart: "rejected",
     before: "Disconnected",
     state: "Connected",
     echo: "hello from require",
