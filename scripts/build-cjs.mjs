@@ -8,8 +8,9 @@
 //
 // What differs from the ES modules, and why:
 //   - `import.meta.url` becomes this file's URL, computed when read (it is only read in Node);
-//   - wasm.js's dynamic import of a Node built-in becomes a require: Jest runs CommonJS in a vm
-//     context where import() throws without --experimental-vm-modules;
+//   - dynamic import() becomes require() (react.js loads live.js that way; wasm.js a Node
+//     built-in): Jest runs CommonJS in a vm context where import() throws without
+//     --experimental-vm-modules;
 //   - hubwire.cjs takes TextDecoder and TextEncoder from node:util where the global scope has
 //     none (Jest's jsdom environment), as module-local names: no global is touched.
 
@@ -23,7 +24,6 @@ if (!dir) {
   process.exit(2);
 }
 
-const NODE_BUILTIN_IMPORT = /import\(\s*\/\* webpackIgnore: true \*\/\s*\/\* @vite-ignore \*\/\s*NODE_MODULE\s*\)/;
 const MODULES = ["hubwire", "wasm", "index", "react", "live"];
 const IMPORT_META = "__hubwire_import_meta";
 const IMPORT_META_OBJECT = `const ${IMPORT_META} = { get url() { return require("node:url").pathToFileURL(__filename).href; } };`;
@@ -34,21 +34,18 @@ for (const name of MODULES) {
   const source = await readFile(path.join(dir, `${name}.js`), "utf8");
   // Relative specifiers of the package's own modules, in static and dynamic imports.
   const pointed = source.replace(/(["'])\.\/(hubwire|wasm|index|react|live)\.js\1/g, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
-  let translated = pointed;
-  if (name === "wasm") {
-    translated = pointed.replace(NODE_BUILTIN_IMPORT, "Promise.resolve(require(NODE_MODULE))");
-    if (translated === pointed) throw new Error("wasm.js: the dynamic import of NODE_MODULE was not found; update build-cjs.mjs");
-  }
   const banner = [`"use strict";`, IMPORT_META_OBJECT, name === "hubwire" ? TEXT_CODECS : ""].filter(Boolean).join("\n");
-  const { code, warnings } = await transform(translated, {
+  const { code, warnings } = await transform(pointed, {
     format: "cjs",
     target: "node20",
+    supported: { "dynamic-import": false },
     loader: "js",
     define: { "import.meta": IMPORT_META },
     banner,
     logLevel: "silent",
   });
   for (const warning of warnings) console.warn(`[build-cjs] ${name}.js: ${warning.text}`);
+  if (/\bimport\s*\(/.test(code.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ""))) throw new Error(`${name}.cjs still has a dynamic import()`);
   await writeFile(path.join(dir, `${name}.cjs`), code);
   console.log(`[build-cjs]   ${name}.cjs`);
 }
