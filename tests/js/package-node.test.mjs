@@ -56,15 +56,15 @@ test("the packed tarball installs into the app", async () => {
 });
 
 for (const environment of ["jsdom", "happy-dom"]) {
-  test(`Vitest under ${environment}: connect, reconnect, dedupe and fake-timer reconnect tests pass against the hub`, async () => {
+  test(`Vitest under ${environment}: connect, reconnect, dedupe, fake-timer reconnect and transport tests pass against the hub`, async () => {
     const output = await runSuite([VITEST_BIN, "run", "--environment", environment]);
-    assert.match(output, /Tests\s+4 passed \(4\)/, output);
+    assert.match(output, /Tests\s+7 passed \(7\)/, output);
   });
 }
 
-test("Jest under jsdom (CommonJS through Babel): the same tests pass against the hub", async () => {
+test("Jest under jsdom (CommonJS through Babel): the same dashboard tests and the transport tests pass against the hub", async () => {
   const output = await runSuite([JEST_BIN, "--ci"]);
-  assert.match(output, /Tests:\s+3 passed, 3 total/, output);
+  assert.match(output, /Tests:\s+6 passed, 6 total/, output);
 });
 
 /** The app's server entry compiled for Node as an SSR framework would (packages external). */
