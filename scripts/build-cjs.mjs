@@ -1,6 +1,8 @@
 // Writes the CommonJS build of the npm package next to its ES modules: one `.cjs` file per `.js`
 // module (hubwire.js, wasm.js, index.js, react.js, live.js), so `require("hubwire")` works in
-// Node 20, which cannot require ES modules. Each file is translated on its own (no bundling),
+// Node 20, which cannot require ES modules; and a `.d.cts` twin of each entry's declarations
+// (TypeScript takes a `.d.ts` of a "type": "module" package for an ES module, which CommonJS
+// code may not require). Each file is translated on its own (no bundling),
 // with its relative imports pointed at the `.cjs` twins, so the CommonJS entries share one
 // module instance, as the ES ones do.
 //
@@ -48,4 +50,12 @@ for (const name of MODULES) {
   if (/\bimport\s*\(/.test(code.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ""))) throw new Error(`${name}.cjs still has a dynamic import()`);
   await writeFile(path.join(dir, `${name}.cjs`), code);
   console.log(`[build-cjs]   ${name}.cjs`);
+}
+
+// The declarations: the same text, pointed at the CommonJS twins.
+for (const name of ["index", "react", "live"]) {
+  const source = await readFile(path.join(dir, `${name}.d.ts`), "utf8");
+  const pointed = source.replace(/(["'])\.\/(index|react|live)\.js\1/g, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
+  await writeFile(path.join(dir, `${name}.d.cts`), pointed);
+  console.log(`[build-cjs]   ${name}.d.cts`);
 }
