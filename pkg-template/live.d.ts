@@ -1,5 +1,7 @@
 // Type declarations for hubwire/live (live.js): live subscriptions and plain WebSocket connections.
 
+export { ready } from "./index.js";
+
 import type { GroupSpec, HubConnection, HubConnectionState, IRetryPolicy, ReconnectOptions, StateChange, TelemetryRecord } from "./index.js";
 
 /** Options of a plain JSON WebSocket connection. */

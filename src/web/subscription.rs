@@ -413,7 +413,9 @@ impl Driver {
     // ----- polls --------------------------------------------------------------------------
 
     fn poll(&self, id: u64, kind: PollKind) {
-        let abort = AbortController::new().ok();
+        let abort = super::platform::construct("AbortController", &js_sys::Array::new())
+            .ok()
+            .map(JsCast::unchecked_into::<AbortController>);
         let signal = abort.as_ref().map(AbortController::signal);
         enum Request {
             Url(String, bool),
