@@ -77,7 +77,7 @@ fn the_apps_numbers_are_checked_as_milliseconds() {
     assert_eq!(duration_from_millis(name, 15_000.0), Ok(Duration::from_secs(15)));
     assert_eq!(duration_from_millis(name, 2_147_483_647.0), Ok(MAX_TIMER));
     let message = duration_from_millis(name, f64::NAN).unwrap_err().to_string();
-    assert_eq!(message, "'keepAliveIntervalInMilliseconds' must be a positive number of milliseconds (got NaN).");
+    assert_eq!(message, "'keepAliveIntervalInMilliseconds' must be a finite, non-negative number of milliseconds (got NaN).");
 }
 
 #[test]

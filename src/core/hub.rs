@@ -49,6 +49,7 @@ use super::handlers::HandlerRegistry;
 use super::limits::{check_duration, check_size, ConfigError, MIN_TIMER};
 use super::time::Instant;
 use super::replay::Replay;
+use super::redact::redact;
 use super::timer::{Timer, TimerTable};
 use crate::protocol::framing::DEFAULT_MAX_FRAME_BYTES;
 use crate::protocol::handshake::{self, HandshakeParse, HandshakeRequest};
@@ -438,6 +439,9 @@ pub struct HubConnection<H> {
     transport_url: Option<String>,
     /// The current (latest) transport's id.
     transport_id: TransportId,
+    /// The server's connection token of the latest negotiate: a secret like the access token,
+    /// removed (with it) from every text that comes in from the outside ([`redact`]).
+    connection_token: Option<String>,
     /// When the server last confirmed the current socket: the handshake's answer, or its first
     /// frame on a resumed socket. A socket younger than the stable-connection threshold is not
     /// resumed.
@@ -471,6 +475,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             stateful_agreed: false,
             transport_url: None,
             transport_id: TransportId::default(),
+            connection_token: None,
             confirmed_at: None,
         }
     }
@@ -725,6 +730,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     /// The app's access token factory answered (`Ok(None)`: no token; `Err`: it threw).
     pub fn handle_access_token(&mut self, now: Instant, token: Result<Option<String>, String>) {
+        let token = token.map_err(|error| self.redacted(&error));
         if let Phase::AwaitingToken { next } = &self.phase {
             let next = next.clone();
             match token {
@@ -764,6 +770,10 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     pub fn handle_http(&mut self, now: Instant, id: u64, response: Result<HttpResponse, HttpFailure>) {
         // Answers to requests of an earlier start, or after a stop, are stale.
         let Some(in_flight) = self.requests.remove(&id) else { return };
+        let response = response.map_err(|failure| match failure {
+            HttpFailure::Network(reason) => HttpFailure::Network(self.redacted(&reason)),
+            other => other,
+        });
         if let Ok(response) = &response {
             if response.status == 401
                 && !in_flight.retried_after_401
@@ -804,8 +814,18 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// requested). A stale id (an earlier transport's late close) is ignored.
     pub fn handle_transport_closed(&mut self, now: Instant, transport: TransportId, error: Option<String>) {
         if self.is_current(transport) {
+            // Browser exceptions quote URLs, and URLs carry tokens.
+            let error = error.map(|error| self.redacted(&error));
             self.transport_closed(now, error);
         }
+    }
+
+    /// `text` (from the outside: a browser exception, a network error) without this
+    /// connection's access token or connection token in it.
+    fn redacted(&self, text: &str) -> String {
+        let secrets: Vec<&str> =
+            [self.access_token.as_deref(), self.connection_token.as_deref()].into_iter().flatten().collect();
+        redact(text, &secrets)
     }
 
     fn is_current(&self, transport: TransportId) -> bool {
@@ -1206,6 +1226,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             Some(details) => negotiate::connect_url(&self.hub_url, &details.connection_token),
             None => self.hub_url.clone(),
         };
+        self.connection_token = details.as_ref().map(|d| d.connection_token.clone());
         self.connection_id = details.map(|d| d.connection_id);
         let transport = self.new_transport_id();
         self.transport = Some(Transport {

@@ -52,7 +52,7 @@ impl fmt::Display for ConfigError {
         match self {
             ConfigError::NotADuration { setting, value } => write!(
                 f,
-                "'{setting}' must be a positive number of milliseconds (got {value})."
+                "'{setting}' must be a finite, non-negative number of milliseconds (got {value})."
             ),
             ConfigError::Zero { setting } => {
                 write!(f, "'{setting}' must be greater than 0 milliseconds.")

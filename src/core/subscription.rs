@@ -48,6 +48,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::dedupe::{DedupeFilter, DedupeWindow, Dropped};
+use super::redact::redact;
 use super::time::Instant;
 
 /// Poll every 45 s unless told otherwise.
@@ -726,7 +727,8 @@ impl<T: Clone> Subscription<T> {
                     }
                 }
             }
-            Err(error) => self.poll_failed(now, flight, error),
+            // The shell's error quotes the poll URL, which may carry a token.
+            Err(error) => self.poll_failed(now, flight, redact(&error, &[])),
         }
         self.update_source();
     }

@@ -156,6 +156,9 @@ impl HubConnectionCore {
         }
         if let Some(timeout) = millis(&settings, "serverTimeoutInMilliseconds")? {
             config.server_timeout = timeout;
+            // The official client waits for the handshake answer under the server timeout; a
+            // shorter server timeout bounds hubwire's handshake wait too.
+            config.handshake_timeout = config.handshake_timeout.min(timeout);
         }
         let reconnect = match get(&settings, "reconnect") {
             Some(setting) => {

@@ -18,6 +18,7 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::clock::now;
 use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
+use super::console::{self, ConsoleLevel};
 use super::http::{describe_js_error, fetch};
 use super::telemetry::{self, Batch, Record, TelemetryOptions};
 use super::wake::WakeTimer;
@@ -745,12 +746,12 @@ impl Driver {
 
     fn log(&self, level: LogLevel, message: &str) {
         // Official LogLevel numbers: Debug = 1, Warning = 3.
-        let (number, write): (u8, fn(&JsValue)) = match level {
-            LogLevel::Debug => (1, web_sys::console::debug_1),
-            LogLevel::Warning => (3, web_sys::console::warn_1),
+        let (number, console_level) = match level {
+            LogLevel::Debug => (1, ConsoleLevel::Debug),
+            LogLevel::Warning => (3, ConsoleLevel::Warning),
         };
         if number >= self.with(|s| s.options.log_level) {
-            write(&JsValue::from_str(&format!("[hubwire] {message}")));
+            console::write(console_level, message);
         }
     }
 

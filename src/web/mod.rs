@@ -21,6 +21,7 @@
 
 pub mod clock;
 pub mod connection;
+pub mod console;
 pub mod driver;
 pub mod event_source;
 pub mod events;

@@ -398,7 +398,7 @@ impl Driver {
     }
 
     fn warn(&self, message: &str) {
-        web_sys::console::warn_1(&JsValue::from_str(&format!("[hubwire] {message}")));
+        super::console::write(super::console::ConsoleLevel::Warning, message);
     }
 
     // ----- browser lifecycle --------------------------------------------------------------

@@ -81,11 +81,15 @@ pub fn fetch(request: &JsValue) -> Result<Promise, String> {
 
 /// Describes a thrown JS value for an error message: an error's `message` (read as a property,
 /// so errors of another realm count too), a string as it is, anything else as debug text.
+/// Redacted (`access_token=` and `id=` values, Bearer credentials), because browsers quote the
+/// URL in their exceptions and the URL carries the tokens; the core also removes the tokens it
+/// knows when the text reaches it.
 pub fn describe_js_error(value: &JsValue) -> String {
-    if value.is_object() {
-        if let Some(message) = Reflect::get(value, &JsValue::from_str("message")).ok().and_then(|m| m.as_string()) {
-            return message;
-        }
-    }
-    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+    let text = if value.is_object() {
+        Reflect::get(value, &JsValue::from_str("message")).ok().and_then(|m| m.as_string())
+    } else {
+        None
+    };
+    let text = text.unwrap_or_else(|| value.as_string().unwrap_or_else(|| format!("{value:?}")));
+    crate::core::redact::redact(&text, &[])
 }

@@ -42,6 +42,15 @@ pub fn millis(options: &JsValue, key: &'static str) -> Result<Option<Duration>, 
     }
 }
 
+/// `options[key]` as an interval where 0 means "never" (documented per option, e.g.
+/// `flagRefreshMs`): absent gives `None`, 0 gives `Some(None)`, anything else as [`millis`].
+pub fn millis_or_never(options: &JsValue, key: &'static str) -> Result<Option<Option<Duration>>, JsValue> {
+    if get(options, key).and_then(|v| v.as_f64()) == Some(0.0) {
+        return Ok(Some(None));
+    }
+    Ok(millis(options, key)?.map(Some))
+}
+
 /// `options[key]` as a function; present but not a function is an error.
 pub fn function(options: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
     match get(options, key) {

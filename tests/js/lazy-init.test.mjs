@@ -105,7 +105,7 @@ test("bad settings reject start() when built before the module was ready, and th
       report.late = error.message;
     }
   `);
-  assert.equal(report.early, "Retry delays must be non-negative numbers of milliseconds.");
+  assert.equal(report.early, "'reconnect delays' must be a finite, non-negative number of milliseconds (got -5).");
   assert.equal(report.late, report.early);
 });
 
