@@ -119,7 +119,7 @@ export interface LiveSpec<T = any, R = any> {
   maxBackoffMs?: number;
   /** Send cookies with poll and flag requests to other origins. */
   withCredentials?: boolean;
-  /** Names the subscription in telemetry (default: the event or type). */
+  /** Names the subscription in telemetry (default: the event or type, else the poll URL's path without its query). */
   name?: string;
   /** A first update listener. */
   onUpdate?: (value: T, info: { source: "push" | "poll" }) => void;

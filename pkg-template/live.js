@@ -363,7 +363,9 @@ function normalize(connection, spec) {
     flagRefreshMs: spec.flagRefreshMs,
     fallbackAfterMs: spec.fallbackAfterMs,
     withCredentials: spec.withCredentials,
-    name: spec.name ?? name ?? (typeof poll === "string" ? poll : "subscription"),
+    // A poll URL names the subscription by its path only: its query may carry a token, and
+    // the name goes into every telemetry record.
+    name: spec.name ?? name ?? (typeof poll === "string" ? poll.split(/[?#]/)[0] : "subscription"),
   };
 }
 

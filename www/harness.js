@@ -3,11 +3,12 @@
 
 import { checks as basics } from "./checks/basics.js";
 import { checks as lifecycle } from "./checks/lifecycle.js";
+import { checks as tokens } from "./checks/tokens.js";
 import { checks as manager } from "./checks/manager.js";
 import { checks as transports } from "./checks/transports.js";
 import { healHub } from "./checks/util.js";
 
-const checks = { ...basics, ...manager, ...lifecycle, ...transports };
+const checks = { ...basics, ...manager, ...lifecycle, ...tokens, ...transports };
 
 function row(name) {
   const tr = document.createElement("tr");
