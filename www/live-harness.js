@@ -14,6 +14,7 @@
 
 import { HubConnectionBuilder, LogLevel } from "/pkg/index.js";
 import { connectPlain, subscribe } from "/pkg/live.js";
+import { runChecks } from "./checks/runner.js";
 
 const WAIT_MS = 10_000;
 /** The poll interval of the checks: short, so schedules play out in well under a second. */
@@ -590,37 +591,4 @@ const checks = {
   },
 };
 
-function row(name) {
-  const tr = document.createElement("tr");
-  tr.innerHTML = `<td></td><td class="running">running</td><td></td>`;
-  tr.children[0].textContent = name;
-  document.getElementById("results").append(tr);
-  return tr;
-}
-
-async function runAll() {
-  const only = new URLSearchParams(location.search).get("only");
-  const results = [];
-  for (const [name, run] of Object.entries(checks)) {
-    if (only && only !== name) continue;
-    const tr = row(name);
-    const started = performance.now();
-    try {
-      await run();
-      results.push({ name, ok: true });
-      tr.children[1].className = "pass";
-      tr.children[1].textContent = "pass";
-    } catch (error) {
-      results.push({ name, ok: false, error: String(error?.message ?? error) });
-      tr.children[1].className = "fail";
-      tr.children[1].textContent = "fail";
-      tr.children[2].textContent = String(error?.message ?? error);
-    }
-    tr.children[2].textContent ||= `${Math.round(performance.now() - started)} ms`;
-  }
-  const failed = results.filter((r) => !r.ok).length;
-  document.getElementById("summary").textContent = `${results.length - failed} passed, ${failed} failed`;
-  return results;
-}
-
-window.hubwireLiveHarness = { names: Object.keys(checks), done: runAll() };
+window.hubwireLiveHarness = runChecks(checks);
