@@ -492,6 +492,9 @@ export function unexpectedEvents(events, allow = () => false) {
   return events
     .filter((e) => e.kind === "pageerror" || (e.kind === "console" && (e.type === "error" || e.type === "warning" || e.type === "warn")) || (e.kind === "response" && e.status >= 400))
     .filter((e) => !(e.kind === "response" && e.url.endsWith("/favicon.ico")))
+    // A failed response's own console line (Chromium's names no URL; Firefox's is marked
+    // `network`) is the response event again, which names the URL.
+    .filter((e) => !(e.kind === "console" && (e.network || e.text.startsWith("Failed to load resource"))))
     .filter((e) => !allow(e))
     .map((e) => (e.kind === "response" ? `HTTP ${e.status}: ${e.url}` : `${e.kind === "console" ? `console.${e.type}` : "pageerror"}: ${e.text}`));
 }
@@ -504,5 +507,33 @@ export async function keepScreenshot(page, name) {
     await page.screenshot(`test-results/${name}-${page.engine}.png`);
   } catch {
     // a screenshot is for people; its failure is not the test's
+  }
+}
+
+/**
+ * Opens `url` in a new page of `browser` (from launch()); resolves to `{ page, problems }`, where
+ * `problems()` resolves to what went wrong in the page so far: uncaught errors, console errors
+ * and warnings, failed responses (see unexpectedEvents).
+ */
+export async function openPage(browser, url, options = {}) {
+  const page = await browser.newPage(options);
+  await page.goto(url);
+  return { page, problems: async () => unexpectedEvents(await page.events()) };
+}
+
+/**
+ * Opens a fixture app's page (tests/fixtures/*: it shows the hub's echo in #echo, or an error in
+ * #error) and resolves to `{ echo, error, problems }` once either shows; closes the page.
+ */
+export async function echoShown(browser, url) {
+  const { page, problems } = await openPage(browser, url);
+  try {
+    await page.waitForFunction(() => document.querySelector("#echo")?.textContent || document.querySelector("#error")?.textContent, null, {
+      timeout: 30_000,
+      what: "#echo or #error to show text",
+    });
+    return { echo: await page.text("#echo"), error: await page.text("#error"), problems: await problems() };
+  } finally {
+    await page.close();
   }
 }
