@@ -248,6 +248,11 @@ const checks = {
     record.watch(subscription);
     try {
       await until(() => subscription.source === "push" && subscription.current, "push");
+      // What this check is about starts here. On a busy machine (three engines side by side)
+      // the first start can take longer than fallbackAfterMs (300 ms), and the subscription
+      // then polls before its first push: that start is counted out of what follows.
+      const from = record.sources.lastIndexOf("push");
+      const fallbacksBefore = record.of("fallbackStarted").length;
       await control("faults", { refuseNegotiations: 1000 });
       try {
         await control("drop", {});
@@ -259,8 +264,8 @@ const checks = {
       await until(() => subscription.source === "push", "push after the reconnect");
       await sleep(INTERVAL_MS * 5);
       equal(record.pollsSincePush(), ["catchUp"], "polls since push came back");
-      equal(record.sources, ["push", "idle", "polling", "push"], "sources");
-      equal(record.of("fallbackStarted").map((t) => t.reason), ["reconnectingTooLong"], "fallback reason");
+      equal(record.sources.slice(from), ["push", "idle", "polling", "push"], "sources");
+      equal(record.of("fallbackStarted").slice(fallbacksBefore).map((t) => t.reason), ["reconnectingTooLong"], "fallback reason");
     } finally {
       subscription.unsubscribe();
     }

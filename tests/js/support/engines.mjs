@@ -23,6 +23,10 @@
 //
 // A Page here has only what the suites use, with the same meaning in every engine:
 //   goto(url)                       navigate and wait for the load event
+//   back()                          history one step back (history.back(), as the Back button
+//                                   does); it does not wait: a page the engine kept in its
+//                                   back/forward cache fires no load event, so poll for what the
+//                                   test expects instead
 //   evaluate(fn, arg)               run fn(arg) in the page (a promise is awaited); JSON value back
 //   waitForFunction(fn, arg, opts)  poll fn(arg) in the page until truthy; { timeout, what }
 //   text(selector) / innerText(selector)   an element's textContent / innerText ("" if none)
@@ -132,6 +136,7 @@ function makePage(engine, primitives, sees) {
     engine,
     sees,
     goto: (url, { timeout = CALL_TIMEOUT_MS } = {}) => withTimeout(primitives.goto(url, timeout), timeout + 1_000, `[${engine}] goto ${url}`),
+    back: () => evaluate(() => void setTimeout(() => history.back(), 0)),
     evaluate,
     async waitForFunction(fn, arg, { timeout = 10_000, what = String(fn), interval = 100 } = {}) {
       const deadline = Date.now() + timeout;
@@ -192,7 +197,9 @@ function track(child) {
 // ---------------------------------------------------------------------------------------------
 
 async function launchChromiumEngine() {
-  const browser = await launchChromium();
+  // Playwright turns Chromium's back/forward cache off by default; a visitor's Chromium has it
+  // on, and the lifecycle suite needs it to see what Chromium really does on Back.
+  const browser = await launchChromium({ ignoreDefaultArgs: ["--disable-back-forward-cache"] });
   return {
     engine: "chromium",
     version: browser.version(),
@@ -349,7 +356,9 @@ async function webdriver(base, method, route, body, timeoutMs = CALL_TIMEOUT_MS)
   } catch {
     throw new Error(`WebDriver ${method} ${route}: HTTP ${response.status} ${text.slice(0, 200)}`);
   }
-  if (!response.ok || parsed.value?.error) {
+  // W3C WebDriver errors always come with a 4xx/5xx status; a 200's value is the answer, even
+  // one with an `error` field (evaluate's own { ok: false, error } answer).
+  if (!response.ok) {
     const { error = `HTTP ${response.status}`, message = "" } = parsed.value ?? {};
     throw new Error(`WebDriver ${method} ${route}: ${error}: ${message}`);
   }
@@ -437,7 +446,7 @@ async function launchWebKit() {
             Promise.resolve()
               .then(() => (${String(fn)})(arguments[0]))
               .then((value) => done({ ok: true, value: value === undefined ? null : value }),
-                    (error) => done({ ok: false, error: String(error?.stack ?? error) }));`;
+                    (error) => done({ ok: false, error: String(error) + (error?.stack ? " @ " + error.stack : "") }));`;
           const answer = await command("POST", "/execute/async", { script, args: [arg === undefined ? null : arg] }, timeout + 5_000);
           if (!answer?.ok) throw new Error(`[webkit] evaluate: ${answer?.error ?? "no answer"}`);
           return answer.value;
