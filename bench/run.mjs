@@ -183,7 +183,8 @@ async function minifiedSize(entry) {
 async function measureSize() {
   const pkg = path.resolve(ROOT, args.pkg);
   const wasm = compressedSizes(path.join(pkg, "hubwire_bg.wasm"));
-  const glue = sumSizes([compressedSizes(path.join(pkg, "hubwire.js")), compressedSizes(path.join(pkg, "index.js"))]);
+  // index.js loads the wasm through wasm.js, so both ship with every app.
+  const glue = sumSizes(["hubwire.js", "index.js", "wasm.js"].map((file) => compressedSizes(path.join(pkg, file))));
   const result = {
     hubwire: {
       wasm,
@@ -553,7 +554,7 @@ function sizeRows(results) {
   const line = (label, v) => [label, num(v?.raw), num(v?.gzip), num(v?.brotli)];
   return [
     line("hubwire_bg.wasm", s.hubwire.wasm),
-    line("hubwire.js + index.js (JS glue)", s.hubwire.glue),
+    line("hubwire.js + index.js + wasm.js (JS glue)", s.hubwire.glue),
     line("= hubwire core (wasm + glue)", s.hubwire.core),
     line("↳ JS glue bundled + minified (esbuild)", s.hubwire.glueMinified),
     line("react.js (hubwire/react entry)", s.hubwire.react),

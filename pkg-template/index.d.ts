@@ -1,7 +1,16 @@
 // Type declarations for hubwire's JavaScript entry (index.js).
 
-/** The library version, as built into the WebAssembly core. */
+/** The library version (the package's, and the WebAssembly core's). */
 export declare const VERSION: string;
+
+/**
+ * Instantiates the WebAssembly module, once (later calls share the same promise; a failed load
+ * is tried again by the next call). Optional: `start()` and every other async method await it
+ * themselves. Call it to preload the module, or to learn early that it cannot load. In Node the
+ * module is read from the package's own `hubwire_bg.wasm`; in browsers it is fetched from the
+ * URL the bundler gave it.
+ */
+export declare function ready(): Promise<void>;
 
 /** Connection states, spelled as in `@microsoft/signalr`. */
 export declare const HubConnectionState: {
@@ -181,7 +190,7 @@ export declare class HubConnection {
   readonly state: HubConnectionState;
   /** The server's id for this connection, or null when not connected. */
   readonly connectionId: string | null;
-  /** Connects; resolves once the handshake completed, rejects with the reason it could not. */
+  /** Connects (instantiating the WebAssembly module first when needed); resolves once the handshake completed, rejects with the reason it could not (a settings error included, when `build()` ran before the module was ready). */
   start(): Promise<void>;
   /** Disconnects; resolves once the connection is Disconnected. */
   stop(): Promise<void>;
@@ -233,6 +242,6 @@ export declare class HubConnectionBuilder {
   withBrowserLifecycle(enabled: boolean): HubConnectionBuilder;
   /** Stateful reconnect over WebSockets: socket drops are absorbed and messages replayed; `bufferSize` bounds unacknowledged bytes (default 100 000). */
   withStatefulReconnect(options?: { bufferSize?: number }): HubConnectionBuilder;
-  /** The configured connection, not yet started. */
+  /** The configured connection, not yet started. Synchronous; its settings are checked here once the WebAssembly module is ready, else by `start()`. */
   build(): HubConnection;
 }

@@ -1,15 +1,18 @@
 // hubwire's JavaScript entry: the official client's API shape over the WebAssembly core.
 //
-// The WebAssembly module is instantiated here once, with top-level await, so app code never
-// calls an init function. Everything below only adapts call shapes (the builder, rest-parameter
-// invoke/send); connection logic lives in the wasm core.
+// Importing this file has no side effects: the WebAssembly module is instantiated on first use
+// (wasm.js), by the first async call that needs it (`start()`, `invoke()`, ...), or by
+// `ready()` for apps that preload it. Building a connection and registering handlers stay
+// synchronous, as in the official API: until the module is ready the calls are queued
+// (LazyCore) and replayed on the core in order. Everything below only adapts call shapes (the
+// builder, rest-parameter invoke/send); connection logic lives in the wasm core.
 
-import init, { HubConnectionCore, version as coreVersion } from "./hubwire.js";
+import { LazyCore, ready } from "./wasm.js";
 
-await init();
+export { ready };
 
-/** The library version, as built into the WebAssembly core. */
-export const VERSION = coreVersion();
+/** The library version (the same as the package's and the WebAssembly core's `version()`). */
+export const VERSION = "0.1.0";
 
 /** Connection states, spelled as in `@microsoft/signalr`. */
 export const HubConnectionState = Object.freeze({
@@ -104,39 +107,94 @@ function pumpUploads(core, uploads, streamIds) {
   });
 }
 
+/** Stands in for the core in `stream()` before the module is ready: there is no connection yet. */
+const NOT_CONNECTED_CORE = Object.freeze({
+  stream() {
+    throw new Error("Cannot send data if the connection is not in the 'Connected' State.");
+  },
+});
+
 function resolveUrl(url) {
   // Like the official client, a relative URL is resolved against the page's address.
   const base = globalThis.location?.href;
   return base ? new URL(url, base).href : url;
 }
 
+/** What `health()` answers before the core exists: a connection that never connected. */
+const NEVER_CONNECTED_HEALTH = Object.freeze({
+  state: "Disconnected",
+  transport: null,
+  connectionId: null,
+  lastMessageAt: null,
+  rttMs: null,
+  reconnectCount: 0,
+  duplicatesDropped: 0,
+});
+
 /** A connection to a SignalR hub. Create one with `HubConnectionBuilder`. */
 export class HubConnection {
   #core;
+  /** The start waiting for the module (an object, compared by identity), or null. */
+  #loadingStart = null;
+  /** onstatechange callbacks, told when a start fails before the core exists. */
+  #stateListeners = [];
 
   /** @internal Use `HubConnectionBuilder.build()`. */
-  constructor(core) {
-    this.#core = core;
+  constructor(settings) {
+    this.#core = new LazyCore((wasm) => new wasm.HubConnectionCore(settings));
   }
 
   /** The current state: one of `HubConnectionState`. */
   get state() {
-    return this.#core.state;
+    if (this.#loadingStart) return HubConnectionState.Connecting;
+    return this.#core.current?.state ?? HubConnectionState.Disconnected;
   }
 
   /** The server's id for this connection, or null when not connected. */
   get connectionId() {
-    return this.#core.connectionId ?? null;
+    return this.#core.current?.connectionId ?? null;
   }
 
-  /** Connects; resolves once the handshake completed. */
+  /** Connects (instantiating the WebAssembly module first when needed); resolves once the handshake completed. */
   start() {
-    return this.#core.start();
+    const core = this.#core.current;
+    if (core) return core.start();
+    if (this.#loadingStart) return Promise.reject(new Error("Cannot start a HubConnection that is not in the 'Disconnected' state."));
+    const attempt = {};
+    this.#loadingStart = attempt;
+    return this.#core.get().then(
+      (core) => {
+        if (this.#loadingStart !== attempt) throw new Error("The connection was stopped before it started.");
+        this.#loadingStart = null;
+        return core.start();
+      },
+      (error) => {
+        if (this.#loadingStart === attempt) {
+          this.#loadingStart = null;
+          const reason = String(error?.message ?? error);
+          for (const listener of this.#stateListeners) {
+            listener({ previous: HubConnectionState.Connecting, current: HubConnectionState.Disconnected, reason, attempt: 0, nextRetryInMs: null, transport: null, connectionId: null });
+          }
+        }
+        throw error;
+      },
+    );
   }
 
   /** Disconnects; resolves once the connection is Disconnected. */
   stop() {
-    return this.#core.stop();
+    const core = this.#core.current;
+    if (core) return core.stop();
+    // A start still waiting for the module is called off (it rejects); nothing else is open.
+    this.#loadingStart = null;
+    return Promise.resolve();
+  }
+
+  /** Runs `call(core)` once the module is ready; a promise of its result. */
+  #whenReady(call) {
+    const core = this.#core.current;
+    if (core) return call(core);
+    return this.#core.get().then(call);
   }
 
   /**
@@ -146,39 +204,43 @@ export class HubConnection {
    */
   on(methodName, newMethod, options) {
     if (!methodName || typeof newMethod !== "function") return;
-    this.#core.on(methodName, newMethod, options);
+    this.#core.later((core) => core.on(methodName, newMethod, options));
   }
 
   /** Removes `method` from `methodName`, or every handler of it when `method` is omitted. */
   off(methodName, method) {
     if (!methodName) return;
-    this.#core.off(methodName, typeof method === "function" ? method : undefined);
+    this.#core.later((core) => core.off(methodName, typeof method === "function" ? method : undefined));
   }
 
   /** Calls a hub method; resolves with its result, rejects with the server's error. Subjects and async iterables among the arguments are streamed to the hub. */
   invoke(methodName, ...args) {
     const { plain, uploads } = splitUploads(args);
-    if (uploads.length === 0) return this.#core.invoke(methodName, plain);
-    try {
-      const { result, streamIds } = this.#core.invokeWithUploads(methodName, plain, uploads.length);
-      pumpUploads(this.#core, uploads, streamIds);
-      return result;
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#whenReady((core) => {
+      if (uploads.length === 0) return core.invoke(methodName, plain);
+      try {
+        const { result, streamIds } = core.invokeWithUploads(methodName, plain, uploads.length);
+        pumpUploads(core, uploads, streamIds);
+        return result;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    });
   }
 
   /** Calls a hub method without waiting for it to run; resolves once sent. */
   send(methodName, ...args) {
     const { plain, uploads } = splitUploads(args);
-    if (uploads.length === 0) return this.#core.send(methodName, plain);
-    try {
-      const { streamIds } = this.#core.sendWithUploads(methodName, plain, uploads.length);
-      pumpUploads(this.#core, uploads, streamIds);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#whenReady((core) => {
+      if (uploads.length === 0) return core.send(methodName, plain);
+      try {
+        const { streamIds } = core.sendWithUploads(methodName, plain, uploads.length);
+        pumpUploads(core, uploads, streamIds);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    });
   }
 
   /**
@@ -186,7 +248,8 @@ export class HubConnection {
    * and returns `{ dispose() }`, which stops the stream on the hub (CancelInvocation).
    */
   stream(methodName, ...args) {
-    const core = this.#core;
+    // Before the module is ready there is no core, so the connection cannot be Connected.
+    const core = this.#core.current ?? NOT_CONNECTED_CORE;
     const { plain, uploads } = splitUploads(args);
     const subscribers = [];
     const buffered = [];
@@ -232,47 +295,50 @@ export class HubConnection {
 
   /** Registers a callback for when the connection closes for good (with an Error if it failed). */
   onclose(callback) {
-    if (typeof callback === "function") this.#core.onclose(callback);
+    if (typeof callback === "function") this.#core.later((core) => core.onclose(callback));
   }
 
   /** Registers a callback for when the connection was lost and automatic reconnect begins. */
   onreconnecting(callback) {
-    if (typeof callback === "function") this.#core.onreconnecting(callback);
+    if (typeof callback === "function") this.#core.later((core) => core.onreconnecting(callback));
   }
 
   /** Registers a callback for when the connection is back, groups re-joined, with the new id. */
   onreconnected(callback) {
-    if (typeof callback === "function") this.#core.onreconnected(callback);
+    if (typeof callback === "function") this.#core.later((core) => core.onreconnected(callback));
   }
 
   /** Registers a callback for every state change: `{ previous, current, reason, attempt, nextRetryInMs, transport, connectionId }`. */
   onstatechange(callback) {
-    if (typeof callback === "function") this.#core.onstatechange(callback);
+    if (typeof callback !== "function") return;
+    this.#stateListeners.push(callback);
+    this.#core.later((core) => core.onstatechange(callback));
   }
 
   /** Registers a callback for a group whose re-join failed after a reconnect: `{ join, leave, args, error }` (retried at the next reconnect). */
   onrejoinfailed(callback) {
-    if (typeof callback === "function") this.#core.onrejoinfailed(callback);
+    if (typeof callback === "function") this.#core.later((core) => core.onrejoinfailed(callback));
   }
 
   /** Joins a group by its hub methods, `{ join, leave, args }`, and re-joins it after every reconnect. */
   joinGroup(spec) {
-    return this.#core.joinGroup(spec);
+    return this.#whenReady((core) => core.joinGroup(spec));
   }
 
   /** Leaves a group joined with `joinGroup` (same spec) and stops re-joining it. */
   leaveGroup(spec) {
-    return this.#core.leaveGroup(spec);
+    return this.#whenReady((core) => core.leaveGroup(spec));
   }
 
   /** A snapshot: `{ state, transport, connectionId, lastMessageAt, rttMs, reconnectCount, duplicatesDropped }`. */
   health() {
-    return this.#core.health();
+    return this.#core.current?.health() ?? { ...NEVER_CONNECTED_HEALTH };
   }
 
   /** Sends telemetry that is waiting for its batch now. */
   flushTelemetry() {
-    this.#core.flushTelemetry();
+    // Before the core exists nothing was recorded, so there is nothing to send.
+    this.#core.current?.flushTelemetry();
   }
 }
 
@@ -351,11 +417,14 @@ export class HubConnectionBuilder {
     return this;
   }
 
-  /** The configured connection, not yet started. */
+  /**
+   * The configured connection, not yet started. Synchronous: when the WebAssembly module is not
+   * ready yet, the settings are checked by `start()` (which then rejects) instead of here.
+   */
   build() {
     if (!this.#settings.url) {
       throw new Error("The 'HubConnectionBuilder.withUrl' method must be called before building the connection.");
     }
-    return new HubConnection(new HubConnectionCore({ ...this.#settings }));
+    return new HubConnection({ ...this.#settings });
   }
 }

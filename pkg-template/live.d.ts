@@ -1,5 +1,7 @@
 // Type declarations for hubwire/live (live.js): live subscriptions and plain WebSocket connections.
 
+export { ready } from "./index.js";
+
 import type { GroupSpec, HubConnection, HubConnectionState, IRetryPolicy, ReconnectOptions, StateChange, TelemetryRecord } from "./index.js";
 
 /** Options of a plain JSON WebSocket connection. */
@@ -117,7 +119,7 @@ export interface LiveSpec<T = any, R = any> {
   maxBackoffMs?: number;
   /** Send cookies with poll and flag requests to other origins. */
   withCredentials?: boolean;
-  /** Names the subscription in telemetry (default: the event or type). */
+  /** Names the subscription in telemetry (default: the event or type, else the poll URL's path without its query). */
   name?: string;
   /** A first update listener. */
   onUpdate?: (value: T, info: { source: "push" | "poll" }) => void;

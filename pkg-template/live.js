@@ -12,9 +12,15 @@
 //
 // and reports the connection's health back (pushUp / pushDown) from its state changes. With the
 // flag off the core never asks to attach, so no connection is opened for the subscription.
+//
+// As in index.js, importing does nothing: the classes are built synchronously and their cores
+// once the WebAssembly module is ready (LazyCore). A subscription is a use: subscribing loads
+// the module and starts the core as soon as it is there.
 
-import { HubConnection } from "./index.js"; // also instantiates the WebAssembly module
-import { PlainConnectionCore, SubscriptionCore } from "./hubwire.js";
+import { HubConnection } from "./index.js";
+import { LazyCore, ready } from "./wasm.js";
+
+export { ready };
 
 function resolveUrl(url) {
   // Relative URLs are resolved against the page, as HubConnectionBuilder does; ws(s) URLs and
@@ -42,7 +48,7 @@ export class PlainSocketConnection {
   constructor(url, options = {}) {
     if (typeof url !== "string" || url === "") throw new Error("The 'url' argument is required.");
     const { accessTokenFactory, tokenParam, reconnect, openTimeoutMs, browserLifecycle, logLevel, telemetry } = options;
-    this.#core = new PlainConnectionCore({
+    const settings = {
       url: resolveUrl(url),
       accessTokenFactory,
       tokenParam,
@@ -51,62 +57,94 @@ export class PlainSocketConnection {
       browserLifecycle,
       logLevel,
       telemetry: typeof telemetry === "function" ? telemetry : telemetry?.onEvent,
-    });
+    };
+    this.#core = new LazyCore((wasm) => new wasm.PlainConnectionCore(settings));
   }
+
+  #loadingStart = null;
+  #stateListeners = [];
 
   /** The current state: "Disconnected", "Connecting", "Connected", "Reconnecting" or "Disconnecting". */
   get state() {
-    return this.#core.state;
+    if (this.#loadingStart) return "Connecting";
+    return this.#core.current?.state ?? "Disconnected";
   }
 
   /** Successful reconnects so far. */
   get reconnectCount() {
-    return this.#core.reconnectCount;
+    return this.#core.current?.reconnectCount ?? 0;
   }
 
-  /** Connects; resolves once the socket is open. */
+  /** Connects (instantiating the WebAssembly module first when needed); resolves once the socket is open. */
   start() {
-    return this.#core.start();
+    const core = this.#core.current;
+    if (core) return core.start();
+    if (this.#loadingStart) return Promise.reject(new Error("The connection is already starting."));
+    const attempt = {};
+    this.#loadingStart = attempt;
+    return this.#core.get().then(
+      (core) => {
+        if (this.#loadingStart !== attempt) throw new Error("The connection was stopped before it started.");
+        this.#loadingStart = null;
+        return core.start();
+      },
+      (error) => {
+        if (this.#loadingStart === attempt) {
+          this.#loadingStart = null;
+          const reason = String(error?.message ?? error);
+          for (const listener of this.#stateListeners) {
+            listener({ previous: "Connecting", current: "Disconnected", reason, attempt: 0, nextRetryInMs: null, transport: null, connectionId: null });
+          }
+        }
+        throw error;
+      },
+    );
   }
 
   /** Disconnects; resolves once Disconnected. */
   stop() {
-    return this.#core.stop();
+    const core = this.#core.current;
+    if (core) return core.stop();
+    this.#loadingStart = null; // a start waiting for the module is called off
+    return Promise.resolve();
   }
 
   /** Calls `handler(payload, type)` for every message of `type` (exact match). */
   on(type, handler) {
-    if (typeof type === "string" && typeof handler === "function") this.#core.on(type, handler);
+    if (typeof type === "string" && typeof handler === "function") this.#core.later((core) => core.on(type, handler));
   }
 
   /** Removes `handler` from `type`, or every handler of it. */
   off(type, handler) {
-    if (typeof type === "string") this.#core.off(type, typeof handler === "function" ? handler : undefined);
+    if (typeof type === "string") this.#core.later((core) => core.off(type, typeof handler === "function" ? handler : undefined));
   }
 
   /** Sends `{ type, payload }`; resolves once handed to the socket. */
   send(type, payload) {
-    return this.#core.send(type, payload);
+    const core = this.#core.current;
+    return core ? core.send(type, payload) : this.#core.get().then((core) => core.send(type, payload));
   }
 
   /** Registers a callback for when the connection ends for good (with an Error if it failed). */
   onclose(callback) {
-    if (typeof callback === "function") this.#core.onclose(callback);
+    if (typeof callback === "function") this.#core.later((core) => core.onclose(callback));
   }
 
   /** Registers a callback for when the connection was lost and is being retried. */
   onreconnecting(callback) {
-    if (typeof callback === "function") this.#core.onreconnecting(callback);
+    if (typeof callback === "function") this.#core.later((core) => core.onreconnecting(callback));
   }
 
   /** Registers a callback for when the connection is back. */
   onreconnected(callback) {
-    if (typeof callback === "function") this.#core.onreconnected(callback);
+    if (typeof callback === "function") this.#core.later((core) => core.onreconnected(callback));
   }
 
   /** Registers a callback for every state change, shaped as HubConnection's. */
   onstatechange(callback) {
-    if (typeof callback === "function") this.#core.onstatechange(callback);
+    if (typeof callback !== "function") return;
+    this.#stateListeners.push(callback);
+    this.#core.later((core) => core.onstatechange(callback));
   }
 }
 
@@ -325,16 +363,21 @@ function normalize(connection, spec) {
     flagRefreshMs: spec.flagRefreshMs,
     fallbackAfterMs: spec.fallbackAfterMs,
     withCredentials: spec.withCredentials,
-    name: spec.name ?? name ?? (typeof poll === "string" ? poll : "subscription"),
+    // A poll URL names the subscription by its path only: its query may carry a token, and
+    // the name goes into every telemetry record.
+    name: spec.name ?? name ?? (typeof poll === "string" ? poll.split(/[?#]/)[0] : "subscription"),
   };
 }
+
+/** `stats()` of a subscription whose core was never made. */
+const NO_STATS = Object.freeze({ delivered: 0, pollsMade: 0, pollsFailed: 0, duplicatesDropped: 0, sourceSwitches: 0, fallbacks: 0 });
 
 /**
  * One live value: updates from push and polling, deduped by `key`/`version`, delivered once and
  * never backwards. Create with `subscribe(connection, spec)`.
  */
 export class LiveSubscription {
-  #core;
+  #lazy;
   #adapter;
   #updateListeners = new Set();
   #sourceListeners = new Set();
@@ -346,33 +389,43 @@ export class LiveSubscription {
     const options = normalize(connection, spec);
     this.#adapter = connection ? new PushAdapter(connection, spec.event ?? spec.type, spec.group) : null;
     const onTelemetry = typeof spec.onTelemetry === "function" ? spec.onTelemetry : undefined;
-    this.#core = new SubscriptionCore(options, {
-      attach: () => this.#adapter?.attach(),
-      detach: () => this.#adapter?.detach(),
-      update: (value, origin) => this.#deliver(value, origin),
-      source: (current, previous) => {
-        for (const listener of [...this.#sourceListeners]) call(listener, { current, previous });
-      },
-      telemetry: onTelemetry,
+    this.#lazy = new LazyCore((wasm) => {
+      const core = new wasm.SubscriptionCore(options, {
+        attach: () => this.#adapter?.attach(),
+        detach: () => this.#adapter?.detach(),
+        update: (value, origin) => this.#deliver(value, origin),
+        source: (current, previous) => {
+          for (const listener of [...this.#sourceListeners]) call(listener, { current, previous });
+        },
+        telemetry: onTelemetry,
+      });
+      this.#adapter?.bind(core);
+      return core;
     });
-    this.#adapter?.bind(this.#core);
     if (typeof spec.onUpdate === "function") this.onUpdate(spec.onUpdate);
-    this.#core.start();
+    this.#lazy.later((core) => core.start());
+    // Subscribing is a use: load the module now, so the queued start runs as soon as it can.
+    if (!this.#lazy.current) this.#lazy.get().catch((error) => this.#closed || warn(`the subscription could not start: ${error?.message ?? error}`));
+  }
+
+  /** The core once the module is ready (null before, and after unsubscribe). */
+  get #core() {
+    return this.#lazy.current;
   }
 
   /** The latest value delivered, or undefined before the first. */
   get current() {
-    return this.#final ? this.#final.current : this.#core.current;
+    return this.#final ? this.#final.current : this.#core?.current;
   }
 
   /** Where updates come from now: "push", "polling" or "idle". */
   get source() {
-    return this.#final ? "idle" : this.#core.source;
+    return this.#final ? "idle" : (this.#core?.source ?? "idle");
   }
 
   /** The flag in force: true, false, or undefined before it was read. */
   get flag() {
-    return this.#final ? this.#final.flag : this.#core.flag;
+    return this.#final ? this.#final.flag : this.#core?.flag;
   }
 
   /** The connection this subscription pushes over, once it was first needed. */
@@ -396,12 +449,19 @@ export class LiveSubscription {
 
   /** Re-reads the flag and polls now; resolves once that poll settled. Never rejects. */
   refresh() {
-    return this.#closed ? Promise.resolve() : this.#core.refresh();
+    if (this.#closed) return Promise.resolve();
+    const core = this.#core;
+    if (core) return core.refresh();
+    return this.#lazy.get().then(
+      (core) => (this.#closed ? undefined : core.refresh()),
+      () => undefined, // the load failure was reported when subscribing
+    );
   }
 
   /** Counters: `{ delivered, pollsMade, pollsFailed, duplicatesDropped, sourceSwitches, fallbacks }`. */
   stats() {
-    return this.#final ? { ...this.#final.stats } : this.#core.stats();
+    if (this.#final) return { ...this.#final.stats };
+    return this.#core?.stats() ?? { ...NO_STATS };
   }
 
   /** Stops for good: no more updates, polls or flag reads; leaves the group; releases the connection. */
@@ -409,6 +469,16 @@ export class LiveSubscription {
     if (this.#closed) return;
     this.#closed = true;
     const core = this.#core;
+    if (!core) {
+      // The module was not ready: the core was never made, so there is nothing to release.
+      this.#lazy.cancel();
+      this.#final = { current: undefined, flag: undefined, stats: { ...NO_STATS } };
+      for (const iterator of [...this.#iterators]) iterator.end();
+      this.#iterators.clear();
+      this.#updateListeners.clear();
+      this.#sourceListeners.clear();
+      return;
+    }
     core.unsubscribe();
     this.#adapter?.bind(null);
     for (const iterator of [...this.#iterators]) iterator.end();

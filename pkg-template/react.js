@@ -16,11 +16,19 @@
 // hooks work with any connection-shaped object (a PlainSocketConnection from hubwire/live, a
 // test double). Live subscriptions come from hubwire/live, loaded the first time a component
 // subscribes.
+//
+// Server rendering (renderToString, renderToPipeableStream) is safe: building a connection
+// touches nothing (the WebAssembly module loads on start), effects do not run on the server, and
+// the state hooks answer Disconnected there; hydration in the browser then starts the connection.
 
 import * as React from "react";
 import { HubConnectionBuilder, HubConnectionState } from "./index.js";
 
 const { createContext, createElement, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } = React;
+
+// Server rendering runs no effects, and React 18 warns about useLayoutEffect there: outside a
+// DOM the provider's start-before-children effect is an ordinary (never run) effect instead.
+const useClientLayoutEffect = typeof document === "undefined" ? useEffect : useLayoutEffect;
 
 const HubContext = createContext(null);
 HubContext.displayName = "HubContext";
@@ -251,7 +259,7 @@ export function HubProvider({ url, options, configure, connection: given, childr
   // A layout effect runs before every passive effect of the children, so the provider starts
   // the connection (and owns stopping it) before their hooks join groups or subscribe; a
   // subscription that found it Disconnected would start it itself, and stop it when it ends.
-  useLayoutEffect(() => hold(connection, "connection", () => openConnection(connection)).release, [connection]);
+  useClientLayoutEffect(() => hold(connection, "connection", () => openConnection(connection)).release, [connection]);
   return createElement(HubContext.Provider, { value: connection }, children);
 }
 
@@ -272,7 +280,7 @@ export function useHubConnection() {
 export function useHubEvent(name, handler, options) {
   const connection = useHubConnection();
   const latest = useRef(handler);
-  useLayoutEffect(() => {
+  useClientLayoutEffect(() => {
     latest.current = handler;
   });
   const optionsRef = useRef(options);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: the `hubwire` crate for wasm32 (release), wasm-opt -O1 when
 # binaryen is installed, the wasm-bindgen glue (--target web, out-name hubwire), a smoke check
-# that the module instantiates in node, then everything under pkg-template/ on top.
+# that the module instantiates in node, then everything under pkg-template/ on top, and the
+# CommonJS twins of the JS modules (scripts/build-cjs.mjs, with the root's esbuild).
 #
 # Usage: bash scripts/build-wasm.sh
 #   HUBWIRE_SKIP_WASM_OPT=1   skip wasm-opt and keep function names (faster, bigger; for debugging)
@@ -104,6 +105,9 @@ if [ -d pkg-template ] && [ -n "$(ls -A pkg-template)" ]; then
 else
   say "pkg-template/ is empty: package holds the wasm-bindgen output only"
 fi
+
+say "CommonJS build (scripts/build-cjs.mjs)"
+node scripts/build-cjs.mjs "$STAGING"
 
 rm -rf pkg
 mv "$STAGING" pkg

@@ -24,6 +24,8 @@ fn stateful(limit: usize) -> Driver {
     d.answer_http(200, STATEFUL);
     d.open_transport();
     d.receive("{}\u{1e}");
+    // Only a socket that outlived the stable-connection threshold is resumed.
+    d.advance(Duration::from_secs(6));
     d.take_events();
     d
 }
@@ -66,7 +68,8 @@ fn a_dropped_socket_is_replaced_quietly_keeping_the_connection_id() {
     d.transport_closed(Some("WebSocket closed with status code: 1006 ()."));
     assert_eq!(d.opened.len(), 2);
     assert_eq!(d.opened[1], d.opened[0], "the same connection token");
-    assert!(d.events.iter().all(|e| matches!(e, Event::Log { .. })), "{:?}", d.events);
+    // Nothing for the app: a log line and the manager's `Resuming`.
+    assert!(d.events.iter().all(|e| matches!(e, Event::Log { .. } | Event::Resuming { .. })), "{:?}", d.events);
     assert_eq!(d.conn.state().name(), "Connected");
     assert_eq!(d.conn.connection_id(), Some("c1"));
 }
@@ -165,4 +168,67 @@ fn invocations_across_a_resume_complete() {
         HubMessage::Completion { invocation_id: id.to_string(), completion: Completion::Result(raw("1")) },
     ]);
     assert!(d.events.contains(&Event::InvocationResult { id, outcome: Ok(Some(raw("1"))) }));
+}
+
+#[test]
+fn a_resume_is_done_only_when_the_server_speaks_on_the_new_socket() {
+    let mut d = stateful(100_000);
+    d.transport_closed(None);
+    d.open_transport();
+    assert!(!d.events.contains(&Event::Resumed), "an open socket alone proves nothing");
+    d.server_sends(&[HubMessage::Sequence { sequence_id: 1 }]);
+    assert!(d.events.contains(&Event::Resumed));
+}
+
+#[test]
+fn a_new_socket_the_server_never_speaks_on_closes_after_the_handshake_timeout() {
+    let mut d = stateful(100_000);
+    d.transport_closed(None);
+    d.open_transport();
+    d.advance(Duration::from_millis(14_999));
+    assert_eq!(d.conn.state().name(), "Connected");
+    d.advance(Duration::from_millis(1));
+    match d.events.last() {
+        Some(Event::Closed { error: Some(error), reconnect_allowed: true }) => {
+            assert!(error.to_string().starts_with("Stateful reconnect failed"), "{error}")
+        }
+        other => panic!("expected a Closed that allows reconnecting, got {other:?}"),
+    }
+    assert_eq!(d.opened.len(), 2, "one resume per loss");
+}
+
+#[test]
+fn a_socket_lost_right_after_the_handshake_or_a_resume_is_not_resumed() {
+    let mut config = HubConfig::new(HUB_URL);
+    config.stateful_reconnect = true;
+    let mut d = Driver::new(config);
+    d.start();
+    d.answer_http(200, STATEFUL);
+    d.open_transport();
+    d.receive("{}\u{1e}");
+    d.advance(Duration::from_secs(4));
+    d.transport_closed(None);
+    assert_eq!(d.opened.len(), 1, "younger than the 5 s threshold: a normal loss");
+    assert!(matches!(d.events.last(), Some(Event::Closed { reconnect_allowed: true, .. })));
+
+    let mut d = stateful(100_000);
+    d.transport_closed(None);
+    d.open_transport();
+    d.server_sends(&[HubMessage::Sequence { sequence_id: 1 }]);
+    d.transport_closed(None);
+    assert_eq!(d.opened.len(), 2, "the resumed socket died at once: not resumed again");
+    assert!(matches!(d.events.last(), Some(Event::Closed { reconnect_allowed: true, .. })));
+}
+
+#[test]
+fn a_late_close_of_the_lost_socket_does_not_fail_the_resume() {
+    let mut d = stateful(100_000);
+    let lost = d.conn.transport_id();
+    d.transport_closed(None);
+    d.conn.handle_transport_closed(d.now, lost, Some("the old socket's own close event".into()));
+    d.drain();
+    d.open_transport();
+    d.server_sends(&[HubMessage::Sequence { sequence_id: 1 }]);
+    assert!(d.events.contains(&Event::Resumed));
+    assert_eq!(d.conn.state().name(), "Connected");
 }

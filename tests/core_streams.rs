@@ -125,3 +125,26 @@ fn pending_streams_fail_when_the_connection_closes() {
     d.transport_closed(Some("gone"));
     assert!(d.events.contains(&Event::InvocationResult { id, outcome: Err(HubError::ConnectionClosed) }));
 }
+
+#[test]
+fn cancel_stream_given_an_invoke_id_leaves_the_invoke_to_settle() {
+    let mut d = connected();
+    let id = d.conn.invoke(d.now, "Slow", raw("[]")).unwrap();
+    d.conn.cancel_stream(d.now, id);
+    d.drain();
+    assert!(
+        !d.sent_messages().iter().any(|m| matches!(m, HubMessage::CancelInvocation { .. })),
+        "an invoke is not a stream: nothing to cancel"
+    );
+    d.server_sends(&[HubMessage::Completion { invocation_id: id.to_string(), completion: Completion::Result(raw("7")) }]);
+    assert_eq!(d.events, vec![Event::InvocationResult { id, outcome: Ok(Some(raw("7"))) }]);
+}
+
+#[test]
+fn an_invoke_given_to_cancel_stream_still_settles_when_the_connection_closes() {
+    let mut d = connected();
+    let id = d.conn.invoke(d.now, "Slow", raw("[]")).unwrap();
+    d.conn.cancel_stream(d.now, id);
+    d.transport_closed(Some("gone"));
+    assert!(d.events.contains(&Event::InvocationResult { id, outcome: Err(HubError::ConnectionClosed) }));
+}

@@ -273,14 +273,43 @@ fn an_html_error_page_from_negotiate_fails_start_clearly() {
 fn every_output_of_a_fallback_start_is_well_formed() {
     // No transport URL carries a token unless one was given, and every request has an id the
     // engine still knows or has finished with.
+    // The outputs are read straight from the engine (not through the driver, which would
+    // drain them first), and the test checks that there were some.
     let mut d = Driver::with_defaults();
     d.start();
     d.answer_http(200, ALL_THREE);
-    d.transport_closed(Some("nope"));
+    let websocket = d.conn.transport_id();
+    d.conn.handle_transport_closed(d.now, websocket, Some("nope".into()));
+    let mut outputs = Vec::new();
     while let Some(output) = d.conn.poll_output() {
-        assert!(!matches!(output, Output::Send(_)));
+        outputs.push(output);
     }
-    assert!(d.opened.iter().all(|(_, url)| !url.contains("access_token")));
+    // Negotiate again for the fallback, answered: Server-Sent Events opens.
+    let negotiate = outputs.iter().find_map(|o| match o {
+        Output::Http(request) => Some(request.clone()),
+        _ => None,
+    });
+    let negotiate = negotiate.expect("the fallback negotiates again");
+    d.conn.handle_http(d.now, negotiate.id, Ok(HttpResponse { status: 200, status_text: String::new(), body: ALL_THREE.into() }));
+    while let Some(output) = d.conn.poll_output() {
+        outputs.push(output);
+    }
+    assert!(outputs.len() >= 4, "close, fallback event, negotiate, open: {outputs:?}");
+    let mut request_ids = std::collections::BTreeSet::new();
+    for output in &outputs {
+        match output {
+            Output::Send(text) => panic!("nothing is sent on a transport that never opened: {text}"),
+            Output::OpenTransport { transport, url, .. } => {
+                assert!(!url.contains("access_token"), "{url}");
+                assert_ne!(*transport, websocket, "the fallback is a new transport");
+            }
+            Output::CloseTransport { transport } => assert_eq!(*transport, websocket, "closes the failed one"),
+            Output::Http(request) => assert!(request_ids.insert(request.id), "request ids are unique"),
+            _ => {}
+        }
+    }
+    assert_eq!(outputs.iter().filter(|o| matches!(o, Output::CloseTransport { .. })).count(), 1);
+    assert_eq!(outputs.iter().filter(|o| matches!(o, Output::OpenTransport { .. })).count(), 1);
 }
 
 #[test]

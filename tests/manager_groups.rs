@@ -69,8 +69,10 @@ fn a_failed_rejoin_is_reported_does_not_block_the_others_and_is_retried_next_tim
         SessionEvent::Telemetry(Telemetry::RejoinFailed { join, error }) if join == "JoinDispatchGroup" && error == "dispatch is closed")));
     assert!(d.events.iter().any(|e| matches!(e,
         SessionEvent::Telemetry(Telemetry::Reconnected { groups_rejoined: 1, .. }))));
-    // The failed membership is still declared, so the next reconnect tries it again.
+    // The failed membership is still declared, so the next reconnect tries it again (after
+    // the connection was stable, so that reconnect is immediate).
     d.sent.clear();
+    d.establish();
     d.drop_link();
     d.accept_link();
     assert_eq!(targets(&d), vec!["JoinDispatchGroup", "JoinWorkflow"]);

@@ -103,9 +103,13 @@ fn a_normal_pageshow_or_one_after_stop_does_nothing() {
     d.start();
     d.accept_link();
     d.session.page_hidden(d.now);
+    d.drain();
+    // Fully stopped for the cache first: only `persisted` can then tell this pageshow apart.
+    assert_eq!(d.state(), "Disconnected");
     d.session.page_shown(d.now, false);
     d.drain();
     assert_eq!(d.state(), "Disconnected");
+    assert!(d.negotiate_times.len() == 1, "no restart: {:?}", d.negotiate_times);
     d.session.page_shown(d.now, true);
     d.session.stop(d.now);
     d.drain();

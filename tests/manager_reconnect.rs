@@ -74,6 +74,8 @@ fn the_attempt_count_restarts_after_a_successful_reconnect() {
     d.refuse_negotiate();
     d.advance(Duration::from_secs(2));
     d.accept_link();
+    // A connection established past the stable-connection threshold starts a new episode.
+    d.establish();
     d.negotiate_times.clear();
     let dropped_at = d.now.as_millis();
     d.drop_link();
@@ -290,4 +292,29 @@ fn telemetry_records_attempts_and_recovery_time() {
         groups_rejoined: 0,
         attempts: 2
     }));
+}
+
+#[test]
+fn with_skip_negotiation_the_first_reconnect_attempt_survives_the_old_sockets_close() {
+    // The shell answers CloseTransport at once, in the same pump that started the zero-delay
+    // retry: that answer names the old socket and must not fail the new attempt.
+    let mut config = hubwire::core::HubConfig::new(util::HUB_URL);
+    config.skip_negotiation = true;
+    config.allowed_transports = 1;
+    let mut d = SessionDriver::with_config(config, default_reconnect());
+    d.start();
+    d.accept_socket();
+    assert_eq!(d.state(), "Connected");
+    d.take_events();
+    d.server_sends(&HubMessage::Close { error: None, allow_reconnect: true });
+    assert_eq!(d.open_times.len(), 2, "one immediate retry");
+    assert!(d.opening, "the retry's socket is still wanted");
+    assert!(
+        !d.events.iter().any(|e| matches!(e, SessionEvent::Telemetry(Telemetry::ReconnectAttempt { attempt: 2, .. }))),
+        "the first retry did not fail: {:?}",
+        d.events
+    );
+    d.accept_socket();
+    assert_eq!(d.state(), "Connected");
+    assert_eq!(d.lifecycle(), vec!["reconnecting", "reconnected -"]);
 }

@@ -64,7 +64,7 @@ fn an_exact_repeat_within_the_window_is_dropped() {
 
 #[test]
 fn a_key_is_forgotten_after_the_time_window() {
-    let mut filter = DedupeFilter::new(DedupeWindow { max_entries: 100, max_age: Some(Duration::from_secs(1)) });
+    let mut filter = DedupeFilter::new(DedupeWindow { max_entries: 100, max_age: Some(Duration::from_secs(1)), ..DedupeWindow::default() });
     filter.admit(at(0), Some("a"), None).unwrap();
     assert_eq!(filter.admit(at(999), Some("a"), None), Err(Dropped::Repeat));
     assert_eq!(filter.admit(at(1_000), Some("a"), None), Ok(()));
@@ -72,7 +72,7 @@ fn a_key_is_forgotten_after_the_time_window() {
 
 #[test]
 fn the_oldest_key_is_evicted_past_the_count_window() {
-    let mut filter = DedupeFilter::new(DedupeWindow { max_entries: 2, max_age: None });
+    let mut filter = DedupeFilter::new(DedupeWindow { max_entries: 2, max_age: None, ..DedupeWindow::default() });
     for key in ["a", "b", "c"] {
         filter.admit(at(0), Some(key), None).unwrap();
     }
@@ -96,4 +96,55 @@ fn updates_without_a_key_always_pass() {
     let mut filter = DedupeFilter::new(DedupeWindow::default());
     assert_eq!(filter.admit(at(0), None, Some(1.0)), Ok(()));
     assert_eq!(filter.admit(at(0), None, Some(1.0)), Ok(()));
+}
+
+#[test]
+fn a_million_distinct_versioned_keys_keep_the_versions_table_bounded() {
+    let window = DedupeWindow { max_versions: 500, max_age: None, ..DedupeWindow::default() };
+    let mut filter = DedupeFilter::new(window);
+    for n in 0..1_000_000u64 {
+        assert_eq!(filter.admit(at(n), Some(&format!("job-{n}")), Some(1.0)), Ok(()));
+        assert!(filter.versions_len() <= 500, "after {n} keys: {}", filter.versions_len());
+    }
+    // The newest keys are still remembered.
+    assert_eq!(filter.admit(at(1_000_000), Some("job-999999"), Some(1.0)), Err(Dropped::Stale));
+}
+
+#[test]
+fn the_default_versions_table_is_bounded_too() {
+    let mut filter = DedupeFilter::new(DedupeWindow::default());
+    for n in 0..1_000_000u64 {
+        filter.admit(at(0), Some(&format!("job-{n}")), Some(n as f64)).unwrap();
+    }
+    assert!(filter.versions_len() <= hubwire::core::dedupe::DEFAULT_MAX_VERSIONS);
+}
+
+#[test]
+fn a_version_is_forgotten_after_the_time_window() {
+    let window = DedupeWindow { max_age: Some(Duration::from_secs(1)), ..DedupeWindow::default() };
+    let mut filter = DedupeFilter::new(window);
+    filter.admit(at(0), Some("job"), Some(5.0)).unwrap();
+    assert_eq!(filter.admit(at(999), Some("job"), Some(4.0)), Err(Dropped::Stale));
+    filter.admit(at(1_000), Some("other"), Some(1.0)).unwrap();
+    assert_eq!(filter.versions_len(), 1, "job aged out");
+}
+
+#[test]
+fn updating_the_same_keys_over_and_over_keeps_the_update_order_compact() {
+    let window = DedupeWindow { max_versions: 10, max_age: None, ..DedupeWindow::default() };
+    let mut filter = DedupeFilter::new(window);
+    for n in 0..100_000u64 {
+        filter.admit(at(0), Some(&format!("job-{}", n % 5)), Some(n as f64)).unwrap();
+    }
+    assert_eq!(filter.versions_len(), 5, "five live keys, none evicted by their own updates");
+    assert_eq!(filter.admit(at(0), Some("job-0"), Some(1.0)), Err(Dropped::Stale));
+}
+
+#[test]
+fn a_million_distinct_repeat_keys_keep_the_repeat_window_bounded() {
+    let mut filter = DedupeFilter::new(DedupeWindow { max_entries: 1_000, max_age: None, ..DedupeWindow::default() });
+    for n in 0..1_000_000u64 {
+        filter.admit(at(n), Some(&format!("msg-{n}")), None).unwrap();
+    }
+    assert_eq!(filter.repeats_len(), 1_000);
 }

@@ -5,11 +5,12 @@
 
 import { checks as basics } from "./checks/basics.js";
 import { checks as lifecycle } from "./checks/lifecycle.js";
+import { checks as tokens } from "./checks/tokens.js";
 import { checks as manager } from "./checks/manager.js";
 import { runChecks } from "./checks/runner.js";
 import { checks as transports } from "./checks/transports.js";
 import { healHub } from "./checks/util.js";
 
-const checks = { ...basics, ...manager, ...lifecycle, ...transports };
+const checks = { ...basics, ...manager, ...lifecycle, ...tokens, ...transports };
 
 window.hubwireHarness = runChecks(checks, { before: healHub });

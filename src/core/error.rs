@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::limits::ConfigError;
 use crate::protocol::ProtocolError;
 
 /// Why a connection or an invocation failed.
@@ -41,6 +42,8 @@ pub enum HubError {
     GroupLeft,
     /// A client-to-server stream id that is not open.
     UnknownStream(String),
+    /// A setting is out of its bounds (zero, negative, NaN or too long an interval).
+    InvalidSetting(ConfigError),
 }
 
 impl fmt::Display for HubError {
@@ -84,11 +87,18 @@ impl fmt::Display for HubError {
             }
             HubError::GroupLeft => write!(f, "The group was left before its join completed."),
             HubError::UnknownStream(id) => write!(f, "No open upload stream with id '{id}'."),
+            HubError::InvalidSetting(error) => error.fmt(f),
         }
     }
 }
 
 impl std::error::Error for HubError {}
+
+impl From<ConfigError> for HubError {
+    fn from(error: ConfigError) -> Self {
+        HubError::InvalidSetting(error)
+    }
+}
 
 impl From<ProtocolError> for HubError {
     fn from(error: ProtocolError) -> Self {

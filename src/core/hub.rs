@@ -15,14 +15,41 @@
 //!
 //! States: Disconnected → Connecting → Connected → Disconnecting → Disconnected. The state is
 //! derived from the current [`Phase`], never stored twice.
+//!
+//! # Transports are named
+//! Every transport the engine opens gets a new [`TransportId`]; `OpenTransport` and
+//! `CloseTransport` carry it and the transport inputs name it. An input about any other
+//! transport is ignored: the shell answers `CloseTransport` at once, and when the same pump has
+//! already started the next attempt (a zero-delay retry), that answer must not be read as the
+//! new transport failing.
+//!
+//! # Stateful resume
+//! With stateful reconnect, a socket lost while connected is replaced by one new socket to the
+//! same connection, at most once per loss. The resume is done only when the server has spoken
+//! on the new socket (its Sequence, or any first frame) within the handshake timeout; otherwise
+//! the connection closes as a normal loss and automatic reconnect takes over with its delays.
+//! A socket that dies within [`HubConfig::stable_connection_threshold`] of the server
+//! confirming it (handshake answer, or first frame after a resume) is not resumed (a server
+//! that accepts and drops every socket would otherwise be retried on every round trip); it
+//! closes as a normal loss. [`Event::Resuming`] and [`Event::Resumed`] tell the manager, which
+//! counts the resume as the first retry of the episode and may refuse it
+//! ([`HubConnection::abandon_resume`]) when its policy allows no retry. Deliberate difference
+//! from the official client, which resumes any lost socket at once.
+//!
+//! # Nothing spins
+//! Settings are checked by [`HubConfig::validate`] (also at `start`), every timer is armed at
+//! least [`MIN_TIMER`] ahead, and one `handle_timeout` call fires
+//! each timer reason at most once.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use super::error::HubError;
 use super::handlers::HandlerRegistry;
+use super::limits::{check_duration, check_size, ConfigError, MIN_TIMER};
 use super::time::Instant;
 use super::replay::Replay;
+use super::redact::redact;
 use super::timer::{Timer, TimerTable};
 use crate::protocol::framing::DEFAULT_MAX_FRAME_BYTES;
 use crate::protocol::handshake::{self, HandshakeParse, HandshakeRequest};
@@ -34,6 +61,14 @@ use crate::protocol::{Completion, HubMessage, RawJson};
 
 /// How many negotiate redirects are followed before giving up (as the official client).
 pub const MAX_REDIRECTS: u32 = 100;
+
+/// Default of [`HubConfig::stable_connection_threshold`]: 5 seconds.
+pub const DEFAULT_STABLE_CONNECTION_THRESHOLD: Duration = super::supervisor::DEFAULT_STABLE_CONNECTION_THRESHOLD;
+
+/// Names one transport the engine opened (see the module docs): a report about another
+/// transport than the current one is stale and ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct TransportId(pub u64);
 
 /// Settings of one hub connection.
 #[derive(Debug, Clone)]
@@ -70,6 +105,12 @@ pub struct HubConfig {
     pub stateful_reconnect: bool,
     /// Bytes of unacknowledged messages kept for replay before further sends wait.
     pub replay_buffer_bytes: usize,
+    /// The flapping threshold. A connection is established (automatic reconnect restarts its
+    /// retry schedule) only when the server is heard from at least this long after it
+    /// connected or resumed; one lost before that continues the interrupted schedule. A socket
+    /// lost within this long of the server confirming it is not resumed but reconnected on the
+    /// schedule. Default [`DEFAULT_STABLE_CONNECTION_THRESHOLD`] (5 s); must be above zero.
+    pub stable_connection_threshold: Duration,
 }
 
 impl HubConfig {
@@ -91,7 +132,23 @@ impl HubConfig {
             poll_timeout: Duration::from_secs(100),
             stateful_reconnect: false,
             replay_buffer_bytes: 100_000,
+            stable_connection_threshold: DEFAULT_STABLE_CONNECTION_THRESHOLD,
         }
+    }
+
+    /// Checks every interval, timeout and size against [`limits`](super::limits): each must be
+    /// above zero, and each duration at most [`MAX_TIMER`](super::limits::MAX_TIMER). The
+    /// setting names in the error are the app's option names where it has one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_duration("keepAliveIntervalInMilliseconds", self.keep_alive_interval)?;
+        check_duration("serverTimeoutInMilliseconds", self.server_timeout)?;
+        check_duration("handshakeTimeoutInMilliseconds", self.handshake_timeout)?;
+        check_duration("timeout", self.request_timeout)?;
+        check_duration("pollTimeoutInMilliseconds", self.poll_timeout)?;
+        check_duration("stableConnectionThresholdInMilliseconds", self.stable_connection_threshold)?;
+        check_size("maxFrameBytes", self.max_frame_bytes)?;
+        check_size("statefulReconnect.bufferSize", self.replay_buffer_bytes)?;
+        Ok(())
     }
 }
 
@@ -235,6 +292,14 @@ pub enum Event<H> {
         /// The text.
         message: String,
     },
+    /// Stateful reconnect: the socket was lost and one new socket to the same connection is
+    /// opening. The app still sees Connected; the manager counts the attempt.
+    Resuming {
+        /// Why the socket was lost.
+        reason: Option<String>,
+    },
+    /// The server spoke on the resumed socket: the resume is done.
+    Resumed,
 }
 
 /// What the engine asks the shell to do.
@@ -245,8 +310,10 @@ pub enum Output<H> {
     /// Call the app's access token factory and answer with `handle_access_token`.
     FetchAccessToken,
     /// Open a transport at `url`; answer with `handle_transport_opened` or
-    /// `handle_transport_closed`.
+    /// `handle_transport_closed`, naming `transport`.
     OpenTransport {
+        /// Names this transport in every input about it.
+        transport: TransportId,
         /// Which transport.
         kind: TransportKind,
         /// Its URL, ready to use (ws:// for WebSockets).
@@ -254,9 +321,12 @@ pub enum Output<H> {
     },
     /// Send this text on the open transport.
     Send(String),
-    /// Close the transport; answer with `handle_transport_closed` once it is closed (the shell
-    /// may answer at once rather than wait for a slow close handshake).
-    CloseTransport,
+    /// Close the transport; answer with `handle_transport_closed` naming it once it is closed
+    /// (the shell may answer at once rather than wait for a slow close handshake).
+    CloseTransport {
+        /// The transport to close.
+        transport: TransportId,
+    },
     /// Tell the app.
     Event(Event<H>),
 }
@@ -272,9 +342,10 @@ enum Phase {
     Opening,
     Handshaking { buffer: String },
     Connected,
-    /// Stateful reconnect: the socket dropped and a new one to the same connection is opening.
-    /// The app still sees Connected; what it sends meanwhile is kept for the replay.
-    Resuming,
+    /// Stateful reconnect: the socket dropped and a new one to the same connection is opening
+    /// (`opened`: it is open, the replay went out, and the server has not spoken yet). The app
+    /// still sees Connected; what it sends before the socket opens is kept for the replay.
+    Resuming { opened: bool },
     Disconnecting,
 }
 
@@ -366,6 +437,15 @@ pub struct HubConnection<H> {
     stateful_agreed: bool,
     /// The transport URL of the current connection, kept for a stateful resume.
     transport_url: Option<String>,
+    /// The current (latest) transport's id.
+    transport_id: TransportId,
+    /// The server's connection token of the latest negotiate: a secret like the access token,
+    /// removed (with it) from every text that comes in from the outside ([`redact`]).
+    connection_token: Option<String>,
+    /// When the server last confirmed the current socket: the handshake's answer, or its first
+    /// frame on a resumed socket. A socket younger than the stable-connection threshold is not
+    /// resumed.
+    confirmed_at: Option<Instant>,
 }
 
 impl<H: Clone + PartialEq> HubConnection<H> {
@@ -394,6 +474,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             replay: None,
             stateful_agreed: false,
             transport_url: None,
+            transport_id: TransportId::default(),
+            connection_token: None,
+            confirmed_at: None,
         }
     }
 
@@ -410,7 +493,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             | Phase::Negotiating { .. }
             | Phase::Opening
             | Phase::Handshaking { .. } => ConnectionState::Connecting,
-            Phase::Connected | Phase::Resuming => ConnectionState::Connected,
+            Phase::Connected | Phase::Resuming { .. } => ConnectionState::Connected,
             Phase::Disconnecting => ConnectionState::Disconnecting,
         }
     }
@@ -423,6 +506,11 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// The transport in use, once one was chosen.
     pub fn transport(&self) -> Option<TransportKind> {
         self.transport.as_ref().map(|t| t.kind)
+    }
+
+    /// The id of the latest transport the engine opened (see [`TransportId`]).
+    pub fn transport_id(&self) -> TransportId {
+        self.transport_id
     }
 
     /// Registers a handler for the client method `name`.
@@ -452,6 +540,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         if self.phase != Phase::Idle {
             return Err(HubError::AlreadyStarted);
         }
+        self.config.validate()?;
         if self.config.allowed_transports & 7 == 0 {
             return Err(HubError::NoTransport("The 'transport' option allows no transport.".into()));
         }
@@ -469,6 +558,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.redirect_token = false;
         self.candidates.clear();
         self.transport_failures.clear();
+        self.confirmed_at = None;
         if self.config.skip_negotiation {
             self.connect_with_token(now, None);
         } else {
@@ -488,7 +578,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 self.timers.clear();
                 self.close_transport();
             }
-            Phase::Resuming => {
+            Phase::Resuming { .. } => {
                 self.phase = Phase::Disconnecting;
                 self.timers.clear();
                 self.close_transport();
@@ -585,7 +675,12 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// Stops a server-to-client stream early (the app disposed its subscription). Nothing more
     /// is reported for it.
     pub fn cancel_stream(&mut self, now: Instant, id: u64) {
-        if self.pending.remove(&id) == Some(Pending::Stream) && self.ensure_connected().is_ok() {
+        // Only a stream is cancelled: an invoke's id given here stays pending and settles.
+        if self.pending.get(&id) != Some(&Pending::Stream) {
+            return;
+        }
+        self.pending.remove(&id);
+        if self.ensure_connected().is_ok() {
             self.send_message(now, &HubMessage::CancelInvocation { invocation_id: id.to_string() });
         }
     }
@@ -635,6 +730,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     /// The app's access token factory answered (`Ok(None)`: no token; `Err`: it threw).
     pub fn handle_access_token(&mut self, now: Instant, token: Result<Option<String>, String>) {
+        let token = token.map_err(|error| self.redacted(&error));
         if let Phase::AwaitingToken { next } = &self.phase {
             let next = next.clone();
             match token {
@@ -674,6 +770,10 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     pub fn handle_http(&mut self, now: Instant, id: u64, response: Result<HttpResponse, HttpFailure>) {
         // Answers to requests of an earlier start, or after a stop, are stale.
         let Some(in_flight) = self.requests.remove(&id) else { return };
+        let response = response.map_err(|failure| match failure {
+            HttpFailure::Network(reason) => HttpFailure::Network(self.redacted(&reason)),
+            other => other,
+        });
         if let Ok(response) = &response {
             if response.status == 401
                 && !in_flight.retried_after_401
@@ -696,23 +796,57 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         }
     }
 
-    /// The transport is open: send the handshake.
-    pub fn handle_transport_opened(&mut self, now: Instant) {
-        if !matches!(self.phase, Phase::Opening | Phase::Resuming) {
+    /// The transport named `transport` is open: send the handshake. A stale id is ignored.
+    pub fn handle_transport_opened(&mut self, now: Instant, transport: TransportId) {
+        if self.is_current(transport) {
+            self.transport_opened(now);
+        }
+    }
+
+    /// Text arrived on the transport named `transport`. A stale id is ignored.
+    pub fn handle_transport_data(&mut self, now: Instant, transport: TransportId, data: &str) {
+        if self.is_current(transport) {
+            self.transport_data(now, data);
+        }
+    }
+
+    /// The transport named `transport` closed or failed to open (`error`: why, when not
+    /// requested). A stale id (an earlier transport's late close) is ignored.
+    pub fn handle_transport_closed(&mut self, now: Instant, transport: TransportId, error: Option<String>) {
+        if self.is_current(transport) {
+            // Browser exceptions quote URLs, and URLs carry tokens.
+            let error = error.map(|error| self.redacted(&error));
+            self.transport_closed(now, error);
+        }
+    }
+
+    /// `text` (from the outside: a browser exception, a network error) without this
+    /// connection's access token or connection token in it.
+    fn redacted(&self, text: &str) -> String {
+        let secrets: Vec<&str> =
+            [self.access_token.as_deref(), self.connection_token.as_deref()].into_iter().flatten().collect();
+        redact(text, &secrets)
+    }
+
+    fn is_current(&self, transport: TransportId) -> bool {
+        transport == self.transport_id
+    }
+
+    fn transport_opened(&mut self, now: Instant) {
+        if !matches!(self.phase, Phase::Opening | Phase::Resuming { opened: false }) {
             return;
         }
-        if self.phase == Phase::Resuming {
+        if self.phase == (Phase::Resuming { opened: false }) {
             return self.resume(now);
         }
         self.phase = Phase::Handshaking { buffer: String::new() };
-        self.timers.set(Timer::Handshake, now + self.config.handshake_timeout);
+        self.arm(Timer::Handshake, now, self.config.handshake_timeout);
         // Stateful reconnect is hub protocol version 2; older servers only know version 1.
         let version = if self.stateful_agreed { 2 } else { 1 };
         self.transport_send(HandshakeRequest::json(version).encode());
     }
 
-    /// Text arrived on the transport.
-    pub fn handle_transport_data(&mut self, now: Instant, data: &str) {
+    fn transport_data(&mut self, now: Instant, data: &str) {
         match &mut self.phase {
             Phase::Handshaking { buffer } => {
                 if buffer.len() + data.len() > self.config.max_frame_bytes {
@@ -729,13 +863,14 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                     }
                     Ok(HandshakeParse::Accepted { rest }) => {
                         self.phase = Phase::Connected;
+                        self.confirmed_at = Some(now);
                         self.timers.stop(Timer::Handshake);
                         let websockets = self.transport() == Some(TransportKind::WebSockets);
                         self.replay = (self.stateful_agreed && websockets)
                             .then(|| Replay::new(self.config.replay_buffer_bytes));
                         if !self.transport.as_ref().is_some_and(Transport::inherent_keep_alive) {
-                            self.timers.set(Timer::KeepAlive, now + self.config.keep_alive_interval);
-                            self.timers.set(Timer::ServerTimeout, now + self.config.server_timeout);
+                            self.arm(Timer::KeepAlive, now, self.config.keep_alive_interval);
+                            self.arm(Timer::ServerTimeout, now, self.config.server_timeout);
                         }
                         self.emit(Event::Started { connection_id: self.connection_id.clone() });
                         if !rest.is_empty() {
@@ -747,8 +882,18 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             }
             Phase::Connected => {
                 if !self.transport.as_ref().is_some_and(Transport::inherent_keep_alive) {
-                    self.timers.set(Timer::ServerTimeout, now + self.config.server_timeout);
+                    self.arm(Timer::ServerTimeout, now, self.config.server_timeout);
                 }
+                self.receive_messages(now, data);
+            }
+            Phase::Resuming { opened: true } => {
+                // The server spoke on the new socket: only now is the resume done.
+                self.phase = Phase::Connected;
+                self.timers.stop(Timer::Handshake);
+                self.confirmed_at = Some(now);
+                self.arm(Timer::KeepAlive, now, self.config.keep_alive_interval);
+                self.arm(Timer::ServerTimeout, now, self.config.server_timeout);
+                self.emit(Event::Resumed);
                 self.receive_messages(now, data);
             }
             // Data before the transport reported open, or after we began closing, is ignored:
@@ -757,8 +902,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         }
     }
 
-    /// The transport closed or failed to open (`error`: why, when not requested).
-    pub fn handle_transport_closed(&mut self, now: Instant, error: Option<String>) {
+    fn transport_closed(&mut self, now: Instant, error: Option<String>) {
         match self.phase {
             Phase::Opening => {
                 let reason = error.unwrap_or_else(|| "The transport closed while opening.".into());
@@ -768,11 +912,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 let reason = error.unwrap_or_else(|| "The transport closed during the handshake.".into());
                 self.fail_start(HubError::Transport(reason));
             }
-            Phase::Connected if self.replay.is_some() && self.transport_url.is_some() => {
-                self.begin_resume(error)
-            }
+            Phase::Connected if self.may_resume(now) => self.begin_resume(now, error),
             Phase::Connected => self.finish_close(error.map(HubError::Transport), true, false),
-            Phase::Resuming => {
+            Phase::Resuming { .. } => {
                 // The one attempt to resume failed: the connection is lost after all.
                 let reason = error.unwrap_or_else(|| "Stateful reconnect failed.".into());
                 self.finish_close(Some(HubError::Transport(reason)), true, false)
@@ -782,10 +924,21 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         }
     }
 
-    /// Time passed: fire every timer due at `now`.
+    /// Time passed: fire every timer due at `now`, each reason at most once per call.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(timer) = self.timers.pop_expired(now) {
+        for _ in 0..Timer::COUNT {
+            let Some(timer) = self.timers.pop_expired(now) else { break };
             match timer {
+                Timer::Handshake if matches!(self.phase, Phase::Resuming { .. }) => {
+                    let waited = self.config.handshake_timeout.as_millis();
+                    self.finish_close(
+                        Some(HubError::Transport(format!(
+                            "Stateful reconnect failed: the server did not answer on the new socket within {waited} ms."
+                        ))),
+                        true,
+                        true,
+                    )
+                }
                 Timer::Handshake => {
                     self.fail_start(HubError::HandshakeTimeout(self.config.handshake_timeout))
                 }
@@ -811,6 +964,12 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 }
             }
         }
+    }
+
+    /// Arms `timer` `after` from `now`, never less than [`MIN_TIMER`] ahead: a timer due at
+    /// `now` would fire again in the same pump.
+    fn arm(&mut self, timer: Timer, now: Instant, after: Duration) {
+        self.timers.set(timer, now + after.max(MIN_TIMER));
     }
 
     // ----- internals: sending -------------------------------------------------------------
@@ -841,7 +1000,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     fn ensure_connected(&self) -> Result<(), HubError> {
         match self.phase {
-            Phase::Connected | Phase::Resuming => Ok(()),
+            Phase::Connected | Phase::Resuming { .. } => Ok(()),
             _ => Err(HubError::NotConnected),
         }
     }
@@ -851,7 +1010,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         if let Some(replay) = &mut self.replay {
             if Replay::is_trackable(message) {
                 // Kept for replay; sent now unless resuming or over the buffer limit.
-                for text in replay.outgoing(text, self.phase == Phase::Resuming) {
+                // Until the new socket is open, kept for its replay; after, sent on it.
+                let hold = self.phase == (Phase::Resuming { opened: false });
+                for text in replay.outgoing(text, hold) {
                     self.transport_send(text);
                 }
                 return self.rearm_keep_alive(now);
@@ -865,7 +1026,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         // Anything sent proves we are alive, so the keep-alive Ping waits a full interval again.
         let pings = !self.transport.as_ref().is_some_and(Transport::inherent_keep_alive);
         if self.phase == Phase::Connected && pings {
-            self.timers.set(Timer::KeepAlive, now + self.config.keep_alive_interval);
+            self.arm(Timer::KeepAlive, now, self.config.keep_alive_interval);
         }
     }
 
@@ -945,7 +1106,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 self.http(Purpose::Delete, "DELETE", url, headers, None, Some(self.config.request_timeout));
             }
         }
-        self.outputs.push_back(Output::CloseTransport);
+        self.outputs.push_back(Output::CloseTransport { transport: self.transport_id });
     }
 
     // ----- internals: starting ------------------------------------------------------------
@@ -1065,7 +1226,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             Some(details) => negotiate::connect_url(&self.hub_url, &details.connection_token),
             None => self.hub_url.clone(),
         };
+        self.connection_token = details.as_ref().map(|d| d.connection_token.clone());
         self.connection_id = details.map(|d| d.connection_id);
+        let transport = self.new_transport_id();
         self.transport = Some(Transport {
             kind,
             connect_url: connect_url.clone(),
@@ -1082,7 +1245,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 match negotiate::websocket_url(&with_token(&connect_url, &self.access_token)) {
                     Ok(url) => {
                         self.transport_url = Some(url.clone());
-                        self.outputs.push_back(Output::OpenTransport { kind, url });
+                        self.outputs.push_back(Output::OpenTransport { transport, kind, url });
                     }
                     Err(error) => self.fail_start(error.into()),
                 }
@@ -1090,10 +1253,15 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             TransportKind::ServerSentEvents => {
                 // An EventSource cannot send headers: the token rides in the query.
                 let url = with_token(&connect_url, &self.access_token);
-                self.outputs.push_back(Output::OpenTransport { kind, url });
+                self.outputs.push_back(Output::OpenTransport { transport, kind, url });
             }
             TransportKind::LongPolling => self.poll(now, true),
         }
+    }
+
+    fn new_transport_id(&mut self) -> TransportId {
+        self.transport_id = TransportId(self.transport_id.0 + 1);
+        self.transport_id
     }
 
     /// Issues one long poll. The cache-buster keeps proxies from answering from a cache.
@@ -1121,12 +1289,12 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             Ok(response) => match response.status {
                 200 if first => {
                     // The first poll only completes the start; then the poll loop begins.
-                    self.handle_transport_opened(now);
+                    self.transport_opened(now);
                     self.poll(now, false);
                 }
                 200 => {
                     if !response.body.is_empty() {
-                        self.handle_transport_data(now, &response.body);
+                        self.transport_data(now, &response.body);
                     }
                     if matches!(self.phase, Phase::Handshaking { .. } | Phase::Connected) {
                         self.poll(now, false);
@@ -1174,7 +1342,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             Phase::Handshaking { .. } => self.fail_start(HubError::Transport(
                 error.unwrap_or_else(|| "The transport closed during the handshake.".into()),
             )),
-            _ => self.handle_transport_closed(now, error),
+            _ => self.transport_closed(now, error),
         }
     }
 
@@ -1189,7 +1357,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             };
         }
         let kind = self.transport.take().map(|t| t.kind);
-        self.outputs.push_back(Output::CloseTransport);
+        self.outputs.push_back(Output::CloseTransport { transport: self.transport_id });
         if let Some(kind) = kind {
             self.transport_failures.push(format!("{} failed: {reason}", kind.name()));
             if !self.candidates.is_empty() && !self.config.skip_negotiation {
@@ -1226,6 +1394,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.transport = None;
         self.transport_url = None;
         self.replay = None;
+        self.confirmed_at = None;
         self.requests.retain(|_, r| r.purpose == Purpose::Delete);
         self.awaiting_token_retry.clear();
         self.emit(Event::StartFailed(error));
@@ -1243,6 +1412,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.transport = None;
         self.transport_url = None;
         self.replay = None;
+        self.confirmed_at = None;
         self.requests.retain(|_, r| r.purpose == Purpose::Delete);
         self.awaiting_token_retry.clear();
         self.uploads.clear();
@@ -1268,7 +1438,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 match replay.incoming(&message) {
                     Ok(true) => {
                         if Replay::is_trackable(&message) && self.timers.get(Timer::Ack).is_none() {
-                            self.timers.set(Timer::Ack, now + super::replay::ACK_DELAY);
+                            self.arm(Timer::Ack, now, super::replay::ACK_DELAY);
                         }
                     }
                     // A duplicate replayed by the server, or anything before its Sequence.
@@ -1280,11 +1450,38 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         }
     }
 
-    /// The socket dropped while stateful reconnect is on: open a new one to the same
-    /// connection instead of closing. Nothing is reported to the app.
-    fn begin_resume(&mut self, error: Option<String>) {
-        self.phase = Phase::Resuming;
+    /// Whether a socket lost now may be resumed: stateful reconnect is on, and the socket has
+    /// lived through the stable-connection threshold since the server confirmed it. A younger
+    /// socket's loss is a normal loss, so a server that drops every socket at once is retried
+    /// on the policy's schedule rather than on every round trip.
+    fn may_resume(&self, now: Instant) -> bool {
+        self.replay.is_some()
+            && self.transport_url.is_some()
+            && self.confirmed_at.is_some_and(|at| {
+                now.saturating_duration_since(at) >= self.config.stable_connection_threshold
+            })
+    }
+
+    /// The manager refused the resume just announced with [`Event::Resuming`] (its retry
+    /// policy allows no attempt): the new socket is not opened and the connection closes as a
+    /// normal loss. Does nothing unless a resume is waiting to open.
+    pub fn abandon_resume(&mut self, _now: Instant, reason: Option<String>) {
+        if self.phase != (Phase::Resuming { opened: false }) {
+            return;
+        }
+        let transport = self.transport_id;
+        self.outputs.retain(|o| !matches!(o, Output::OpenTransport { transport: t, .. } if *t == transport));
+        let reason = reason.unwrap_or_else(|| "The connection was lost.".into());
+        self.finish_close(Some(HubError::Transport(reason)), true, false);
+    }
+
+    /// The socket dropped while stateful reconnect is on: open one new socket to the same
+    /// connection instead of closing. The app hears nothing; the manager hears `Resuming`.
+    /// The handshake timer bounds the whole resume: open, replay, and the server's first word.
+    fn begin_resume(&mut self, now: Instant, error: Option<String>) {
+        self.phase = Phase::Resuming { opened: false };
         self.timers.clear();
+        self.arm(Timer::Handshake, now, self.config.handshake_timeout);
         if let Some(replay) = &mut self.replay {
             replay.disconnected();
         }
@@ -1292,20 +1489,21 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             LogLevel::Debug,
             format!("Transport lost ({}); resuming the same connection.", error.as_deref().unwrap_or("closed")),
         );
+        self.emit(Event::Resuming { reason: error });
         if let Some(url) = self.transport_url.clone() {
-            self.outputs.push_back(Output::OpenTransport { kind: TransportKind::WebSockets, url });
+            let transport = self.new_transport_id();
+            self.outputs.push_back(Output::OpenTransport { transport, kind: TransportKind::WebSockets, url });
         }
     }
 
-    /// The new socket is open: announce where our numbering continues and replay.
-    fn resume(&mut self, now: Instant) {
-        self.phase = Phase::Connected;
+    /// The new socket is open: announce where our numbering continues and replay. The resume
+    /// is done when the server answers (see `transport_data`).
+    fn resume(&mut self, _now: Instant) {
+        self.phase = Phase::Resuming { opened: true };
         let texts = self.replay.as_mut().map(Replay::resend).unwrap_or_default();
         for text in texts {
             self.transport_send(text);
         }
-        self.timers.set(Timer::KeepAlive, now + self.config.keep_alive_interval);
-        self.timers.set(Timer::ServerTimeout, now + self.config.server_timeout);
     }
 
     fn pending_id(&mut self, invocation_id: &str) -> Option<(u64, Pending)> {

@@ -12,6 +12,7 @@
 //! - [`retry`]: retry policies (the official 0/2/10/30 s default and its variations).
 //! - [`dedupe`]: duplicate and stale update suppression.
 //! - [`handlers`]: client methods by name, matched case-insensitively.
+//! - [`limits`]: the bounds of interval, timeout and size settings, and their typed error.
 //! - [`timer`]: timers as data, one deadline per reason.
 //! - [`time`]: the caller-supplied clock value.
 //! - [`error`]: the errors the app sees.
@@ -20,6 +21,7 @@ pub mod dedupe;
 pub mod error;
 pub mod handlers;
 pub mod hub;
+pub mod limits;
 pub mod plain_link;
 pub mod plain_session;
 pub mod redact;

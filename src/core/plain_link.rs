@@ -25,6 +25,7 @@ use std::time::Duration;
 use super::error::HubError;
 use super::hub::LogLevel;
 use super::time::Instant;
+use super::redact::redact;
 use crate::protocol::negotiate::{append_query, encode_query_value, websocket_url};
 use crate::protocol::plain::{encode_message, parse_message, PlainMessage, DEFAULT_MAX_MESSAGE_BYTES};
 use crate::protocol::RawJson;
@@ -48,6 +49,13 @@ pub struct PlainConfig {
 }
 
 impl PlainConfig {
+    /// Checks the open timeout and message limit against [`limits`](super::limits).
+    pub fn validate(&self) -> Result<(), super::limits::ConfigError> {
+        super::limits::check_duration("openTimeoutMs", self.open_timeout)?;
+        super::limits::check_size("maxMessageBytes", self.max_message_bytes)?;
+        Ok(())
+    }
+
     /// Defaults for `url`: token in `access_token`, 15 s open timeout, 1 MiB messages.
     pub fn new(url: impl Into<String>) -> Self {
         PlainConfig {
@@ -136,12 +144,14 @@ pub struct PlainLink {
     phase: Phase,
     open_deadline: Option<Instant>,
     outputs: VecDeque<PlainOutput>,
+    /// The access token of the latest attempt, removed from every text that comes in.
+    token: Option<String>,
 }
 
 impl PlainLink {
     /// An idle link.
     pub fn new(config: PlainConfig) -> Self {
-        PlainLink { config, phase: Phase::Idle, open_deadline: None, outputs: VecDeque::new() }
+        PlainLink { config, phase: Phase::Idle, open_deadline: None, outputs: VecDeque::new(), token: None }
     }
 
     /// The settings.
@@ -211,7 +221,10 @@ impl PlainLink {
         }
         match token {
             Ok(token) => self.open(token.filter(|t| !t.is_empty())),
-            Err(error) => self.fail(HubError::AccessToken(error), false),
+            Err(error) => {
+                let error = self.redacted(&error);
+                self.fail(HubError::AccessToken(error), false)
+            }
         }
     }
 
@@ -241,7 +254,9 @@ impl PlainLink {
     }
 
     /// The socket closed (or failed to open).
-    pub fn handle_socket_closed(&mut self, _now: Instant, close: SocketClose) {
+    pub fn handle_socket_closed(&mut self, _now: Instant, mut close: SocketClose) {
+        // A constructor exception the shell passes on as the reason quotes the URL and token.
+        close.reason = self.redacted(&close.reason);
         match self.phase {
             Phase::Idle | Phase::AwaitingToken => {}
             Phase::Opening => self.fail(
@@ -286,7 +301,13 @@ impl PlainLink {
         self.outputs.push_back(PlainOutput::Event(event));
     }
 
+    /// `text` without the access token (plain or encoded) or any `access_token=` value.
+    fn redacted(&self, text: &str) -> String {
+        redact(text, &self.token.as_deref().into_iter().collect::<Vec<_>>())
+    }
+
     fn open(&mut self, token: Option<String>) {
+        self.token.clone_from(&token);
         let url = match socket_url(&self.config.url) {
             Ok(url) => url,
             Err(error) => return self.fail(error, false),

@@ -233,6 +233,8 @@ impl<H: Clone + PartialEq> PlainSession<H> {
                 break;
             }
         }
+        // One pump ends: a zero-delay retry may again start at once (see the supervisor).
+        self.supervisor.end_pump();
     }
 
     fn emit(&mut self, event: PlainSessionEvent<H>) {

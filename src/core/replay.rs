@@ -11,6 +11,11 @@
 //!
 //! Backpressure: once the unacknowledged bytes reach the limit, further messages wait in a
 //! backlog, unnumbered and unsent, until Acks make room. Nothing is dropped.
+//!
+//! Memory: the replay buffer is bounded by its byte limit (`statefulReconnect.bufferSize`).
+//! The backlog is not: it holds what the app sends while the server does not acknowledge,
+//! like the official client's `MessageBuffer`, whose sends wait on the same condition. Both go
+//! when the connection closes (pending invokes among them are rejected then).
 
 use std::collections::VecDeque;
 use std::time::Duration;

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use super::limits::{ConfigError, MAX_TIMER};
+
 /// What a policy knows when it is asked for the next delay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryContext {
@@ -30,6 +32,19 @@ pub struct DelaySchedule {
     keep_trying: bool,
     jitter: f64,
     rng: XorShift,
+}
+
+/// One of the app's retry delays in ms: finite, not negative (zero is a valid delay: retry at
+/// once) and at most [`MAX_TIMER`]. Fractions round up.
+pub fn delay_from_millis(millis: f64) -> Result<Duration, ConfigError> {
+    const SETTING: &str = "reconnect delays";
+    if !millis.is_finite() || millis < 0.0 {
+        return Err(ConfigError::NotADuration { setting: SETTING, value: millis.to_string() });
+    }
+    if millis > MAX_TIMER.as_millis() as f64 {
+        return Err(ConfigError::TooLong { setting: SETTING, millis: millis as u128 });
+    }
+    Ok(Duration::from_millis(millis.ceil() as u64))
 }
 
 /// The official client's default delays: 0, 2, 10 and 30 seconds.

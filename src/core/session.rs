@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use super::error::HubError;
-use super::hub::{Event, HubConfig, HubConnection, LogLevel, Output};
+use super::hub::{Event, HubConfig, HubConnection, LogLevel, Output, TransportId};
 use super::supervisor::{
     GroupSpec, ManagedState, ReconnectOptions, StateChange, Supervisor, SupervisorEvent,
     SupervisorOutput, Telemetry,
@@ -140,8 +140,10 @@ impl<H: Clone + PartialEq> HubSession<H> {
     /// A stopped session; `reconnect: None` turns automatic reconnect off.
     pub fn new(config: HubConfig, reconnect: Option<ReconnectOptions>) -> Self {
         HubSession {
+            supervisor: Supervisor::new(reconnect)
+                .with_stable_connection_threshold(config.stable_connection_threshold)
+                .with_established_by_traffic(true),
             link: HubConnection::new(config),
-            supervisor: Supervisor::new(reconnect),
             outputs: VecDeque::new(),
             group_calls: BTreeMap::new(),
             next_group_request: 0,
@@ -198,8 +200,10 @@ impl<H: Clone + PartialEq> HubSession<H> {
 
     // ----- app commands -------------------------------------------------------------------
 
-    /// Starts; the outcome is `Started` or `StartFailed`.
+    /// Starts; the outcome is `Started` or `StartFailed`. Settings out of their bounds
+    /// ([`HubConfig::validate`]) are an error here, before any attempt.
     pub fn start(&mut self, now: Instant) -> Result<(), HubError> {
+        self.link.config().validate()?;
         self.supervisor.start(now)?;
         self.process(now);
         Ok(())
@@ -365,27 +369,50 @@ impl<H: Clone + PartialEq> HubSession<H> {
         id: u64,
         response: Result<super::hub::HttpResponse, super::hub::HttpFailure>,
     ) {
+        // Long polling's data comes this way; an empty answer (a send's, or a poll's with
+        // nothing in it) proves the endpoint is up, not that the server is talking.
+        if response.as_ref().is_ok_and(|r| (200..300).contains(&r.status) && !r.body.is_empty()) {
+            self.heard(now);
+        }
         self.link.handle_http(now, id, response);
         self.process(now);
     }
 
-    /// The transport opened.
-    pub fn handle_transport_opened(&mut self, now: Instant) {
-        self.handshake_sent_at = Some(now);
-        self.link.handle_transport_opened(now);
+    /// The server was heard from: tells the supervisor, which judges whether the connection
+    /// is established (see its module docs on flapping).
+    fn heard(&mut self, now: Instant) {
+        if self.supervisor.state() == ManagedState::Connected {
+            self.supervisor.link_heard(now);
+        }
+    }
+
+    /// The id of the latest transport the link opened.
+    pub fn transport_id(&self) -> TransportId {
+        self.link.transport_id()
+    }
+
+    /// The transport named `transport` opened (a stale id is ignored).
+    pub fn handle_transport_opened(&mut self, now: Instant, transport: TransportId) {
+        if transport == self.link.transport_id() {
+            self.handshake_sent_at = Some(now);
+        }
+        self.link.handle_transport_opened(now, transport);
         self.process(now);
     }
 
-    /// Data arrived.
-    pub fn handle_transport_data(&mut self, now: Instant, data: &str) {
-        self.last_message_at = Some(now);
-        self.link.handle_transport_data(now, data);
+    /// Data arrived on the transport named `transport` (a stale id is ignored).
+    pub fn handle_transport_data(&mut self, now: Instant, transport: TransportId, data: &str) {
+        if transport == self.link.transport_id() {
+            self.last_message_at = Some(now);
+            self.heard(now);
+        }
+        self.link.handle_transport_data(now, transport, data);
         self.process(now);
     }
 
-    /// The transport closed.
-    pub fn handle_transport_closed(&mut self, now: Instant, error: Option<String>) {
-        self.link.handle_transport_closed(now, error);
+    /// The transport named `transport` closed (a stale id is ignored).
+    pub fn handle_transport_closed(&mut self, now: Instant, transport: TransportId, error: Option<String>) {
+        self.link.handle_transport_closed(now, transport, error);
         self.process(now);
     }
 
@@ -398,7 +425,9 @@ impl<H: Clone + PartialEq> HubSession<H> {
 
     // ----- glue ---------------------------------------------------------------------------
 
-    /// Moves outputs between link and supervisor until both are drained.
+    /// Moves outputs between link and supervisor until both are drained: one pump. It ends:
+    /// each round consumes queued outputs, and the supervisor starts at most one zero-delay
+    /// attempt synchronously per pump (later ones wait on the timer).
     fn process(&mut self, now: Instant) {
         loop {
             let mut progressed = false;
@@ -417,6 +446,7 @@ impl<H: Clone + PartialEq> HubSession<H> {
                 break;
             }
         }
+        self.supervisor.end_pump();
     }
 
     fn emit(&mut self, event: SessionEvent<H>) {
@@ -458,6 +488,12 @@ impl<H: Clone + PartialEq> HubSession<H> {
             Event::TransportFallback { from, reason } => {
                 self.emit(SessionEvent::Telemetry(Telemetry::TransportFallback { from: from.name(), reason }))
             }
+            Event::Resuming { reason } => {
+                if !self.supervisor.link_resuming(now, reason.as_deref()) {
+                    self.link.abandon_resume(now, reason);
+                }
+            }
+            Event::Resumed => self.supervisor.link_resumed(now),
         }
     }
 

@@ -48,6 +48,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::dedupe::{DedupeFilter, DedupeWindow, Dropped};
+use super::redact::redact;
 use super::time::Instant;
 
 /// Poll every 45 s unless told otherwise.
@@ -108,6 +109,29 @@ pub struct SubscriptionConfig {
     pub fallback_after: Duration,
     /// How long exact repeats are remembered (updates without a version).
     pub dedupe_window: DedupeWindow,
+}
+
+impl SubscriptionConfig {
+    /// Checks the intervals against [`limits`](super::limits): the poll interval, timeout and
+    /// backoff cap and the flag's re-read interval must be above zero (a zero poll interval
+    /// would poll again in the same instant) and at most [`MAX_TIMER`](super::limits::MAX_TIMER);
+    /// `fallback_after` may be zero (poll at once) but not longer than a timer can wait; the
+    /// dedupe window's counts must be above zero.
+    pub fn validate(&self) -> Result<(), super::limits::ConfigError> {
+        use super::limits::{check_duration, ConfigError, MAX_TIMER};
+        if let Some(poll) = &self.poll {
+            check_duration("poll.intervalMs", poll.interval)?;
+            check_duration("poll.timeoutMs", poll.timeout)?;
+            check_duration("poll.maxBackoffMs", poll.max_backoff)?;
+        }
+        if let FlagSource::Read { every: Some(every) } = self.flag {
+            check_duration("flag.refreshMs", every)?;
+        }
+        if self.fallback_after > MAX_TIMER {
+            return Err(ConfigError::TooLong { setting: "fallbackAfterMs", millis: self.fallback_after.as_millis() });
+        }
+        self.dedupe_window.validate()
+    }
 }
 
 impl Default for SubscriptionConfig {
@@ -703,7 +727,8 @@ impl<T: Clone> Subscription<T> {
                     }
                 }
             }
-            Err(error) => self.poll_failed(now, flight, error),
+            // The shell's error quotes the poll URL, which may carry a token.
+            Err(error) => self.poll_failed(now, flight, redact(&error, &[])),
         }
         self.update_source();
     }

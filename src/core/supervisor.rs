@@ -10,14 +10,45 @@
 //! Inputs are `link_*` calls (from the glue that owns the link), app commands and browser
 //! lifecycle calls, all with `now`; outputs are drained with [`Supervisor::poll_output`] and the
 //! one retry deadline read with [`Supervisor::poll_timeout`].
+//!
+//! # The attempt budget
+//! Every transport attempt is accounted against the retry policy, whatever the server does:
+//!
+//! - **Flapping**: a connection counts as established, restarting the retry schedule, once it
+//!   has lived the stable-connection threshold ([`Supervisor::with_stable_connection_threshold`],
+//!   default [`DEFAULT_STABLE_CONNECTION_THRESHOLD`] = 5 s). A link whose server pings
+//!   ([`Supervisor::with_established_by_traffic`]: the hub link, whose server sends keep-alive
+//!   Pings every 15 s by default) is established only when the server is heard from
+//!   ([`Supervisor::link_heard`]) at least the threshold after it came up, so a connection that
+//!   answers once and then dies by server timeout is not. One lost before it is established
+//!   does not restart the schedule:
+//!   the episode it interrupted continues (same retry count, same start time), so a server that
+//!   accepts and drops, sends Close with `allowReconnect` after every handshake, or answers once
+//!   and then goes silent until the server timeout, is retried on the policy's schedule and,
+//!   once the policy gives up, `onclose` fires. The app still hears `onreconnected` and
+//!   `onreconnecting` for each such connection.
+//! - **Stateful resume**: a resume the link announces ([`Supervisor::link_resuming`]) is the
+//!   first retry of its episode; the policy is asked first and may refuse it. A resume that
+//!   fails continues as a normal reconnect from the second retry on, with `onreconnecting`.
+//! - **No spin**: at most one zero-delay attempt is started synchronously per pump (the glue
+//!   calls [`Supervisor::end_pump`] after each input); a further zero delay in the same pump
+//!   waits [`MIN_TIMER`] on the timer instead, so a policy that always answers 0 with a start
+//!   that fails synchronously cannot loop without time passing.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::error::HubError;
+use super::limits::{MAX_TIMER, MIN_TIMER};
 use super::retry::{RetryContext, RetryPolicy};
 use super::time::Instant;
 use crate::protocol::RawJson;
+
+/// Default of the stable-connection threshold: a connection that lives shorter is flapping.
+pub const DEFAULT_STABLE_CONNECTION_THRESHOLD: Duration = Duration::from_secs(5);
+
+/// Zero-delay attempts started synchronously within one pump.
+const IMMEDIATE_ATTEMPTS_PER_PUMP: u32 = 1;
 
 /// The state the app sees, as in the official client (plus the first-start retry, which stays
 /// `Connecting`).
@@ -238,6 +269,21 @@ pub struct Supervisor {
     /// The current stop is for the back/forward cache: the app hears no `Closed`.
     quiet_stop: bool,
     outputs: VecDeque<SupervisorOutput>,
+    /// A connection that lives shorter than this is flapping (see the module docs).
+    stable_after: Duration,
+    /// When the current connection came up (or was resumed).
+    connected_at: Option<Instant>,
+    /// The server was heard from at least `stable_after` after `connected_at`.
+    established: bool,
+    /// Only traffic after the threshold establishes a connection (not its age alone).
+    established_by_traffic: bool,
+    /// The retry count and episode start a flapping connection's loss continues from.
+    carried_attempts: u32,
+    carried_episode: Option<Instant>,
+    /// A stateful resume is under way: the retry count before it and its episode's start.
+    resume: Option<(u32, Instant)>,
+    /// Zero-delay attempts started synchronously in the current pump.
+    immediate_attempts: u32,
 }
 
 impl Supervisor {
@@ -263,7 +309,35 @@ impl Supervisor {
             start_pending: false,
             quiet_stop: false,
             outputs: VecDeque::new(),
+            stable_after: DEFAULT_STABLE_CONNECTION_THRESHOLD,
+            connected_at: None,
+            established: false,
+            established_by_traffic: false,
+            carried_attempts: 0,
+            carried_episode: None,
+            resume: None,
+            immediate_attempts: 0,
         }
+    }
+
+    /// Sets the stable-connection threshold (see the module docs). Zero turns flapping
+    /// detection off.
+    pub fn with_stable_connection_threshold(mut self, threshold: Duration) -> Self {
+        self.stable_after = threshold;
+        self
+    }
+
+    /// Establishes connections only by traffic heard after the threshold (see the module
+    /// docs), for links whose server pings; otherwise a connection's age is enough.
+    pub fn with_established_by_traffic(mut self, by_traffic: bool) -> Self {
+        self.established_by_traffic = by_traffic;
+        self
+    }
+
+    /// The glue finished one pump (one input and everything it caused): zero-delay attempts
+    /// may start synchronously again.
+    pub fn end_pump(&mut self) {
+        self.immediate_attempts = 0;
     }
 
     /// The state.
@@ -392,6 +466,7 @@ impl Supervisor {
         }
         match self.state {
             ManagedState::Connecting => {
+                self.mark_connected(now, self.attempt, self.episode_started);
                 self.attempt = 0;
                 self.start_pending = false;
                 self.set_state(ManagedState::Connected, "connected", None);
@@ -442,11 +517,59 @@ impl Supervisor {
         }
     }
 
+    /// The server was heard from on the current connection (any frame).
+    pub fn link_heard(&mut self, now: Instant) {
+        if !self.established
+            && self.connected_at.is_some_and(|at| now.saturating_duration_since(at) >= self.stable_after)
+        {
+            self.established = true;
+        }
+    }
+
+    /// The link lost its socket and is resuming the same connection (stateful reconnect).
+    /// The resume is the first retry of an episode (or the next one, when the connection was
+    /// flapping): returns false when the policy allows no such retry, and the glue must then
+    /// abandon the resume, which closes the link as a normal loss.
+    pub fn link_resuming(&mut self, now: Instant, reason: Option<&str>) -> bool {
+        if self.state != ManagedState::Connected {
+            return false;
+        }
+        let (attempts, episode) = if self.is_flapping(now) {
+            (self.carried_attempts, self.carried_episode.unwrap_or(now))
+        } else {
+            (0, now)
+        };
+        let Some(reconnect) = self.reconnect.as_mut() else {
+            // Without automatic reconnect the one resume of stateful reconnect still happens,
+            // as in the official client.
+            return true;
+        };
+        let context = RetryContext {
+            previous_retry_count: attempts,
+            elapsed: now.saturating_duration_since(episode),
+            retry_reason: reason.unwrap_or("connection lost").to_string(),
+        };
+        if reconnect.policy.next_retry_delay(&context).is_none() {
+            return false;
+        }
+        self.resume = Some((attempts, episode));
+        true
+    }
+
+    /// The server spoke on the resumed socket: the resume is done. The connection counts as
+    /// new for flapping: if it dies soon, the episode continues after the resume's retry.
+    pub fn link_resumed(&mut self, now: Instant) {
+        if let Some((attempts, episode)) = self.resume.take() {
+            self.mark_connected(now, attempts + 1, Some(episode));
+        }
+    }
+
     /// The link went down (`reconnect_allowed`: the server or the failure permits retrying).
     pub fn link_down(&mut self, now: Instant, error: Option<HubError>, reconnect_allowed: bool) {
         self.link_up = false;
         self.link_starting = false;
         self.rejoins_outstanding = 0;
+        let resume = self.resume.take();
         match self.state {
             ManagedState::Disconnecting => self.finish(None, "stopped"),
             ManagedState::Connected | ManagedState::Reconnecting
@@ -454,13 +577,30 @@ impl Supervisor {
             {
                 let reason = error.as_ref().map_or("connection lost".to_string(), |e| e.to_string());
                 if self.state == ManagedState::Connected {
-                    self.attempt = 0;
-                    self.episode_started = Some(now);
-                    self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionClosed {
-                        reason: Some(reason.clone()),
-                    }));
-                    self.set_state(ManagedState::Reconnecting, &reason, None);
-                    self.emit(SupervisorEvent::Reconnecting(error.clone()));
+                    if let Some((attempts, episode)) = resume {
+                        // The failed resume was a retry of this episode.
+                        self.attempt = attempts + 1;
+                        self.episode_started = Some(episode);
+                    } else if self.is_flapping(now) {
+                        // Died right after connecting: the interrupted episode goes on.
+                        self.attempt = self.carried_attempts;
+                        self.episode_started = self.carried_episode.or(Some(now));
+                    } else {
+                        self.attempt = 0;
+                        self.episode_started = Some(now);
+                    }
+                    // As the official client: a policy that allows no retry closes at once,
+                    // without `onreconnecting`.
+                    let cause = error.clone().unwrap_or(HubError::ConnectionClosed);
+                    let delay = self.next_delay(now, &cause);
+                    if delay.is_some() {
+                        self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionClosed {
+                            reason: Some(reason.clone()),
+                        }));
+                        self.set_state(ManagedState::Reconnecting, &reason, None);
+                        self.emit(SupervisorEvent::Reconnecting(error.clone()));
+                    }
+                    return self.retry_after(now, cause, delay);
                 }
                 self.schedule_retry(now, error.unwrap_or(HubError::ConnectionClosed));
             }
@@ -621,6 +761,7 @@ impl Supervisor {
     fn finish_reconnect(&mut self, now: Instant) {
         let recovery = self.episode_started.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
         let attempts = self.attempt;
+        self.mark_connected(now, attempts, self.episode_started);
         self.reconnects += 1;
         self.attempt = 0;
         self.set_state(ManagedState::Connected, "reconnected", None);
@@ -633,13 +774,30 @@ impl Supervisor {
     }
 
     fn schedule_retry(&mut self, now: Instant, error: HubError) {
+        let delay = self.next_delay(now, &error);
+        self.retry_after(now, error, delay);
+    }
+
+    /// Asks the policy for the delay before the next retry of the episode.
+    fn next_delay(&mut self, now: Instant, error: &HubError) -> Option<Duration> {
         let elapsed = self.episode_started.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
         let context = RetryContext {
             previous_retry_count: self.attempt,
             elapsed,
             retry_reason: error.to_string(),
         };
-        let delay = self.reconnect.as_mut().and_then(|r| r.policy.next_retry_delay(&context));
+        // A policy (the app's function) may answer anything: beyond what a timer can wait,
+        // browsers fire at once, so the delay is capped instead.
+        let delay = self
+            .reconnect
+            .as_mut()
+            .and_then(|r| r.policy.next_retry_delay(&context))
+            .map(|delay| delay.min(MAX_TIMER));
+        delay
+    }
+
+    /// Schedules the retry the policy answered, or gives up (`onclose`) when it answered none.
+    fn retry_after(&mut self, now: Instant, error: HubError, delay: Option<Duration>) {
         self.last_error = Some(error.clone());
         match delay {
             None => {
@@ -656,8 +814,7 @@ impl Supervisor {
                 self.set_state(state, &format!("retry scheduled: {error}"), Some(delay));
                 self.retry_at = Some(now + delay);
                 if delay.is_zero() {
-                    // No need for a timer round trip: a zero delay means now.
-                    self.handle_timeout(now);
+                    self.attempt_immediately(now);
                 }
             }
         }
@@ -670,7 +827,36 @@ impl Supervisor {
         self.retry_at = Some(now);
         let state = self.state;
         self.set_state(state, reason, Some(Duration::ZERO));
-        self.handle_timeout(now);
+        self.attempt_immediately(now);
+    }
+
+    /// A retry due now: started at once (no timer round trip) the first time in a pump; later
+    /// in the same pump it waits [`MIN_TIMER`], so nothing loops without time passing.
+    fn attempt_immediately(&mut self, now: Instant) {
+        if self.immediate_attempts < IMMEDIATE_ATTEMPTS_PER_PUMP {
+            self.immediate_attempts += 1;
+            self.handle_timeout(now);
+        } else {
+            self.retry_at = Some(now + MIN_TIMER);
+        }
+    }
+
+    /// The connection came up now; a loss within the threshold continues from `attempts`
+    /// retries of the episode that began at `episode`.
+    fn mark_connected(&mut self, now: Instant, attempts: u32, episode: Option<Instant>) {
+        self.connected_at = Some(now);
+        self.established = false;
+        self.carried_attempts = attempts;
+        self.carried_episode = episode;
+    }
+
+    /// The current connection went down (or is being resumed) before it was established.
+    fn is_flapping(&self, now: Instant) -> bool {
+        let Some(at) = self.connected_at else { return false };
+        if self.stable_after.is_zero() || self.established {
+            return false;
+        }
+        self.established_by_traffic || now.saturating_duration_since(at) < self.stable_after
     }
 
     fn attempt_now(&mut self) {
@@ -687,6 +873,11 @@ impl Supervisor {
     }
 
     fn finish(&mut self, error: Option<HubError>, reason: &str) {
+        self.connected_at = None;
+        self.established = false;
+        self.carried_attempts = 0;
+        self.carried_episode = None;
+        self.resume = None;
         self.retry_at = None;
         self.waiting_for_network = false;
         self.rejoins_outstanding = 0;

@@ -17,7 +17,10 @@ pub enum Timer {
 }
 
 impl Timer {
-    const ALL: [Timer; 4] = [Timer::Handshake, Timer::KeepAlive, Timer::ServerTimeout, Timer::Ack];
+    /// How many timer reasons there are.
+    pub const COUNT: usize = 4;
+
+    const ALL: [Timer; Timer::COUNT] = [Timer::Handshake, Timer::KeepAlive, Timer::ServerTimeout, Timer::Ack];
 
     fn index(self) -> usize {
         self as usize

@@ -12,9 +12,10 @@ use wasm_bindgen::prelude::*;
 
 use super::driver::{to_js_error, CallbackKind, Driver, JsDedupe, JsHandler, ShellOptions};
 use super::http::describe_js_error;
-use super::settings::{function, get, js_error, millis, reconnect_options};
+use super::settings::{function, get, js_error, millis, reconnect_options, stable_connection_threshold};
 use super::telemetry::TelemetryOptions;
 use crate::core::dedupe::{DedupeFilter, DedupeWindow};
+use crate::core::limits::MAX_TIMER;
 use crate::core::session::HubSession;
 use crate::core::supervisor::GroupSpec;
 use crate::core::{HubConfig, HubError};
@@ -138,7 +139,10 @@ impl HubConnectionCore {
                 }
             }
         }
-        if let Some(timeout) = millis(&settings, "timeout")? {
+        // As in the official client, a `timeout` of 0 means no request timeout.
+        if get(&settings, "timeout").and_then(|v| v.as_f64()) == Some(0.0) {
+            config.request_timeout = MAX_TIMER;
+        } else if let Some(timeout) = millis(&settings, "timeout")? {
             config.request_timeout = timeout;
         }
         if let Some(stateful) = get(&settings, "statefulReconnect") {
@@ -152,11 +156,21 @@ impl HubConnectionCore {
         }
         if let Some(timeout) = millis(&settings, "serverTimeoutInMilliseconds")? {
             config.server_timeout = timeout;
+            // The official client waits for the handshake answer under the server timeout; a
+            // shorter server timeout bounds hubwire's handshake wait too.
+            config.handshake_timeout = config.handshake_timeout.min(timeout);
         }
         let reconnect = match get(&settings, "reconnect") {
-            Some(setting) => reconnect_options(&setting)?,
+            Some(setting) => {
+                if let Some(threshold) = stable_connection_threshold(&setting)? {
+                    config.stable_connection_threshold = threshold;
+                }
+                reconnect_options(&setting)?
+            }
             None => None,
         };
+        // Every interval, timeout and size checked once, so a bad one is an Error at build().
+        config.validate().map_err(|error| js_error(&error.to_string()))?;
         let options = ShellOptions {
             access_token_factory,
             with_credentials: get(&settings, "withCredentials").map_or(true, |v| v.is_truthy()),
@@ -264,7 +278,11 @@ impl HubConnectionCore {
                         window.max_entries = count.max(1.0) as usize;
                     }
                     window.max_age = millis(&limits, "ms")?.or(window.max_age);
+                    if let Some(count) = get(&limits, "maxVersions").and_then(|v| v.as_f64()) {
+                        window.max_versions = count.max(1.0) as usize;
+                    }
                 }
+                window.validate().map_err(|error| js_error(&error.to_string()))?;
                 Some(Rc::new(RefCell::new(JsDedupe { key, version, filter: DedupeFilter::new(window) })))
             }
         };

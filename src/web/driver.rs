@@ -18,6 +18,7 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::clock::now;
 use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
+use super::console::{self, ConsoleLevel};
 use super::http::{describe_js_error, fetch};
 use super::telemetry::{self, Batch, Record, TelemetryOptions};
 use super::wake::WakeTimer;
@@ -25,7 +26,7 @@ use super::event_source::EventStream;
 use super::websocket::{Socket, SocketEvent};
 use crate::protocol::negotiate::TransportKind;
 use crate::core::dedupe::{DedupeFilter, Dropped};
-use crate::core::hub::{LogLevel, Output};
+use crate::core::hub::{LogLevel, Output, TransportId};
 use crate::core::session::{HubSession, SessionEvent, SessionOutput};
 use crate::core::supervisor::{GroupSpec, ManagedState, StateChange};
 use crate::core::HubError;
@@ -389,22 +390,25 @@ impl Driver {
                 });
             }
             Output::FetchAccessToken => self.fetch_access_token(),
-            Output::OpenTransport { kind, url } => self.open_channel(kind, &url),
+            Output::OpenTransport { transport, kind, url } => self.open_channel(transport, kind, &url),
             Output::Send(text) => {
                 let result = self.with(|s| match &s.channel {
                     Some(Channel::Socket(socket)) => Some(socket.send(&text)),
                     _ => None,
                 });
                 if let Some(Err(error)) = result {
-                    self.with(|s| s.session.handle_transport_closed(now(), Some(error)));
+                    self.with(|s| {
+                        let transport = s.session.transport_id();
+                        s.session.handle_transport_closed(now(), transport, Some(error))
+                    });
                 }
             }
-            Output::CloseTransport => {
+            Output::CloseTransport { transport } => {
                 // A WebSocket's own close event can take many seconds; the engine is told at
                 // once, and the channel (detached on drop) is released after this call stack,
                 // because we may be inside one of its own event handlers right now.
                 let channel = self.with(|s| s.channel.take());
-                self.with(|s| s.session.handle_transport_closed(now(), None));
+                self.with(|s| s.session.handle_transport_closed(now(), transport, None));
                 if let Some(channel) = channel {
                     spawn_local(async move { drop(channel) });
                 }
@@ -436,15 +440,16 @@ impl Driver {
         });
     }
 
-    fn open_channel(&self, kind: TransportKind, url: &str) {
+    fn open_channel(&self, transport: TransportId, kind: TransportKind, url: &str) {
         let weak = self.weak();
         let on_event = move |event| {
             let Some(driver) = Driver::upgrade(&weak) else { return };
             driver.with(|s| match event {
-                SocketEvent::Opened => s.session.handle_transport_opened(now()),
-                SocketEvent::Text(text) => s.session.handle_transport_data(now(), &text),
+                SocketEvent::Opened => s.session.handle_transport_opened(now(), transport),
+                SocketEvent::Text(text) => s.session.handle_transport_data(now(), transport, &text),
                 SocketEvent::InvalidBinary => s.session.handle_transport_closed(
                     now(),
+                    transport,
                     Some("Received a binary WebSocket frame that is not UTF-8 text.".into()),
                 ),
                 SocketEvent::Closed { code, reason, was_clean } => {
@@ -453,7 +458,7 @@ impl Driver {
                         TransportKind::WebSockets => format!("WebSocket closed with status code: {code} ({reason})."),
                         _ => reason,
                     });
-                    s.session.handle_transport_closed(now(), error);
+                    s.session.handle_transport_closed(now(), transport, error);
                 }
             });
             driver.pump();
@@ -469,7 +474,7 @@ impl Driver {
         };
         match opened {
             Ok(channel) => self.with(|s| s.channel = Some(channel)),
-            Err(error) => self.with(|s| s.session.handle_transport_closed(now(), Some(error))),
+            Err(error) => self.with(|s| s.session.handle_transport_closed(now(), transport, Some(error))),
         }
     }
 
@@ -741,12 +746,12 @@ impl Driver {
 
     fn log(&self, level: LogLevel, message: &str) {
         // Official LogLevel numbers: Debug = 1, Warning = 3.
-        let (number, write): (u8, fn(&JsValue)) = match level {
-            LogLevel::Debug => (1, web_sys::console::debug_1),
-            LogLevel::Warning => (3, web_sys::console::warn_1),
+        let (number, console_level) = match level {
+            LogLevel::Debug => (1, ConsoleLevel::Debug),
+            LogLevel::Warning => (3, ConsoleLevel::Warning),
         };
         if number >= self.with(|s| s.options.log_level) {
-            write(&JsValue::from_str(&format!("[hubwire] {message}")));
+            console::write(console_level, message);
         }
     }
 

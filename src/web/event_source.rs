@@ -3,7 +3,7 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{EventSource, EventSourceInit, MessageEvent};
 
-use super::http::describe_js_error;
+use super::platform;
 use super::websocket::SocketEvent;
 
 /// An open (or opening) EventSource with its handlers attached.
@@ -24,7 +24,9 @@ impl EventStream {
     ) -> Result<EventStream, String> {
         let init = EventSourceInit::new();
         init.set_with_credentials(with_credentials);
-        let source = EventSource::new_with_event_source_init_dict(url, &init).map_err(|e| describe_js_error(&e))?;
+        // The host's class (the global one, or the `eventsource` package in Node): see `platform`.
+        let source: EventSource =
+            platform::construct("EventSource", &js_sys::Array::of2(&JsValue::from_str(url), &init))?.unchecked_into();
         let on_event = std::rc::Rc::new(on_event);
         let opened = std::rc::Rc::new(std::cell::Cell::new(false));
 

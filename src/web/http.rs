@@ -1,31 +1,21 @@
-//! HTTP requests through the global `fetch`, for requests the engine asks for.
+//! HTTP requests through the host `fetch` ([`super::platform`]), for requests the engine asks for.
 
-use js_sys::Promise;
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
+use web_sys::{Headers, RequestCredentials, RequestInit, Response};
 
+use super::platform;
+pub use super::platform::describe_js_error;
 use crate::core::hub::HttpFailure;
 use crate::core::{HttpRequest, HttpResponse};
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(request: &Request) -> Promise;
-}
-
-/// Describes a thrown JS value for an error message.
-pub fn describe_js_error(value: &JsValue) -> String {
-    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
-        return String::from(error.message());
-    }
-    value.as_string().unwrap_or_else(|| format!("{value:?}"))
-}
-
 /// Performs `request`, aborting it after its timeout; `Err` says why no response arrived.
 pub async fn fetch(request: &HttpRequest, with_credentials: bool) -> Result<HttpResponse, HttpFailure> {
-    let abort = web_sys::AbortController::new().ok();
+    let abort = platform::construct("AbortController", &Array::new())
+        .ok()
+        .map(JsCast::unchecked_into::<web_sys::AbortController>);
     let timed_out = std::rc::Rc::new(std::cell::Cell::new(false));
     // Dropping the Timeout at the end of this function cancels it.
     let _timer = match (&abort, request.timeout) {
@@ -53,7 +43,7 @@ async fn fetch_inner(
     with_credentials: bool,
     abort: Option<&web_sys::AbortController>,
 ) -> Result<HttpResponse, String> {
-    let headers = Headers::new().map_err(|e| describe_js_error(&e))?;
+    let headers: Headers = platform::construct("Headers", &Array::new())?.unchecked_into();
     for (name, value) in &request.headers {
         headers.set(name, value).map_err(|e| describe_js_error(&e))?;
     }
@@ -71,12 +61,12 @@ async fn fetch_inner(
     if let Some(abort) = abort {
         init.set_signal(Some(&abort.signal()));
     }
-    let js_request = Request::new_with_str_and_init(&request.url, &init).map_err(|e| describe_js_error(&e))?;
-    let response: Response = JsFuture::from(global_fetch(&js_request))
-        .await
-        .map_err(|e| describe_js_error(&e))?
-        .dyn_into()
-        .map_err(|_| "fetch did not return a Response".to_string())?;
+    let js_request = platform::construct("Request", &Array::of2(&JsValue::from_str(&request.url), &init))?;
+    let answer = JsFuture::from(platform::fetch(&js_request)?).await.map_err(|e| describe_js_error(&e))?;
+    if !answer.is_object() {
+        return Err("fetch did not return a Response".to_string());
+    }
+    let response: Response = answer.unchecked_into();
     let text_promise = response.text().map_err(|e| describe_js_error(&e))?;
     let body = JsFuture::from(text_promise).await.map_err(|e| describe_js_error(&e))?;
     Ok(HttpResponse {

@@ -1,27 +1,22 @@
-//! `GET` of a JSON document through the global `fetch`, abortable: the subscription's poll URL
+//! `GET` of a JSON document through the host `fetch` ([`super::platform`]), abortable: the subscription's poll URL
 //! and the flags document.
 //!
 //! Polls must see the server's current state, so the HTTP cache is bypassed (`no-store`). A
 //! non-2xx status, a network failure, an abort and a body that is not JSON are all `Err` with a
 //! message for telemetry; nothing here throws.
 
-use js_sys::{Promise, Reflect};
+use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers, Request, RequestCredentials, RequestInit, Response};
+use web_sys::{AbortSignal, Headers, RequestCredentials, RequestInit, Response};
 
-use super::http::describe_js_error;
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(request: &Request) -> Promise;
-}
+use super::platform::{self, describe_js_error};
 
 /// Fetches `url` and parses its body as JSON. `with_credentials` sends cookies cross-origin;
 /// `signal` aborts the request.
 pub async fn get_json(url: &str, with_credentials: bool, signal: Option<&AbortSignal>) -> Result<JsValue, String> {
-    let headers = Headers::new().map_err(|e| describe_js_error(&e))?;
+    let headers: Headers = platform::construct("Headers", &Array::new())?.unchecked_into();
     headers.set("Accept", "application/json").map_err(|e| describe_js_error(&e))?;
     let init = RequestInit::new();
     init.set_method("GET");
@@ -30,12 +25,12 @@ pub async fn get_json(url: &str, with_credentials: bool, signal: Option<&AbortSi
     init.set_signal(signal);
     // RequestCache is not among the enabled web-sys features; the field is plain data.
     let _ = Reflect::set(&init, &JsValue::from_str("cache"), &JsValue::from_str("no-store"));
-    let request = Request::new_with_str_and_init(url, &init).map_err(|e| describe_js_error(&e))?;
-    let response: Response = JsFuture::from(global_fetch(&request))
-        .await
-        .map_err(|e| describe_js_error(&e))?
-        .dyn_into()
-        .map_err(|_| "fetch did not return a Response".to_string())?;
+    let request = platform::construct("Request", &Array::of2(&JsValue::from_str(url), &init))?;
+    let answer = JsFuture::from(platform::fetch(&request)?).await.map_err(|e| describe_js_error(&e))?;
+    if !answer.is_object() {
+        return Err("fetch did not return a Response".to_string());
+    }
+    let response: Response = answer.unchecked_into();
     if !response.ok() {
         let text = response.status_text();
         let separator = if text.is_empty() { "" } else { " " };

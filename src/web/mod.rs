@@ -13,17 +13,22 @@
 //! - [`wake`]: a driver's one timer, set to the engine's next deadline.
 //! - [`websocket`], [`event_source`], [`http`], [`events`], [`clock`]: thin RAII wrappers over
 //!   the browser APIs.
+//! - [`platform`]: where the host classes come from (the globals, or what the JS entry hands
+//!   over in Node: `ws`, `eventsource`, Node's own `fetch`).
 //!
-//! Everything binds to the global scope (not `window`), so workers and Node work too.
+//! Everything binds to the global scope (not `window`), and clock and timer globals are read at
+//! each use, so workers, Node and fake-timer libraries work too.
 
 pub mod clock;
 pub mod connection;
+pub mod console;
 pub mod driver;
 pub mod event_source;
 pub mod events;
 pub mod http;
 pub mod json_get;
 pub mod plain;
+pub mod platform;
 pub mod settings;
 pub mod subscription;
 pub mod telemetry;

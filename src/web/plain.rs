@@ -85,6 +85,7 @@ impl PlainConnectionCore {
             Err(_) => reconnect_options(&JsValue::TRUE)?,
         };
         let lifecycle = get(&settings, "browserLifecycle").map_or(true, |v| v.is_truthy());
+        config.validate().map_err(|error| js_error(&error.to_string()))?;
         let shared = Shared {
             session: PlainSession::new(config, reconnect),
             access_token_factory,
@@ -397,7 +398,7 @@ impl Driver {
     }
 
     fn warn(&self, message: &str) {
-        web_sys::console::warn_1(&JsValue::from_str(&format!("[hubwire] {message}")));
+        super::console::write(super::console::ConsoleLevel::Warning, message);
     }
 
     // ----- browser lifecycle --------------------------------------------------------------

@@ -11,7 +11,8 @@ use std::time::Duration;
 use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::core::retry::{DelaySchedule, RetryContext, RetryPolicy, DEFAULT_DELAYS_MS};
+use crate::core::limits::duration_from_millis;
+use crate::core::retry::{delay_from_millis, DelaySchedule, RetryContext, RetryPolicy, DEFAULT_DELAYS_MS};
 use crate::core::supervisor::ReconnectOptions;
 
 /// A JS `Error` with `message`.
@@ -28,16 +29,26 @@ pub fn get(options: &JsValue, key: &str) -> Option<JsValue> {
     Reflect::get(options, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-/// `options[key]` as a non-negative duration in ms; absent or not a number gives `None`.
-pub fn millis(options: &JsValue, key: &str) -> Result<Option<Duration>, JsValue> {
+/// `options[key]` as an interval or timeout in ms: absent gives `None`; anything but a number
+/// above 0 and at most 2^31 - 1 (what a timer can wait) is an `Error` naming the option, so a
+/// zero interval can never make a timer fire without time passing.
+pub fn millis(options: &JsValue, key: &'static str) -> Result<Option<Duration>, JsValue> {
     match get(options, key) {
         None => Ok(None),
-        Some(value) => value
-            .as_f64()
-            .filter(|ms| ms.is_finite() && *ms >= 0.0)
-            .map(|ms| Some(Duration::from_millis(ms as u64)))
-            .ok_or_else(|| js_error(&format!("'{key}' must be a non-negative number of milliseconds."))),
+        Some(value) => {
+            let ms = value.as_f64().unwrap_or(f64::NAN);
+            duration_from_millis(key, ms).map(Some).map_err(|error| js_error(&error.to_string()))
+        }
     }
+}
+
+/// `options[key]` as an interval where 0 means "never" (documented per option, e.g.
+/// `flagRefreshMs`): absent gives `None`, 0 gives `Some(None)`, anything else as [`millis`].
+pub fn millis_or_never(options: &JsValue, key: &'static str) -> Result<Option<Option<Duration>>, JsValue> {
+    if get(options, key).and_then(|v| v.as_f64()) == Some(0.0) {
+        return Ok(Some(None));
+    }
+    Ok(millis(options, key)?.map(Some))
 }
 
 /// `options[key]` as a function; present but not a function is an error.
@@ -111,13 +122,22 @@ fn delays_from(array: &JsValue) -> Result<Vec<u64>, JsValue> {
     let array: &js_sys::Array = array
         .dyn_ref()
         .ok_or_else(|| js_error("Retry delays must be an array of milliseconds."))?;
+    // 0 is a valid delay (retry at once); negative, NaN, infinite and over 2^31 - 1 are not.
     array
         .iter()
         .map(|v| {
-            v.as_f64()
-                .filter(|ms| ms.is_finite() && *ms >= 0.0)
-                .map(|ms| ms as u64)
-                .ok_or_else(|| js_error("Retry delays must be non-negative numbers of milliseconds."))
+            delay_from_millis(v.as_f64().unwrap_or(f64::NAN))
+                .map(|delay| delay.as_millis() as u64)
+                .map_err(|error| js_error(&error.to_string()))
         })
         .collect()
+}
+
+/// hubwire's `stableConnectionThresholdInMilliseconds` in the reconnect options object: how long
+/// a connection must have lasted for its loss to start a fresh retry schedule.
+pub fn stable_connection_threshold(setting: &JsValue) -> Result<Option<Duration>, JsValue> {
+    if js_sys::Array::is_array(setting) {
+        return Ok(None);
+    }
+    millis(setting, "stableConnectionThresholdInMilliseconds")
 }

@@ -28,7 +28,7 @@ use super::driver::Settle;
 use super::wake::WakeTimer;
 use super::http::describe_js_error;
 use super::json_get::get_json;
-use super::settings::{function, get, js_error, millis, string};
+use super::settings::{function, get, js_error, millis, millis_or_never, string};
 use super::telemetry::Record;
 use crate::core::dedupe::{DedupeWindow, Dropped};
 use crate::core::subscription::{
@@ -102,7 +102,7 @@ pub struct SubscriptionCore {
 }
 
 fn flag_spec(options: &JsValue, has_push: bool) -> Result<(FlagSpec, FlagSource), JsValue> {
-    let every = Some(millis(options, "flagRefreshMs")?.unwrap_or(DEFAULT_FLAG_REFRESH)).filter(|d| !d.is_zero());
+    let every = millis_or_never(options, "flagRefreshMs")?.unwrap_or(Some(DEFAULT_FLAG_REFRESH));
     let Some(flag) = get(options, "flag") else {
         // No flag: push is on whenever there is a connection.
         return Ok((FlagSpec::Fixed(has_push), FlagSource::Fixed(has_push)));
@@ -117,11 +117,7 @@ fn flag_spec(options: &JsValue, has_push: bool) -> Result<(FlagSpec, FlagSource)
     let name = string(&flag, "name")?;
     match (url, name) {
         (Some(url), Some(name)) => {
-            let every = match millis(&flag, "refreshMs")? {
-                Some(d) if d.is_zero() => None,
-                Some(d) => Some(d),
-                None => every,
-            };
+            let every = millis_or_never(&flag, "refreshMs")?.unwrap_or(every);
             Ok((FlagSpec::Document { url, name }, FlagSource::Read { every }))
         }
         _ => Err(js_error("'flag' must be a boolean, a function, or { url, name } of a flags document.")),
@@ -172,6 +168,7 @@ impl SubscriptionCore {
             fallback_after: millis(&options, "fallbackAfterMs")?.unwrap_or(DEFAULT_FALLBACK_AFTER),
             dedupe_window: DedupeWindow::default(),
         };
+        config.validate().map_err(|error| js_error(&error.to_string()))?;
         let spec = AppSpec {
             poll,
             map: function(&options, "map")?,
@@ -369,7 +366,7 @@ impl Driver {
     }
 
     fn warn(&self, message: &str) {
-        web_sys::console::warn_1(&JsValue::from_str(&format!("[hubwire] {message}")));
+        super::console::write(super::console::ConsoleLevel::Warning, message);
     }
 
     // ----- the flag -----------------------------------------------------------------------
@@ -412,7 +409,9 @@ impl Driver {
     // ----- polls --------------------------------------------------------------------------
 
     fn poll(&self, id: u64, kind: PollKind) {
-        let abort = AbortController::new().ok();
+        let abort = super::platform::construct("AbortController", &js_sys::Array::new())
+            .ok()
+            .map(JsCast::unchecked_into::<AbortController>);
         let signal = abort.as_ref().map(AbortController::signal);
         enum Request {
             Url(String, bool),

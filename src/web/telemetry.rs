@@ -122,24 +122,17 @@ pub fn post(url: &str, batch: &Array) {
     init.set_method("POST");
     init.set_body(&body);
     let _ = Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
-    let headers = web_sys::Headers::new();
-    if let Ok(headers) = &headers {
+    if let Ok(headers) = super::platform::construct("Headers", &Array::new()) {
+        let headers: web_sys::Headers = headers.unchecked_into();
         let _ = headers.set("Content-Type", "application/json");
-        init.set_headers(headers);
+        init.set_headers(&headers);
     }
-    let Ok(request) = web_sys::Request::new_with_str_and_init(url, &init) else { return };
-    let fetch = Reflect::get(&js_sys::global(), &JsValue::from_str("fetch"))
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok());
-    if let Some(fetch) = fetch {
-        if let Ok(promise) = fetch.call1(&JsValue::UNDEFINED, &request) {
-            // Swallow rejections (offline, CORS): telemetry is best effort.
-            if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
-                wasm_bindgen_futures::spawn_local(async move {
-                    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-                });
-            }
-        }
+    let Ok(request) = super::platform::construct("Request", &Array::of2(&JsValue::from_str(url), &init)) else { return };
+    if let Ok(promise) = super::platform::fetch(&request) {
+        // Swallow rejections (offline, CORS): telemetry is best effort.
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        });
     }
 }
 

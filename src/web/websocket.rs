@@ -7,7 +7,7 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
-use super::http::describe_js_error;
+use super::platform;
 
 /// What a socket reports.
 pub enum SocketEvent {
@@ -28,6 +28,11 @@ pub enum SocketEvent {
     },
 }
 
+thread_local! {
+    /// The `onerror` of every socket: does nothing (the close event that follows reports).
+    static IGNORE_ERROR: Closure<dyn FnMut(Event)> = Closure::new(|_: Event| {});
+}
+
 /// An open (or opening) browser WebSocket with its handlers attached.
 pub struct Socket {
     ws: WebSocket,
@@ -39,7 +44,8 @@ pub struct Socket {
 impl Socket {
     /// Opens a WebSocket to `url`, sending every event to `on_event`.
     pub fn open(url: &str, on_event: impl Fn(SocketEvent) + 'static) -> Result<Socket, String> {
-        let ws = WebSocket::new(url).map_err(|e| describe_js_error(&e))?;
+        // The host's class (the global one, or `ws` in Node): see `platform`.
+        let ws: WebSocket = platform::construct("WebSocket", &js_sys::Array::of1(&JsValue::from_str(url)))?.unchecked_into();
         ws.set_binary_type(BinaryType::Arraybuffer);
         let on_event = std::rc::Rc::new(on_event);
 
@@ -69,12 +75,17 @@ impl Socket {
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        // Errors are followed by a close event, which reports them. The handler must still be
+        // there: Node's `ws` is an EventEmitter, where an `error` with no listener is thrown
+        // (an uncaught exception), and it emits one even for a socket closed while connecting,
+        // after Drop. So it is one shared closure that lives as long as the module, never removed.
+        IGNORE_ERROR.with(|ignore| ws.set_onerror(Some(ignore.as_ref().unchecked_ref())));
         Ok(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
     }
 
     /// Sends one text frame.
     pub fn send(&self, text: &str) -> Result<(), String> {
-        self.ws.send_with_str(text).map_err(|e| describe_js_error(&e))
+        self.ws.send_with_str(text).map_err(|e| platform::describe_js_error(&e))
     }
 }
 
@@ -83,6 +94,7 @@ impl Drop for Socket {
         self.ws.set_onopen(None);
         self.ws.set_onmessage(None);
         self.ws.set_onclose(None);
+        // onerror stays: see `open`.
         let _ = self.ws.close_with_code(1000);
     }
 }

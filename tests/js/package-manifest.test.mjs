@@ -19,13 +19,13 @@ before(async () => {
   packed = await packedFiles();
 });
 
-/** Every target file of the exports map, as [subpath, condition, file]. */
+/** Every target file of the exports map, as [subpath, condition path, file]. */
 function exportTargets() {
-  return Object.entries(manifest.exports).flatMap(([subpath, target]) =>
+  const walk = (subpath, conditions, target) =>
     typeof target === "string"
-      ? [[subpath, "default", target]]
-      : Object.entries(target).map(([condition, file]) => [subpath, condition, file]),
-  );
+      ? [[subpath, conditions.join(".") || "default", target]]
+      : Object.entries(target).flatMap(([condition, inner]) => walk(subpath, [...conditions, condition], inner));
+  return Object.entries(manifest.exports).flatMap(([subpath, target]) => walk(subpath, [], target));
 }
 
 test("the package is hubwire, an ES module package", () => {
@@ -37,10 +37,24 @@ test("the package declares itself free of side effects", () => {
   assert.equal(manifest.sideEffects, false);
 });
 
-test("exports offer '.', './react' and './live', each with its types before its code", () => {
+test("exports offer '.', './react' and './live' as ES modules (import), CommonJS (require) and a default, each with its types first", () => {
   for (const subpath of [".", "./react", "./live"]) {
-    const conditions = Object.keys(manifest.exports[subpath] ?? {});
-    assert.deepEqual(conditions, ["types", "default"], `exports["${subpath}"]`);
+    const target = manifest.exports[subpath] ?? {};
+    assert.deepEqual(Object.keys(target), ["import", "require", "default"], `exports["${subpath}"]`);
+    assert.deepEqual(Object.keys(target.import), ["types", "default"], `exports["${subpath}"].import`);
+    assert.deepEqual(Object.keys(target.require), ["types", "default"], `exports["${subpath}"].require`);
+    assert.match(target.import.types, /\.d\.ts$/, `exports["${subpath}"].import.types`);
+    assert.match(target.import.default, /\.js$/, `exports["${subpath}"].import.default`);
+    assert.match(target.require.types, /\.d\.cts$/, `exports["${subpath}"].require.types`);
+    assert.match(target.require.default, /\.cjs$/, `exports["${subpath}"].require.default`);
+    assert.equal(target.default, target.import.default, `exports["${subpath}"].default`);
+  }
+});
+
+test("ws and eventsource are optional peer dependencies (Node's transports where the globals do not do)", () => {
+  for (const name of ["ws", "eventsource"]) {
+    assert.ok(manifest.peerDependencies?.[name], `peerDependencies.${name}`);
+    assert.deepEqual(manifest.peerDependenciesMeta?.[name], { optional: true }, `peerDependenciesMeta.${name}`);
   }
 });
 
@@ -63,13 +77,13 @@ test("the tarball holds exactly the files list, the manifest, README and licence
 });
 
 test("every relative import in the packed modules resolves to a packed file", async () => {
-  const modules = packed.filter((file) => file.endsWith(".js") || file.endsWith(".d.ts"));
+  const modules = packed.filter((file) => /\.(js|cjs|d\.ts|d\.cts)$/.test(file));
   const missing = [];
   for (const file of modules) {
     const source = await readFile(path.join(PKG_DIR, file), "utf8");
-    for (const [, specifier] of source.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+    for (const [, specifier] of source.matchAll(/(?:from|import|require)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
       const resolved = path.posix.join(path.posix.dirname(file), specifier);
-      const candidates = file.endsWith(".d.ts") ? [resolved, resolved.replace(/\.js$/, ".d.ts")] : [resolved];
+      const candidates = /\.d\.c?ts$/.test(file) ? [resolved, resolved.replace(/\.js$/, ".d.ts").replace(/\.cjs$/, ".d.cts")] : [resolved];
       if (!candidates.some((c) => packed.includes(c))) missing.push(`${file} imports ${specifier}`);
     }
   }

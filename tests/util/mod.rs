@@ -61,9 +61,9 @@ impl Driver {
             match output {
                 Output::Http(request) => self.requests.push(request),
                 Output::FetchAccessToken => self.token_requests += 1,
-                Output::OpenTransport { kind, url } => self.opened.push((kind, url)),
+                Output::OpenTransport { kind, url, .. } => self.opened.push((kind, url)),
                 Output::Send(text) => self.sent.push(text),
-                Output::CloseTransport => self.transport_closes += 1,
+                Output::CloseTransport { .. } => self.transport_closes += 1,
                 Output::Event(event) => self.events.push(event),
             }
         }
@@ -86,12 +86,14 @@ impl Driver {
     }
 
     pub fn open_transport(&mut self) {
-        self.conn.handle_transport_opened(self.now);
+        let transport = self.conn.transport_id();
+        self.conn.handle_transport_opened(self.now, transport);
         self.drain();
     }
 
     pub fn receive(&mut self, data: &str) {
-        self.conn.handle_transport_data(self.now, data);
+        let transport = self.conn.transport_id();
+        self.conn.handle_transport_data(self.now, transport, data);
         self.drain();
     }
 
@@ -101,7 +103,8 @@ impl Driver {
     }
 
     pub fn transport_closed(&mut self, error: Option<&str>) {
-        self.conn.handle_transport_closed(self.now, error.map(str::to_string));
+        let transport = self.conn.transport_id();
+        self.conn.handle_transport_closed(self.now, transport, error.map(str::to_string));
         self.drain();
     }
 

@@ -29,6 +29,8 @@ pub struct SessionDriver {
     pub events: Vec<SessionEvent<Handler>>,
     /// When each negotiate was asked for, in virtual ms.
     pub negotiate_times: Vec<u64>,
+    /// When each transport open was asked for, in virtual ms.
+    pub open_times: Vec<u64>,
     links: u32,
 }
 
@@ -46,14 +48,19 @@ pub fn group(join: &str, leave: &str, arg: &str) -> GroupSpec {
 
 impl SessionDriver {
     pub fn new(reconnect: Option<ReconnectOptions>) -> Self {
+        SessionDriver::with_config(HubConfig::new(HUB_URL), reconnect)
+    }
+
+    pub fn with_config(config: HubConfig, reconnect: Option<ReconnectOptions>) -> Self {
         SessionDriver {
-            session: HubSession::new(HubConfig::new(HUB_URL), reconnect),
+            session: HubSession::new(config, reconnect),
             now: Instant::from_millis(0),
             negotiates: Vec::new(),
             opening: false,
             sent: Vec::new(),
             events: Vec::new(),
             negotiate_times: Vec::new(),
+            open_times: Vec::new(),
             links: 0,
         }
     }
@@ -65,15 +72,18 @@ impl SessionDriver {
                     self.negotiates.push(request.id);
                     self.negotiate_times.push(self.now.as_millis());
                 }
-                SessionOutput::Io(Output::OpenTransport { .. }) => self.opening = true,
+                SessionOutput::Io(Output::OpenTransport { .. }) => {
+                    self.opening = true;
+                    self.open_times.push(self.now.as_millis());
+                }
                 SessionOutput::Io(Output::Send(frame)) => {
                     if !frame.starts_with("{\"protocol\"") {
                         self.sent.extend(parse_frame(&frame, DEFAULT_MAX_FRAME_BYTES).expect("client frames parse"));
                     }
                 }
-                SessionOutput::Io(Output::CloseTransport) => {
-                    // The shell reports a requested close at once.
-                    self.session.handle_transport_closed(self.now, None);
+                SessionOutput::Io(Output::CloseTransport { transport }) => {
+                    // The shell reports a requested close at once, naming the transport.
+                    self.session.handle_transport_closed(self.now, transport, None);
                 }
                 SessionOutput::Io(Output::FetchAccessToken) => {
                     self.session.handle_access_token(self.now, Ok(None));
@@ -102,9 +112,23 @@ impl SessionDriver {
         assert!(self.opening, "negotiate should open a transport");
         self.opening = false;
         self.sent.clear();
-        self.session.handle_transport_opened(self.now);
+        let transport = self.session.transport_id();
+        self.session.handle_transport_opened(self.now, transport);
         self.drain();
-        self.session.handle_transport_data(self.now, "{}\u{1e}");
+        self.session.handle_transport_data(self.now, transport, "{}\u{1e}");
+        self.drain();
+    }
+
+    /// Opens the outstanding transport and answers the handshake (no negotiate: for
+    /// `skip_negotiation`).
+    pub fn accept_socket(&mut self) {
+        assert!(self.opening, "a transport open should be outstanding");
+        self.opening = false;
+        self.sent.clear();
+        let transport = self.session.transport_id();
+        self.session.handle_transport_opened(self.now, transport);
+        self.drain();
+        self.session.handle_transport_data(self.now, transport, "{}\u{1e}");
         self.drain();
     }
 
@@ -121,12 +145,14 @@ impl SessionDriver {
 
     /// The link's socket dies.
     pub fn drop_link(&mut self) {
-        self.session.handle_transport_closed(self.now, Some("WebSocket closed with status code: 1006 ().".into()));
+        let transport = self.session.transport_id();
+        self.session.handle_transport_closed(self.now, transport, Some("WebSocket closed with status code: 1006 ().".into()));
         self.drain();
     }
 
     pub fn server_sends(&mut self, message: &HubMessage) {
-        self.session.handle_transport_data(self.now, &message.encode());
+        let transport = self.session.transport_id();
+        self.session.handle_transport_data(self.now, transport, &message.encode());
         self.drain();
     }
 
@@ -163,6 +189,13 @@ impl SessionDriver {
             self.drain();
         }
         self.now = end;
+    }
+
+    /// Keeps the connection up past the stable-connection threshold (5 s) with the server
+    /// heard from after it, so that the connection counts as established.
+    pub fn establish(&mut self) {
+        self.advance(Duration::from_secs(6));
+        self.server_sends(&HubMessage::Ping);
     }
 
     pub fn take_events(&mut self) -> Vec<SessionEvent<Handler>> {

@@ -2,11 +2,13 @@
 // Groups are joined with joinGroup, so hubwire re-joins them by itself after a reconnect and
 // fires onreconnected once they are back.
 
-import { HubConnectionBuilder, HttpTransportType, LogLevel, VERSION } from "/pkg/index.js";
+import { HubConnectionBuilder, HttpTransportType, LogLevel, VERSION, ready } from "/pkg/index.js";
 import init from "/pkg/hubwire.js";
 
 export async function createClient({ url, delays }) {
-  // index.js instantiated the module already; init() hands back the same instance's exports.
+  // ready() instantiates the module (once, lazily); init() then hands back that instance's
+  // exports, for the memory figures.
+  await ready();
   const wasm = await init();
   const connection = new HubConnectionBuilder()
     .withUrl(url, { transport: HttpTransportType.WebSockets })

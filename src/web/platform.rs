@@ -1,0 +1,95 @@
+//! The host classes the shell constructs — `WebSocket`, `EventSource`, `fetch` with its
+//! `Request`, `Headers` and `AbortController` — found at the moment of use: an override the JS
+//! entry installed for this module instance, else the global of that name.
+//!
+//! Browsers never install overrides. In Node the JS entry hands over what the global scope lacks
+//! or gets wrong there (the `ws` and `eventsource` packages under jsdom or happy-dom, Node's own
+//! `fetch` family where a test environment removed it), keeping the `fetch` family from one
+//! realm. Looking up at the moment of use (not caching) lets a test replace a global after import.
+//!
+//! Objects from another realm fail `instanceof`, so nothing here checks classes: a class is any
+//! function, and what it builds is used through its properties (wasm-bindgen's calls are
+//! structural).
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+thread_local! {
+    /// The JS entry's overrides: an object of host names to values, or undefined.
+    static OVERRIDES: RefCell<JsValue> = const { RefCell::new(JsValue::UNDEFINED) };
+}
+
+/// Installs the host overrides (an object such as `{ WebSocket, fetch, Request, Headers,
+/// AbortController }`; missing or null fields fall back to the globals). Called by the npm
+/// package's loader right after instantiation; replaces any earlier overrides.
+#[wasm_bindgen(js_name = setHostOverrides)]
+pub fn set_host_overrides(overrides: JsValue) {
+    OVERRIDES.with(|slot| *slot.borrow_mut() = overrides);
+}
+
+/// The host value called `name`: the override when one is set, else the global's.
+pub fn host(name: &str) -> JsValue {
+    let key = JsValue::from_str(name);
+    let overridden = OVERRIDES.with(|slot| {
+        let overrides = slot.borrow();
+        if overrides.is_object() {
+            Reflect::get(&overrides, &key).ok()
+        } else {
+            None
+        }
+    });
+    match overridden {
+        Some(value) if !value.is_undefined() && !value.is_null() => value,
+        _ => Reflect::get(&js_sys::global(), &key).unwrap_or(JsValue::UNDEFINED),
+    }
+}
+
+/// Why `name` cannot be used here, with the package that provides it in Node.
+fn missing(name: &str) -> String {
+    match name {
+        "WebSocket" => "WebSocket is not available here (in Node, install the 'ws' package)".to_string(),
+        "EventSource" => "EventSource is not available here (in Node, install the 'eventsource' package)".to_string(),
+        _ => format!("{name} is not available here"),
+    }
+}
+
+/// `new name(...args)`, or why it could not be built.
+pub fn construct(name: &str, args: &Array) -> Result<JsValue, String> {
+    let class = host(name);
+    if !class.is_function() {
+        return Err(missing(name));
+    }
+    Reflect::construct(class.unchecked_ref::<Function>(), args).map_err(|e| describe_js_error(&e))
+}
+
+/// Calls the host `fetch` with `request`; the answer as a promise of this realm.
+pub fn fetch(request: &JsValue) -> Result<Promise, String> {
+    let fetch = host("fetch");
+    if !fetch.is_function() {
+        return Err(missing("fetch"));
+    }
+    let answer = fetch
+        .unchecked_ref::<Function>()
+        .call1(&JsValue::UNDEFINED, request)
+        .map_err(|e| describe_js_error(&e))?;
+    // Promise.resolve adopts a promise of another realm (Node's fetch under Jest's jsdom).
+    Ok(Promise::resolve(&answer))
+}
+
+/// Describes a thrown JS value for an error message: an error's `message` (read as a property,
+/// so errors of another realm count too), a string as it is, anything else as debug text.
+/// Redacted (`access_token=` and `id=` values, Bearer credentials), because browsers quote the
+/// URL in their exceptions and the URL carries the tokens; the core also removes the tokens it
+/// knows when the text reaches it.
+pub fn describe_js_error(value: &JsValue) -> String {
+    let text = if value.is_object() {
+        Reflect::get(value, &JsValue::from_str("message")).ok().and_then(|m| m.as_string())
+    } else {
+        None
+    };
+    let text = text.unwrap_or_else(|| value.as_string().unwrap_or_else(|| format!("{value:?}")));
+    crate::core::redact::redact(&text, &[])
+}
