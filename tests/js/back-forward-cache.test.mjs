@@ -25,8 +25,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Opens a page with a connection in group dispatch:europe, recording what happens to it. */
 async function pageWithConnection(page, url, { stopFirst = false } = {}) {
   await page.goto(url);
-  // The page's own import of the package must settle first: WebKit's import() of a module still
-  // in its top-level await can see uninitialized exports (module-loading.test.mjs).
+  // The page's own modules have loaded: the page is in the same state in every engine (WebKit's
+  // goto returns at the load event, before module scripts with awaits finish).
   await page.waitForFunction(() => window.hubwireHarness, null, { timeout: 30_000, what: "the harness module" });
   return page.evaluate(async (stop) => {
     const { HubConnectionBuilder, HttpTransportType } = await import("/pkg/index.js");

@@ -27,8 +27,8 @@ for (const engine of ENGINES) {
       try {
         // A page with the package but no checks running.
         await page.goto(`${mock.url}harness.html?only=none`);
-        // The page's own import of the package must settle first: WebKit's import() of a module
-        // still in its top-level await can see uninitialized exports (module-loading.test.mjs).
+        // The page's own modules have loaded: the page is in the same state in every engine
+        // (WebKit's goto returns at the load event, before module scripts with awaits finish).
         await page.waitForFunction(() => window.hubwireHarness, null, { timeout: 30_000, what: "the harness module" });
         await mock.control("DELETE /control/telemetry");
         await page.evaluate(async () => {
