@@ -20,7 +20,15 @@ SETUP_DEBIAN_WASM_RUST=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
 #   chromium  the browser of every browser test, the demo test and the benchmarks
 #   binaryen  wasm-opt, which shrinks the shipped wasm
 #   brotli    the brotli sizes in the build's size lines and the benchmarks
-SETUP_DEBIAN_TOOLS=(chromium binaryen brotli)
+#   firefox-esr        Firefox (Gecko), the browser suites' second engine, driven over WebDriver
+#                      BiDi by puppeteer-core (tests/js/support/engines.mjs)
+#   webkit2gtk-driver  WebKitWebDriver, which starts WebKitGTK's MiniBrowser (its dependency
+#                      libwebkit2gtk-4.1-0 ships it): the third engine, WebKit
+#   xvfb               Xvfb, the X display MiniBrowser needs (it has no headless mode here)
+# Installed without recommends, these ran every browser suite on this machine kind: the fonts,
+# GL (Mesa) and GStreamer libraries they need come in as dependencies, and neither engine needs
+# a session D-Bus to start.
+SETUP_DEBIAN_TOOLS=(chromium binaryen brotli firefox-esr webkit2gtk-driver xvfb)
 
 # crates.io programs setup builds with `cargo install`, as "crate@version:binary binary ...".
 # wasm-bindgen-cli has no version here: setup pins it to the crate's wasm-bindgen version.
@@ -73,6 +81,9 @@ BUILD_PROGRAMS=(
   "wasm-bindgen|scripts/build-wasm.sh, bench/size/steps.sh"
   "wasm-opt|scripts/build-wasm.sh, bench/size/steps.sh"
   "chromium|tests/js/support/browser.mjs, bench/run.mjs (HUBWIRE_CHROMIUM)"
+  "firefox-esr|tests/js/support/engines.mjs (HUBWIRE_FIREFOX), through puppeteer-core"
+  "WebKitWebDriver|tests/js/support/engines.mjs (HUBWIRE_WEBKIT_DRIVER); it starts MiniBrowser"
+  "Xvfb|tests/js/support/engines.mjs (HUBWIRE_XVFB): the display of WebKit's MiniBrowser"
   "node|scripts/test.sh, scripts/build-wasm.sh, bench"
   "npm|scripts/setup.sh (npm ci), tests/js/support/fixture-apps.mjs"
   "gzip|scripts/build-wasm.sh size lines, bench"

@@ -14,7 +14,8 @@
 #     the linker (rustup cannot add targets without its own download servers, which build and CI
 #     machines do not reach).
 #   - wasm-bindgen-cli at exactly the wasm-bindgen version the crate links against.
-#   - chromium for browser tests, binaryen (wasm-opt) and brotli for the build's sizes.
+#   - chromium, firefox-esr, webkit2gtk-driver and xvfb for the browser tests (three engines),
+#     binaryen (wasm-opt) and brotli for the build's sizes.
 #   - npm at the version package.json's engines asks for, and node_modules from package-lock.json.
 # Then it verifies: a tiny wasm cdylib linked by the chosen route, the pinned wasm-bindgen run
 # on it and the result instantiated in node, Chromium started headless once, node and npm
@@ -174,6 +175,18 @@ CHROMIUM="$(command -v chromium || command -v chromium-browser || command -v goo
 WASM_OPT="$(command -v wasm-opt || true)"
 [ -n "$CHROMIUM" ] || missing "chromium (the browser of the browser tests)" "apt-get install chromium"
 [ -n "$WASM_OPT" ] || missing "wasm-opt (binaryen)" "apt-get install binaryen"
+# The other two engines of the browser suites (tests/js/support/engines.mjs): each must answer
+# for its version, which needs its libraries, not just its file.
+firefox_version="$(timeout 60 firefox-esr --version 2>/dev/null || true)"
+[ -n "$firefox_version" ] || missing "firefox-esr (the browser suites' Firefox engine)" "apt-get install firefox-esr"
+# WebKitWebDriver has no --version; its --help proves it loads, dpkg names the version.
+webkit_driver_version=""
+if timeout 60 WebKitWebDriver --help 2>/dev/null | grep -q "WebKitWebDriver options"; then
+  webkit_driver_version="WebKitWebDriver $(dpkg-query -W -f='${Version}' webkit2gtk-driver 2>/dev/null || echo '(version unknown)')"
+fi
+[ -n "$webkit_driver_version" ] || missing "WebKitWebDriver (the browser suites' WebKit engine)" "apt-get install webkit2gtk-driver"
+command -v Xvfb >/dev/null || missing "Xvfb (the display WebKit's MiniBrowser runs on)" "apt-get install xvfb"
+say "  engines: $CHROMIUM, $firefox_version, $webkit_driver_version"
 
 # ---------------------------------------------------------------------------------------------
 # 4. JS dependencies (the reference SignalR client and playwright-core for tests).

@@ -16,8 +16,19 @@
 #   fuzz    scripts/fuzz.sh --quick: every fuzz target replays its committed corpus and runs
 #           briefly (one test per target)
 #   wasm    scripts/build-wasm.sh: the crate builds for wasm32 and pkg/ is assembled
-#   js      node --test over tests/js/**/*.test.mjs, against the fresh pkg/
-# Each suite's output is shown as it runs and kept in target/test-logs/<suite>.log.
+#   js      node --test over the tests/js/**/*.test.mjs files that drive no browser engine
+#   js:chromium, js:firefox, js:webkit
+#           the browser suites (the files that use tests/js/support/engines.mjs), once per
+#           engine, each engine in a node process of its own with HUBWIRE_ENGINES set to it; the
+#           engines run side by side (HUBWIRE_ENGINE_JOBS at a time, default all)
+# Each suite's output is kept in target/test-logs/<suite>.log (js-<engine>.log for an engine)
+# and shown as it runs (an engine's when it has finished, since they run side by side).
+#
+#   HUBWIRE_ENGINES=firefox bash scripts/test.sh     only that engine's browser suites (a comma-
+#                                                    separated list; default every engine)
+#
+# Skipped tests (node's `# SKIP`, cargo's `ignored`) are listed in the summary, and each one
+# counts as a failure unless its name is in tests/skips-allowed.txt with a reason.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -66,7 +77,49 @@ record() {
   fi
   PASSED=$((PASSED + pass))
   FAILED=$((FAILED + fail))
-  SUMMARY+=("$(printf '%-10s %5d passed, %d failed%s' "$name" "$pass" "$fail" "${note:+  ($note)}")")
+  SUMMARY+=("$(printf '%-12s %5d passed, %d failed%s' "$name" "$pass" "$fail" "${note:+  ($note)}")")
+}
+
+# --- skipped tests: allowed only when written down ---------------------------------------------
+ALLOWED_SKIPS_FILE="$ROOT/tests/skips-allowed.txt"
+SKIPPED_TOTAL=0
+SKIPPED_LINES=()
+# allowed_skip NAME: NAME (or NAME without its "[engine] " prefix) is listed with a reason.
+allowed_skip() {
+  [ -f "$ALLOWED_SKIPS_FILE" ] || return 1
+  awk -v name="$1" '
+    BEGIN { bare = name; sub(/^\[[a-z]+\] /, "", bare) }
+    /^[[:space:]]*(#|$)/ { next }
+    {
+      split($0, parts, " \\| ")
+      listed = parts[1]; reason = parts[2]
+      gsub(/^[[:space:]]+|[[:space:]]+$/, "", listed); gsub(/^[[:space:]]+|[[:space:]]+$/, "", reason)
+      if (reason != "" && (listed == name || listed == bare)) { found = 1; exit }
+    }
+    END { exit found ? 0 : 1 }
+  ' "$ALLOWED_SKIPS_FILE"
+}
+# judge_skips SUITE NAME...: lists each skipped test; sets SKIP_NOTE and SKIP_FAILS (the unlisted).
+judge_skips() {
+  local suite="$1" name; shift
+  SKIP_FAILS=0
+  SKIP_NOTE=""
+  [ "$#" -gt 0 ] || return 0
+  for name in "$@"; do
+    SKIPPED_TOTAL=$((SKIPPED_TOTAL + 1))
+    if allowed_skip "$name"; then
+      SKIPPED_LINES+=("$(printf '  %-12s skipped (allowed by tests/skips-allowed.txt): %s' "$suite" "$name")")
+    else
+      SKIP_FAILS=$((SKIP_FAILS + 1))
+      SKIPPED_LINES+=("$(printf '  %-12s skipped, NOT on tests/skips-allowed.txt (counted as failed): %s' "$suite" "$name")")
+    fi
+  done
+  SKIP_NOTE="$# skipped"
+  [ "$SKIP_FAILS" -eq 0 ] || SKIP_NOTE="$SKIP_NOTE, $SKIP_FAILS of them not allowed"
+}
+# tap_skips LOG: the names of the tests a TAP log reports as skipped, one per line.
+tap_skips() {
+  sed -nE 's/^[[:space:]]*ok [0-9]+ - (.*) # SKIP.*$/\1/p' "$1"
 }
 
 # --- provenance: nothing the build calls comes from hand work on this machine -----------------
@@ -89,9 +142,9 @@ read -r n_pass n_fail n_ign < <(awk '
   }
   END { printf "%d %d %d\n", p, f, g }
 ' "$LOG_DIR/native.log")
-note=""
-[ "$n_ign" -eq 0 ] || note="$n_ign ignored"
-record native "$n_pass" "$n_fail" "$RC" "$note"
+mapfile -t n_ignored < <(sed -nE 's/^test (.*) \.\.\. ignored.*$/\1/p' "$LOG_DIR/native.log")
+judge_skips native "${n_ignored[@]}"
+record native "$n_pass" "$((n_fail + SKIP_FAILS))" "$RC" "$SKIP_NOTE"
 
 # --- fuzz: corpus replay and a short run of every target ----------------------------------------
 header "fuzz: scripts/fuzz.sh --quick"
@@ -106,37 +159,96 @@ WASM_RC=$RC
 # The build is a step, not a test: it adds nothing when it works and one failure when it breaks.
 record wasm 0 0 "$WASM_RC"
 
-# --- js: node's test runner over tests/js ------------------------------------------------------
+# --- js: node's test runner over tests/js, and the browser suites once per engine -------------
+# count_tap NAME LOG RC: records a node --test TAP log (its closing "# pass N" / "# fail N" lines).
+count_tap() {
+  local name="$1" log="$2" rc="$3" note=""
+  read -r j_pass j_fail j_cancel < <(awk '
+    /^# pass /      { p = $3 }
+    /^# fail /      { f = $3 }
+    /^# cancelled / { c = $3 }
+    END { printf "%d %d %d\n", p, f, c }
+  ' "$log")
+  mapfile -t j_skipped < <(tap_skips "$log")
+  judge_skips "$name" "${j_skipped[@]}"
+  [ "$j_cancel" -eq 0 ] || note="$j_cancel cancelled"
+  [ -z "$SKIP_NOTE" ] || note="${note:+$note, }$SKIP_NOTE"
+  [ -z "${4:-}" ] || note="${note:+$note, }$4"
+  # Cancelled tests (timeouts, a parent failing) did not pass: count them as failed.
+  record "$name" "$j_pass" "$((j_fail + j_cancel + SKIP_FAILS))" "$rc" "$note"
+}
+
 header "js: node --test tests/js"
-mapfile -t JS_TESTS < <(find tests/js -name node_modules -prune -o -type f -name '*.test.mjs' -print 2>/dev/null | sort)
+mapfile -t JS_ALL < <(find tests/js -name node_modules -prune -o -type f -name '*.test.mjs' -print 2>/dev/null | sort)
+JS_BROWSER=()
+JS_OTHER=()
+for file in "${JS_ALL[@]}"; do
+  if grep -q 'support/engines\.mjs' "$file"; then JS_BROWSER+=("$file"); else JS_OTHER+=("$file"); fi
+done
+IFS=',' read -r -a ENGINE_LIST <<<"${HUBWIRE_ENGINES:-chromium,firefox,webkit}"
 if [ "$WASM_RC" -ne 0 ]; then
   # These tests load pkg/; a failed build would only make them fail for the same reason.
   echo "[test] skipped: the wasm build failed"
   record js 0 1 0 "skipped: wasm build failed"
-elif [ "${#JS_TESTS[@]}" -eq 0 ]; then
+elif [ "${#JS_ALL[@]}" -eq 0 ]; then
   echo "[test] no tests/js/*.test.mjs files yet"
   record js 0 0 0 "no test files"
 else
-  printf '[test] %s\n' "${JS_TESTS[@]}"
-  # TAP explicitly: its closing "# pass N" / "# fail N" lines are what is counted below.
-  # One file at a time: each starts Chromium and a hub, and two cores are no place for several.
-  run_logged js "${HUBWIRE_JS_TIMEOUT:-900}" node --test --test-concurrency=1 --test-reporter=tap "${JS_TESTS[@]}"
-  read -r j_pass j_fail j_cancel j_skip < <(awk '
-    /^# pass /      { p = $3 }
-    /^# fail /      { f = $3 }
-    /^# cancelled / { c = $3 }
-    /^# skipped /   { s = $3 }
-    END { printf "%d %d %d %d\n", p, f, c, s }
-  ' "$LOG_DIR/js.log")
-  note=""
-  [ "$j_cancel" -eq 0 ] || note="$j_cancel cancelled"
-  [ "$j_skip" -eq 0 ] || note="${note:+$note, }$j_skip skipped"
-  # Cancelled tests (timeouts, a parent failing) did not pass: count them as failed.
-  record js "$j_pass" "$((j_fail + j_cancel))" "$RC" "$note"
+  if [ "${#JS_OTHER[@]}" -gt 0 ]; then
+    printf '[test] %s\n' "${JS_OTHER[@]}"
+    # TAP explicitly: its closing "# pass N" / "# fail N" lines are what is counted.
+    # One file at a time: two cores are no place for several.
+    run_logged js "${HUBWIRE_JS_TIMEOUT:-900}" node --test --test-concurrency=1 --test-reporter=tap "${JS_OTHER[@]}"
+    count_tap js "$LOG_DIR/js.log" "$RC"
+  fi
+  if [ "${#JS_BROWSER[@]}" -gt 0 ]; then
+    header "js in every engine (${ENGINE_LIST[*]}): the browser suites"
+    printf '[test] %s\n' "${JS_BROWSER[@]}"
+    # Each engine runs its files one at a time in a process of its own, the engines side by
+    # side: a browser suite mostly waits on the hub and the browser, so three fit on two cores.
+    jobs_max="${HUBWIRE_ENGINE_JOBS:-${#ENGINE_LIST[@]}}"
+    declare -A ENGINE_PID=() ENGINE_START=() ENGINE_SECONDS=()
+    running=()
+    for engine in "${ENGINE_LIST[@]}"; do
+      while [ "${#running[@]}" -ge "$jobs_max" ]; do
+        wait -n || true
+        still=()
+        for pid in "${running[@]}"; do kill -0 "$pid" 2>/dev/null && still+=("$pid"); done
+        running=("${still[@]}")
+      done
+      echo "[test] js:$engine started"
+      ENGINE_START[$engine]=$SECONDS
+      (
+        set +e
+        HUBWIRE_ENGINES="$engine" timeout --kill-after=30 "${HUBWIRE_JS_TIMEOUT:-900}" \
+          bash -c 'source "$0" && "$@"' "$ROOT/target/toolchain.env" \
+          node --test --test-concurrency=1 --test-reporter=tap "${JS_BROWSER[@]}" \
+          </dev/null >"$LOG_DIR/js-$engine.log" 2>&1
+        rc=$?
+        echo "$rc" >"$LOG_DIR/js-$engine.rc"
+        echo "$SECONDS" >"$LOG_DIR/js-$engine.end"
+      ) &
+      ENGINE_PID[$engine]=$!
+      running+=("$!")
+    done
+    for engine in "${ENGINE_LIST[@]}"; do
+      wait "${ENGINE_PID[$engine]}" || true
+      rc="$(cat "$LOG_DIR/js-$engine.rc" 2>/dev/null || echo 1)"
+      ENGINE_SECONDS[$engine]=$(( $(cat "$LOG_DIR/js-$engine.end" 2>/dev/null || echo "$SECONDS") - ENGINE_START[$engine] ))
+      header "js:$engine (target/test-logs/js-$engine.log, ${ENGINE_SECONDS[$engine]} s)"
+      cat "$LOG_DIR/js-$engine.log"
+      if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        printf '[test] js:%s timed out after %s s (or was killed)\n' "$engine" "${HUBWIRE_JS_TIMEOUT:-900}" | tee -a "$LOG_DIR/js-$engine.log"
+      fi
+      count_tap "js:$engine" "$LOG_DIR/js-$engine.log" "$rc" "${ENGINE_SECONDS[$engine]} s"
+    done
+  fi
 fi
 
 header "summary (logs in target/test-logs/)"
 printf '%s\n' "${SUMMARY[@]}"
+if [ "${#SKIPPED_LINES[@]}" -gt 0 ]; then printf '%s\n' "${SKIPPED_LINES[@]}"; fi
 echo
+echo "skipped: $SKIPPED_TOTAL (each is in the counts above: allowed ones add nothing, others one failure)"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -14,6 +14,7 @@
 
 import { HubConnectionBuilder, LogLevel } from "/pkg/index.js";
 import { connectPlain, subscribe } from "/pkg/live.js";
+import { runChecks } from "./checks/runner.js";
 
 const WAIT_MS = 10_000;
 /** The poll interval of the checks: short, so schedules play out in well under a second. */
@@ -247,6 +248,11 @@ const checks = {
     record.watch(subscription);
     try {
       await until(() => subscription.source === "push" && subscription.current, "push");
+      // What this check is about starts here. On a busy machine (three engines side by side)
+      // the first start can take longer than fallbackAfterMs (300 ms), and the subscription
+      // then polls before its first push: that start is counted out of what follows.
+      const from = record.sources.lastIndexOf("push");
+      const fallbacksBefore = record.of("fallbackStarted").length;
       await control("faults", { refuseNegotiations: 1000 });
       try {
         await control("drop", {});
@@ -258,8 +264,8 @@ const checks = {
       await until(() => subscription.source === "push", "push after the reconnect");
       await sleep(INTERVAL_MS * 5);
       equal(record.pollsSincePush(), ["catchUp"], "polls since push came back");
-      equal(record.sources, ["push", "idle", "polling", "push"], "sources");
-      equal(record.of("fallbackStarted").map((t) => t.reason), ["reconnectingTooLong"], "fallback reason");
+      equal(record.sources.slice(from), ["push", "idle", "polling", "push"], "sources");
+      equal(record.of("fallbackStarted").slice(fallbacksBefore).map((t) => t.reason), ["reconnectingTooLong"], "fallback reason");
     } finally {
       subscription.unsubscribe();
     }
@@ -590,37 +596,4 @@ const checks = {
   },
 };
 
-function row(name) {
-  const tr = document.createElement("tr");
-  tr.innerHTML = `<td></td><td class="running">running</td><td></td>`;
-  tr.children[0].textContent = name;
-  document.getElementById("results").append(tr);
-  return tr;
-}
-
-async function runAll() {
-  const only = new URLSearchParams(location.search).get("only");
-  const results = [];
-  for (const [name, run] of Object.entries(checks)) {
-    if (only && only !== name) continue;
-    const tr = row(name);
-    const started = performance.now();
-    try {
-      await run();
-      results.push({ name, ok: true });
-      tr.children[1].className = "pass";
-      tr.children[1].textContent = "pass";
-    } catch (error) {
-      results.push({ name, ok: false, error: String(error?.message ?? error) });
-      tr.children[1].className = "fail";
-      tr.children[1].textContent = "fail";
-      tr.children[2].textContent = String(error?.message ?? error);
-    }
-    tr.children[2].textContent ||= `${Math.round(performance.now() - started)} ms`;
-  }
-  const failed = results.filter((r) => !r.ok).length;
-  document.getElementById("summary").textContent = `${results.length - failed} passed, ${failed} failed`;
-  return results;
-}
-
-window.hubwireLiveHarness = { names: Object.keys(checks), done: runAll() };
+window.hubwireLiveHarness = runChecks(checks);

@@ -1,12 +1,13 @@
-// The hubwire client in headless Chromium against the mock hub: runs www/harness.html (the
-// browser harness) and reports each of its checks as one test here.
+// The hubwire client in every browser engine against the mock hub: runs www/harness.html (the
+// browser harness) in each engine of ENGINES (tests/js/support/engines.mjs; HUBWIRE_ENGINES
+// narrows it) and reports each of its checks as one test here, named with the engine.
 
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 
-import { launchChromium } from "./support/browser.mjs";
+import { ENGINES, keepScreenshot, launch, unexpectedEvents } from "./support/engines.mjs";
 import { startMock } from "./support/mock.mjs";
+import { harnessResults } from "./support/harness-page.mjs";
 
 const EXPECTED_CHECKS = [
   "start connects and reports a connection id",
@@ -56,45 +57,47 @@ const EXPECTED_CHECKS = [
   "stateful reconnect absorbs a socket drop: 1000 numbered messages arrive once, in order",
 ];
 
-let mock;
-let browser;
-let results = new Map();
-const pageErrors = [];
+for (const engine of ENGINES) {
+  describe(`${engine}: browser harness`, () => {
+    let mock;
+    let browser;
+    let results = new Map();
+    let events = [];
 
-before(async () => {
-  mock = await startMock(["--www", "www", "--pkg", "pkg"]);
-  browser = await launchChromium();
-  const page = await browser.newPage();
-  // Uncaught exceptions only: the network errors Chromium logs for the connects the hub
-  // refuses on purpose are expected.
-  page.on("pageerror", (error) => pageErrors.push(String(error)));
-  await page.goto(`${mock.url}harness.html`);
-  // The harness module finishes loading (the wasm is fetched and compiled by top-level await)
-  // after the page's load event, later still on a busy machine.
-  await page.waitForFunction(() => window.hubwireHarness, null, { timeout: 60_000 });
-  const list = await page.evaluate(() => window.hubwireHarness.done);
-  results = new Map(list.map((r) => [r.name, r]));
-  mkdirSync("test-results", { recursive: true });
-  await page.screenshot({ path: "test-results/harness.png", fullPage: true });
-});
+    before(async () => {
+      mock = await startMock(["--www", "www", "--pkg", "pkg"]);
+      browser = await launch(engine);
+      const page = await browser.newPage();
+      await page.goto(`${mock.url}harness.html`);
+      try {
+        results = await harnessResults(page, "hubwireHarness");
+      } finally {
+        events = await page.events();
+        await keepScreenshot(page, "harness");
+      }
+    });
 
-after(async () => {
-  await browser?.close();
-  await mock?.stop();
-});
+    after(async () => {
+      await browser?.close();
+      await mock?.stop();
+    });
 
-test("the harness runs exactly the expected checks", () => {
-  assert.deepEqual([...results.keys()].sort(), [...EXPECTED_CHECKS].sort());
-});
+    test(`[${engine}] the harness runs exactly the expected checks`, () => {
+      assert.deepEqual([...results.keys()].sort(), [...EXPECTED_CHECKS].sort());
+    });
 
-for (const name of EXPECTED_CHECKS) {
-  test(`browser: ${name}`, () => {
-    const result = results.get(name);
-    assert.ok(result, "the check ran");
-    assert.ok(result.ok, result.error);
+    for (const name of EXPECTED_CHECKS) {
+      test(`[${engine}] browser: ${name}`, () => {
+        const result = results.get(name);
+        assert.ok(result, "the check ran");
+        assert.ok(result.ok, result.error);
+      });
+    }
+
+    test(`[${engine}] the page raised no uncaught errors`, () => {
+      // Uncaught exceptions only: the network errors a browser logs for the connects the hub
+      // refuses on purpose are expected, and so are the client's own warning-level log lines.
+      assert.deepEqual(unexpectedEvents(events.filter((e) => e.kind === "pageerror")), []);
+    });
   });
 }
-
-test("the page raised no uncaught errors", () => {
-  assert.deepEqual(pageErrors, []);
-});

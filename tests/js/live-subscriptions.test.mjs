@@ -1,11 +1,13 @@
-// hubwire/live in headless Chromium against the mock hub: runs www/live-harness.html (the live
-// subscriptions harness) and reports each of its checks as one test here.
+// hubwire/live in every browser engine against the mock hub: runs www/live-harness.html (the
+// live subscriptions harness) in each engine of ENGINES (tests/js/support/engines.mjs;
+// HUBWIRE_ENGINES narrows it) and reports each of its checks as one test here, named with the
+// engine.
 
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 
-import { launchChromium } from "./support/browser.mjs";
+import { ENGINES, keepScreenshot, launch, unexpectedEvents } from "./support/engines.mjs";
+import { harnessResults } from "./support/harness-page.mjs";
 import { startMock } from "./support/mock.mjs";
 
 const EXPECTED_CHECKS = [
@@ -29,49 +31,51 @@ const EXPECTED_CHECKS = [
   "the async iterator yields the current value, then each update, and ends on unsubscribe",
 ];
 
-let mock;
-let browser;
-let results = new Map();
-const pageErrors = [];
+for (const engine of ENGINES) {
+  describe(`${engine}: live subscriptions harness`, () => {
+    let mock;
+    let browser;
+    let results = new Map();
+    let events = [];
 
-before(async () => {
-  mock = await startMock(["--www", "www", "--pkg", "pkg"]);
-  browser = await launchChromium();
-  const page = await browser.newPage();
-  page.on("pageerror", (error) => pageErrors.push(String(error)));
-  page.on("console", (message) => {
-    if (message.type() === "error") pageErrors.push(message.text());
-  });
-  await page.goto(`${mock.url}live-harness.html`);
-  // The package instantiates its WebAssembly with top-level await, which the load event does not
-  // wait for: wait for the harness to exist before reading it.
-  await page.waitForFunction(() => window.hubwireLiveHarness, null, { timeout: 30_000 });
-  const list = await page.evaluate(() => window.hubwireLiveHarness.done);
-  results = new Map(list.map((r) => [r.name, r]));
-  mkdirSync("test-results", { recursive: true });
-  await page.screenshot({ path: "test-results/live-harness.png", fullPage: true });
-});
+    before(async () => {
+      mock = await startMock(["--www", "www", "--pkg", "pkg"]);
+      browser = await launch(engine);
+      const page = await browser.newPage();
+      await page.goto(`${mock.url}live-harness.html`);
+      try {
+        results = await harnessResults(page, "hubwireLiveHarness");
+      } finally {
+        events = await page.events();
+        await keepScreenshot(page, "live-harness");
+      }
+    });
 
-after(async () => {
-  await browser?.close();
-  await mock?.stop();
-});
+    after(async () => {
+      await browser?.close();
+      await mock?.stop();
+    });
 
-test("the live harness runs exactly the expected checks", () => {
-  assert.deepEqual([...results.keys()].sort(), [...EXPECTED_CHECKS].sort());
-});
+    test(`[${engine}] the live harness runs exactly the expected checks`, () => {
+      assert.deepEqual([...results.keys()].sort(), [...EXPECTED_CHECKS].sort());
+    });
 
-for (const name of EXPECTED_CHECKS) {
-  test(`browser: ${name}`, () => {
-    const result = results.get(name);
-    assert.ok(result, "the check ran");
-    assert.ok(result.ok, result.error);
+    for (const name of EXPECTED_CHECKS) {
+      test(`[${engine}] browser: ${name}`, () => {
+        const result = results.get(name);
+        assert.ok(result, "the check ran");
+        assert.ok(result.ok, result.error);
+      });
+    }
+
+    test(`[${engine}] the page raised no uncaught errors`, () => {
+      // The checks that make the hub refuse negotiates (503) and fail polls (500) make the
+      // browser log failed requests on purpose: Chromium as console errors ("status of 500"),
+      // Firefox as network lines (engines.mjs marks them). HTTP statuses themselves are not
+      // errors here, and neither are the client's own warnings.
+      const expected = (e) =>
+        e.kind === "response" || (e.kind === "console" && e.type !== "error") || e.network || /status of (500|503)|Failed to load resource/.test(e.text);
+      assert.deepEqual(unexpectedEvents(events, expected), []);
+    });
   });
 }
-
-test("the page raised no uncaught errors", () => {
-  // The browser logs failed requests as console errors: the checks that make the hub refuse
-  // negotiates (503) and fail polls (500) cause those on purpose.
-  const unexpected = pageErrors.filter((e) => !e.includes("favicon") && !/status of (500|503)/.test(e));
-  assert.deepEqual(unexpected, []);
-});

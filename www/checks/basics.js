@@ -1,8 +1,8 @@
 // Checks of the basic client: start, invoke, send, handlers, stop, tokens, server close, and
 // the connection manager: reconnect, group rejoin, dedupe, state changes.
 
-import { HubConnectionState } from "/pkg/index.js";
-import { check, connect, control, equal, nextCall, rejection, sleep, until } from "./util.js";
+import { HttpTransportType, HubConnectionState, Subject } from "/pkg/index.js";
+import { check, connect, control, equal, nextCall, rejection, sleep, until, within } from "./util.js";
 
 /** Each check: a name and an async function that throws on failure. */
 export const checks = {
@@ -125,11 +125,24 @@ export const checks = {
   async "a server Close with an error reaches onclose and rejects pending calls"() {
     const connection = connect();
     await connection.start();
+    // Two calls the hub cannot finish before it closes: an upload whose stream never completes,
+    // and a server stream of 1000 items 50 ms apart.
+    const upload = new Subject();
+    const pendingInvoke = rejection(connection.invoke("UploadSum", upload));
+    upload.next(1);
+    const pendingStream = new Promise((resolve) => {
+      connection.stream("Count", 1000, 50).subscribe({ next: () => {}, error: resolve, complete: () => resolve("completed") });
+    });
+    await until(async () => (await control("log")).some((e) => e.kind === "streamInvocation" && e.connectionId === connection.connectionId), "the hub to start the stream");
     const closed = nextCall((cb) => connection.onclose(cb), "onclose");
     await control("close", { error: "maintenance window" });
     const [error] = await closed;
     check(error instanceof Error && error.message.includes("maintenance window"), `onclose got ${error}`);
     equal(connection.state, HubConnectionState.Disconnected, "state after close");
+    const invokeError = await within(pendingInvoke, "the pending invoke to reject");
+    check(invokeError instanceof Error, `the pending invoke rejected with ${invokeError}`);
+    const streamError = await within(pendingStream, "the pending stream to end");
+    check(streamError instanceof Error, `the pending stream ended with ${streamError} (not an error)`);
   },
 
   async "an abrupt drop closes the connection with an error"() {
@@ -189,20 +202,31 @@ export const checks = {
   },
 
   async "state changes are reported with attempt and next retry"() {
-    const connection = connect({}, (b) => b.withAutomaticReconnect([0, 100]));
+    // One refused connect makes a schedule with two retries: attempt 1 at once (refused), then
+    // attempt 2 after the policy's 100 ms.
+    // WebSockets only: with every transport allowed, the refused connect would be answered by
+    // falling back to the next transport within attempt 1.
+    const connection = connect({ transport: HttpTransportType.WebSockets }, (b) => b.withAutomaticReconnect([0, 100, 1000]));
     const changes = [];
     connection.onstatechange((change) => changes.push(change));
     await connection.start();
+    await control("faults", { refuseConnects: 1 });
     await control("drop", {});
     await until(() => connection.state === HubConnectionState.Connected && changes.some((c) => c.current === "Reconnecting"), "the reconnect");
+    const shown = JSON.stringify(changes.map(({ previous, current, attempt, nextRetryInMs }) => ({ previous, current, attempt, nextRetryInMs })));
     const states = changes.map((c) => c.current);
     check(states.includes("Connecting") && states.includes("Connected") && states.includes("Reconnecting"), `states: ${states}`);
-    const scheduled = changes.find((c) => c.nextRetryInMs !== null);
-    check(scheduled && scheduled.nextRetryInMs === 0, `a retry scheduled at once: ${JSON.stringify(scheduled)}`);
+    const retries = changes.filter((c) => c.nextRetryInMs !== null);
+    equal(retries.map((c) => [c.attempt, c.nextRetryInMs]), [[0, 0], [1, 100]], `scheduled retries as [attempt made, next retry in ms] in ${shown}`);
+    // Each attempt is announced as it starts (attempt 1, attempt 2), and each wait before one
+    // carries the count so far with its delay.
+    const attempts = changes.filter((c) => c.current === "Reconnecting").map((c) => c.attempt);
+    equal(attempts, [0, 0, 1, 1, 2], `the Reconnecting changes' attempt counts in ${shown}`);
     const last = changes.at(-1);
     equal([last.previous, last.current, last.transport], ["Reconnecting", "Connected", "WebSockets"], "last change");
+    // Connected ends the episode: its count starts again at 0.
+    equal(last.attempt, 0, "attempt in the Connected change");
     equal(last.connectionId, connection.connectionId, "connection id in the change");
     await connection.stop();
   },
 };
-

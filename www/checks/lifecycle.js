@@ -81,6 +81,8 @@ export const checks = {
     const connection = connect(WS_ONLY, (b) => b.withAutomaticReconnect([0, 60_000, 60_000, 60_000]));
     await connection.start();
     await control("faults", { refuseConnects: 1 });
+    // Cleared first, so the refusal waited for is this check's and not the previous check's.
+    await control("log", undefined, "DELETE");
     await control("drop", {});
     await until(async () => (await control("log")).some((e) => e.kind === "refused"), "the refused attempt");
     await control("log", undefined, "DELETE");

@@ -68,18 +68,35 @@ Object.assign(checks, {
   },
 
   async "disposing a server stream stops its items and keeps the connection"() {
-    const connection = connect();
-    await connection.start();
-    const items = [];
-    const subscription = connection.stream("Count", 1000, 20).subscribe({ next: (n) => items.push(n), error: () => {}, complete: () => {} });
-    await until(() => items.length >= 2, "the first items");
-    subscription.dispose();
-    const seen = items.length;
-    // The hub sends an item every 20 ms: 300 ms would bring about 15 more if it kept going.
-    await new Promise((r) => setTimeout(r, 300));
-    check(items.length <= seen + 1, `items kept coming after dispose: ${seen} → ${items.length}`);
-    equal(await connection.invoke("Echo", "still fine"), "still fine", "the connection after dispose");
-    await connection.stop();
+    // The WebSocket's frames both ways are watched, so the check sees the hub being told to stop
+    // (a CancelInvocation for the stream) and obeying (its items stop on the wire, and it ends
+    // the stream with a Completion), not only the client dropping items it still receives.
+    const wire = watchWebSocketFrames();
+    try {
+      const connection = connect({ transport: HttpTransportType.WebSockets });
+      await connection.start();
+      const items = [];
+      const subscription = connection.stream("Count", 1000, 20).subscribe({ next: (n) => items.push(n), error: () => {}, complete: () => {} });
+      await until(() => items.length >= 2, "the first items");
+      const started = (await control("log")).find((e) => e.kind === "streamInvocation" && e.connectionId === connection.connectionId);
+      check(started, "the hub logged the StreamInvocation");
+      const id = started.invocationId;
+      subscription.dispose();
+      const seen = items.length;
+      await until(() => wire.sent.some((m) => m.type === 5 && m.invocationId === id), "a CancelInvocation for the stream on the wire");
+      const cancelAt = wire.received.length;
+      // The hub sends an item every 20 ms: 300 ms would bring about 15 more if it kept going.
+      await sleep(300);
+      check(items.length <= seen + 1, `items kept coming after dispose: ${seen} → ${items.length}`);
+      const after = wire.received.slice(cancelAt).filter((m) => m.invocationId === id);
+      check(after.filter((m) => m.type === 2).length <= 1, `the hub kept sending items after the cancel: ${JSON.stringify(after)}`);
+      const everything = wire.received.filter((m) => m.invocationId === id);
+      check(everything.some((m) => m.type === 3), `the hub ended the stream with a Completion: ${JSON.stringify(everything.slice(-3))}`);
+      equal(await connection.invoke("Echo", "still fine"), "still fine", "the connection after dispose");
+      await connection.stop();
+    } finally {
+      wire.restore();
+    }
   },
 
   async "falls back to Server-Sent Events when WebSockets are refused"() {
@@ -163,15 +180,52 @@ Object.assign(checks, {
     await connection.start();
     const id = connection.connectionId;
     await sleep(100);
+    await control("log", undefined, "DELETE");
+    let dropped;
     for (let n = 1; n <= 1000; n++) {
       await control("publish", { target: "Number", arguments: [n] });
-      if (n === 400) await control("drop", {});
+      if (n === 400) dropped = await control("drop", {});
     }
+    // The drop cut this check's socket, the only one open: otherwise nothing was absorbed.
+    equal(dropped, { dropped: 1 }, "the hub's answer to the drop");
     await until(() => numbers.length >= 1000, `all numbers (have ${numbers.length})`, 15000);
     equal(numbers.length, 1000, "count");
     check(numbers.every((n, i) => n === i + 1), "in order, each once");
     equal(lifecycle, [], "no reconnecting or close event");
     equal(connection.connectionId, id, "same connection id");
+    const log = (await control("log")).filter((e) => e.connectionId === id && ["transportLost", "resumed", "disconnect", "connect"].includes(e.kind));
+    equal(log.map((e) => e.kind), ["transportLost", "resumed"], "what the hub saw of the connection: its socket lost, then resumed by a new one");
     await connection.stop();
   },
 });
+
+/**
+ * Watches the hub frames every WebSocket of the page sends and receives (JSON text, 0x1E
+ * separated), until restore(). `sent` and `received` hold the parsed messages in order.
+ */
+function watchWebSocketFrames() {
+  const sent = [];
+  const received = [];
+  const watched = new WeakSet();
+  const decode = (data) => (typeof data === "string" ? data : new TextDecoder().decode(data instanceof ArrayBuffer ? data : data.buffer ?? data));
+  const parse = (data, into) => {
+    for (const part of decode(data).split("\x1e")) {
+      if (!part) continue;
+      try {
+        into.push(JSON.parse(part));
+      } catch {
+        // not a JSON hub frame (the stats socket, say)
+      }
+    }
+  };
+  const original = WebSocket.prototype.send;
+  WebSocket.prototype.send = function send(data) {
+    if (!watched.has(this)) {
+      watched.add(this);
+      this.addEventListener("message", (event) => parse(event.data, received));
+    }
+    parse(data, sent);
+    return original.call(this, data);
+  };
+  return { sent, received, restore: () => (WebSocket.prototype.send = original) };
+}

@@ -48,6 +48,15 @@ export function nextCall(register, what) {
   });
 }
 
+/** `promise`'s outcome, failing after `waitMs` when it has not settled. */
+export function within(promise, what, waitMs = WAIT_MS) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), waitMs);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 export async function rejection(promise) {
   try {
     await promise;
