@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use crate::faults::{MethodFault, DEFAULT_METHOD_ERROR};
+use crate::faults::{HostileHandshake, MethodFault, DEFAULT_METHOD_ERROR};
 use crate::hub::{Audience, ConnectionInfo, Hub};
 use crate::log::{DisconnectReason, LogEntry};
 use crate::methods;
@@ -148,6 +148,15 @@ struct FaultsRequest {
     fail_polls: Option<u32>,
     /// Hold every data poll this long before answering (0 turns it off).
     poll_delay_ms: Option<u64>,
+    /// `true`: every transport connect of a new connection gets 503 until cleared; `false`
+    /// undoes it.
+    refuse_all_connects: Option<bool>,
+    /// A hostile handshake mode by name (see [`HostileHandshake`]); `null` switches it off.
+    #[serde(default, deserialize_with = "present")]
+    hostile: Option<Option<String>>,
+    /// `true`: every WebSocket resuming a stateful connection is accepted and closed at once;
+    /// `false` undoes it.
+    close_resumes: Option<bool>,
 }
 
 /// The `failMethod` field of [`FaultsRequest`].
@@ -317,7 +326,21 @@ async fn set_faults(
             })
         }
     };
+    let hostile = match &request.hostile {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(name)) => Some(Some(hostile_mode(name)?)),
+    };
     let answer = hub.update_faults(|faults| {
+        if let Some(hostile) = hostile {
+            faults.hostile = hostile;
+        }
+        if let Some(always) = request.refuse_all_connects {
+            faults.refuse_all_connects = always;
+        }
+        if let Some(close) = request.close_resumes {
+            faults.close_resumes = close;
+        }
         if let Some(count) = request.refuse_negotiations {
             faults.refuse_negotiations = count;
         }
@@ -350,6 +373,20 @@ async fn set_faults(
         hub.drop_after_delay(Duration::from_millis(delay));
     }
     Ok(Json(answer))
+}
+
+/// The hostile handshake mode called `name`, or a 400 listing the known names.
+fn hostile_mode(name: &str) -> Result<HostileHandshake, ControlError> {
+    HostileHandshake::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = HostileHandshake::ALL
+            .iter()
+            .map(|mode| mode.name())
+            .collect();
+        ControlError(format!(
+            "unknown hostile fault '{name}' (expected one of {}, or null)",
+            known.join(", ")
+        ))
+    })
 }
 
 /// `DELETE /control/faults`: no standing faults, no pending delayed drop, no poll faults.

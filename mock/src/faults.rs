@@ -1,9 +1,10 @@
 //! The faults the hub injects on request, as plain data with the rules for using them up.
 //!
-//! Owns the standing faults of `POST /control/faults` (refuse negotiations, refuse connects,
-//! refuse transports, fail a hub method, send events twice) and how each is consumed: a
-//! counter goes down by one per request it perturbs, a method rule matches by name and first
-//! argument. The hub keeps one [`HubFaults`] under its lock and asks it at the one place each
+//! Owns the standing faults of `POST /control/faults` (refuse negotiations, refuse connects
+//! N times or always, refuse transports, fail a hub method, send events twice, a hostile
+//! handshake, close stateful resumes) and how each is consumed: a counter goes down by one per
+//! request it perturbs, a method rule matches by name and first argument, a switch (hostile
+//! handshake, always refuse connects, close resumes) stands until cleared. The hub keeps one [`HubFaults`] under its lock and asks it at the one place each
 //! fault applies; this module does no I/O and knows no connection. One-shot actions (drop after
 //! N messages, drop after a delay) are not standing state and live in the hub.
 
@@ -29,6 +30,62 @@ pub struct HubFaults {
     /// How many of the next events (server-to-client invocations sent to a group or to
     /// everyone) are sent twice.
     pub duplicate_next_events: u32,
+    /// Every transport connect of a new connection gets 503 (after negotiate succeeded).
+    pub refuse_all_connects: bool,
+    /// How the hub mistreats every new connection's handshake, if it does.
+    pub hostile: Option<HostileHandshake>,
+    /// Every WebSocket resuming a stateful-reconnect connection is accepted and closed at once.
+    pub close_resumes: bool,
+}
+
+/// A hostile way to treat a handshake, applied to every new connection on every transport once
+/// its handshake request has arrived. Resumes have no handshake and are not affected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostileHandshake {
+    /// Close the transport without answering.
+    CloseBeforeHandshake,
+    /// Answer `{}`, then close the transport with no Close message.
+    CloseAfterHandshake,
+    /// Say nothing at all (no answer, no Pings) and keep the transport open.
+    NeverAnswerHandshake,
+    /// Answer with `{"error": ...}` (then close, as a refused handshake does).
+    HandshakeError,
+    /// Answer `{}`, then send a Close message with `allowReconnect: true` and close.
+    CloseWithReconnectAfterHandshake,
+    /// Answer `{}` (that one frame), then send nothing more: no Pings, no messages; the
+    /// transport stays open.
+    OneFrameThenSilent,
+}
+
+impl HostileHandshake {
+    /// Every mode, for listing in error messages.
+    pub const ALL: [HostileHandshake; 6] = [
+        HostileHandshake::CloseBeforeHandshake,
+        HostileHandshake::CloseAfterHandshake,
+        HostileHandshake::NeverAnswerHandshake,
+        HostileHandshake::HandshakeError,
+        HostileHandshake::CloseWithReconnectAfterHandshake,
+        HostileHandshake::OneFrameThenSilent,
+    ];
+
+    /// The control API's name for the mode.
+    pub fn name(self) -> &'static str {
+        match self {
+            HostileHandshake::CloseBeforeHandshake => "closeBeforeHandshake",
+            HostileHandshake::CloseAfterHandshake => "closeAfterHandshake",
+            HostileHandshake::NeverAnswerHandshake => "neverAnswerHandshake",
+            HostileHandshake::HandshakeError => "handshakeError",
+            HostileHandshake::CloseWithReconnectAfterHandshake => {
+                "closeWithReconnectAfterHandshake"
+            }
+            HostileHandshake::OneFrameThenSilent => "oneFrameThenSilent",
+        }
+    }
+
+    /// The mode with this control API name (exact spelling).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|mode| mode.name() == name)
+    }
 }
 
 /// A rule that makes calls of one hub method fail.
@@ -53,9 +110,10 @@ impl HubFaults {
         take_one(&mut self.refuse_negotiations)
     }
 
-    /// Uses up one connect refusal; true when this connect must be refused.
+    /// Uses up one connect refusal, unless every connect is refused; true when this connect
+    /// must be refused.
     pub fn take_connect_refusal(&mut self) -> bool {
-        take_one(&mut self.refuse_connects)
+        self.refuse_all_connects || take_one(&mut self.refuse_connects)
     }
 
     /// Whether `transport` is switched off.
@@ -106,6 +164,9 @@ impl HubFaults {
                 .collect::<Vec<_>>(),
             "failMethods": self.method_faults,
             "duplicateNextEvents": self.duplicate_next_events,
+            "refuseAllConnects": self.refuse_all_connects,
+            "hostile": self.hostile.map(HostileHandshake::name),
+            "closeResumes": self.close_resumes,
         })
     }
 }
@@ -140,6 +201,25 @@ mod tests {
         };
         let taken: Vec<bool> = (0..3).map(|_| faults.take_connect_refusal()).collect();
         assert_eq!(taken, [true, true, false]);
+    }
+
+    #[test]
+    fn refusing_all_connects_refuses_every_time_and_leaves_the_counter_alone() {
+        let mut faults = HubFaults {
+            refuse_connects: 1,
+            refuse_all_connects: true,
+            ..HubFaults::default()
+        };
+        assert!((0..5).all(|_| faults.take_connect_refusal()));
+        assert_eq!(faults.refuse_connects, 1);
+    }
+
+    #[test]
+    fn hostile_modes_round_trip_through_their_names() {
+        for mode in HostileHandshake::ALL {
+            assert_eq!(HostileHandshake::from_name(mode.name()), Some(mode));
+        }
+        assert_eq!(HostileHandshake::from_name("closebeforehandshake"), None);
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //! perturbs, so no transport or route changes shape: negotiate refusals in [`Hub::negotiate`],
 //! connect and transport refusals in [`Hub::admit`] (and [`Hub::offered_transports`] for what
 //! negotiate offers), method failures in [`Hub::method_failure`], duplicated events in
-//! [`Hub::send_to`], the one path every event takes. Drops (now, after a delay, after N
+//! [`Hub::send_to`], the one path every event takes, the hostile handshake in
+//! [`Hub::hostile_handshake`] (which the session acts on), closed resumes in
+//! [`Hub::resume_attempt`] (which the WebSocket transport acts on). Drops (now, after a delay, after N
 //! messages) go through each connection's [`Outbox`].
 //!
 //! A connection that negotiated stateful reconnect outlives its transport: when the transport
@@ -38,8 +40,8 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
-use crate::faults::HubFaults;
-use crate::log::{DisconnectReason, EventLog, LogEntry};
+use crate::faults::{HostileHandshake, HubFaults};
+use crate::log::{DisconnectReason, EventLog, HandshakeAnswer, LogEntry};
 use crate::outbox::{Encoded, Outbox};
 use crate::stamp::{new_id, now_iso8601};
 use crate::transport::Link;
@@ -412,7 +414,7 @@ impl Hub {
             return Err(AdmitError::ConnectRefused);
         }
         let negotiated = id.and_then(|id| registry.negotiated.remove(id));
-        Ok(match negotiated {
+        let admission = match negotiated {
             None => Admission {
                 connection_id: new_id(),
                 token: None,
@@ -431,7 +433,43 @@ impl Hub {
                 negotiated_token: negotiated.access_token,
                 stateful_negotiated: negotiated.stateful,
             },
-        })
+        };
+        registry.log.push(LogEntry::TransportOpened {
+            at: now_iso8601(),
+            connection_id: admission.connection_id.clone(),
+            transport: transport.name(),
+            resume: false,
+        });
+        Ok(admission)
+    }
+
+    /// A WebSocket asks to resume the stateful connection `connection_id` (its checks passed):
+    /// logs the attempt, and returns true when a fault wants the socket accepted and closed at
+    /// once instead.
+    pub fn resume_attempt(&self, connection_id: &str) -> bool {
+        let mut registry = self.registry();
+        registry.log.push(LogEntry::TransportOpened {
+            at: now_iso8601(),
+            connection_id: connection_id.to_string(),
+            transport: TransportKind::WebSockets.name(),
+            resume: true,
+        });
+        registry.faults.close_resumes
+    }
+
+    /// The hostile way to treat handshakes a fault asks for, if any.
+    pub fn hostile_handshake(&self) -> Option<HostileHandshake> {
+        self.registry().faults.hostile
+    }
+
+    /// Logs a complete handshake request from `admission`'s client and the hub's answer.
+    pub fn log_handshake(&self, admission: &Admission, answer: HandshakeAnswer) {
+        self.registry().log.push(LogEntry::Handshake {
+            at: now_iso8601(),
+            connection_id: admission.connection_id.clone(),
+            transport: admission.transport.name(),
+            answer,
+        });
     }
 
     /// Makes an admitted connection findable by its connection token.
@@ -881,11 +919,17 @@ impl Registry {
         Some(self.connections.remove(index))
     }
 
-    /// Everything that must go with an ended connection: its token, its waiting server calls
-    /// (their control requests learn it closed), its outbox's buffer; then the log entry.
+    /// Everything that must go with an ended connection: its token (Long Polling's later, see
+    /// below), its waiting server calls (their control requests learn it closed), its outbox's
+    /// buffer; then the log entry.
     fn forget(&mut self, connection: Connection, reason: &DisconnectReason) {
-        if let Some(token) = &connection.token {
-            self.links.remove(token);
+        // A Long Polling connection's last records (a handshake answer, a Close) wait in its
+        // queue for the next poll, which finds the queue through the link; that transport
+        // removes the link itself once it has delivered the end (or the client timed out).
+        if connection.transport != TransportKind::LongPolling {
+            if let Some(token) = &connection.token {
+                self.links.remove(token);
+            }
         }
         self.client_calls
             .retain(|_, call| call.connection_id != connection.connection_id);

@@ -33,6 +33,30 @@ pub enum LogEntry {
         #[serde(skip_serializing_if = "Option::is_none")]
         access_token: Option<String>,
     },
+    /// A client's transport was let in: a WebSocket upgrade accepted, an event stream opened,
+    /// a first long poll answered, or (`resume`) a WebSocket accepted to resume a stateful
+    /// connection. Refused attempts are logged as [`LogEntry::Refused`] instead.
+    TransportOpened {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The connection.
+        connection_id: String,
+        /// The transport's wire name, e.g. `WebSockets`.
+        transport: &'static str,
+        /// Whether it resumes a stateful-reconnect connection (false for a new connection).
+        resume: bool,
+    },
+    /// A complete handshake request arrived, and how the hub answered it.
+    Handshake {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The connection.
+        connection_id: String,
+        /// The transport's wire name.
+        transport: &'static str,
+        /// What the hub sent back (see [`HandshakeAnswer`]).
+        answer: HandshakeAnswer,
+    },
     /// A client completed the handshake on a transport: it is now a hub connection.
     Connect {
         /// When, ISO 8601 UTC.
@@ -149,6 +173,18 @@ pub enum LogEntry {
     },
 }
 
+/// How the hub answered a handshake request, as recorded in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum HandshakeAnswer {
+    /// `{}`: the client became a hub connection (a `connect` entry follows).
+    Accepted,
+    /// `{"error": ...}`: refused (a bad request, or the `handshakeError` fault).
+    Error,
+    /// Nothing: a fault closed the transport, or keeps it open in silence.
+    None,
+}
+
 /// Why a hub connection ended, as recorded in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DisconnectReason {
@@ -168,6 +204,8 @@ pub enum DisconnectReason {
     DroppedByControl,
     /// A fault of `POST /control/faults` cut it (after N messages, or after a delay).
     DroppedByFault,
+    /// A hostile-handshake fault closed it right after its handshake.
+    ClosedByFault,
     /// Stateful reconnect: the client left more unacknowledged messages than the hub buffers.
     ReplayBufferFull,
     /// Stateful reconnect: the transport was lost and no new one resumed the connection within
@@ -186,6 +224,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::ClosedByControl => f.write_str("closed by control"),
             DisconnectReason::DroppedByControl => f.write_str("dropped by control"),
             DisconnectReason::DroppedByFault => f.write_str("dropped by fault"),
+            DisconnectReason::ClosedByFault => f.write_str("closed by fault"),
             DisconnectReason::ReplayBufferFull => f.write_str("replay buffer full"),
             DisconnectReason::NotResumed => f.write_str("not resumed within the grace period"),
         }

@@ -4,7 +4,8 @@
 //! Owns what happens to a record between "the hub decided to send it" and "a transport's queue
 //! has it": counting messages for the drop-after-N fault, and, for connections that negotiated
 //! stateful reconnect, sequence numbers, the replay buffer of unacknowledged messages and the
-//! replay itself when a new transport takes over. It never touches the hub's registry or a
+//! replay itself when a new transport takes over, and the silence of the `oneFrameThenSilent`
+//! fault (nothing more reaches the transport). It never touches the hub's registry or a
 //! session (both call into it, so calling back would invert the lock order), and it knows no
 //! socket or HTTP type: transports take [`Outgoing`] items off the queue they attached.
 
@@ -67,6 +68,8 @@ struct State {
     replay: Option<Replay>,
     /// The connection ended: nothing is sent or buffered any more.
     finished: bool,
+    /// The attached transport was told to go silent: records are no longer forwarded to it.
+    silent: bool,
 }
 
 /// The sending half of stateful reconnect.
@@ -90,6 +93,7 @@ impl Outbox {
                 drop_after: None,
                 replay: None,
                 finished: false,
+                silent: false,
             })),
         }
     }
@@ -153,6 +157,15 @@ impl Outbox {
                 }
             }
         }
+    }
+
+    /// Silences the attached transport: it stops its Pings, and no later record reaches it
+    /// (stateful messages are still numbered and buffered). Close and abort still end it; a
+    /// transport that resumes the connection later speaks normally.
+    pub fn go_silent(&self) {
+        let mut state = self.state();
+        state.forward(Outgoing::Silence);
+        state.silent = true;
     }
 
     /// Delivers a final Close message (if any) and ends the transport cleanly.
@@ -233,6 +246,7 @@ impl Outbox {
         // One queue item keeps the Sequence message and the replay together in one frame.
         let _ = transport.send(Outgoing::Records(records));
         state.transport = Some(transport);
+        state.silent = false;
         state.epoch += 1;
         Some(state.epoch)
     }
@@ -261,6 +275,9 @@ impl Outbox {
 
 impl State {
     fn forward(&mut self, item: Outgoing) {
+        if self.silent && matches!(item, Outgoing::Records(_)) {
+            return;
+        }
         if let Some(transport) = &self.transport {
             // A transport that ended has dropped its queue; it reports its own end.
             let _ = transport.send(item);
@@ -384,6 +401,24 @@ mod tests {
         assert!(outbox.abort(DisconnectReason::DroppedByControl));
         let (transport, _second) = unbounded_channel();
         assert_eq!(outbox.resume(transport), Some(1));
+    }
+
+    #[test]
+    fn a_silenced_outbox_forwards_no_records_but_still_closes() {
+        let (transport, mut queue) = unbounded_channel();
+        let outbox = Outbox::new(transport);
+        outbox.send_handshake("{}\u{1e}".into());
+        outbox.go_silent();
+        outbox.send(&event(1));
+        outbox.close(None);
+        assert_eq!(
+            drain(&mut queue),
+            vec![
+                Outgoing::Records("{}\u{1e}".into()),
+                Outgoing::Silence,
+                Outgoing::Close(None)
+            ]
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! server-to-client streams (and cancelling them), collecting client-to-server upload streams,
 //! handing clients' results to the control calls waiting for them, stateful reconnect's
 //! receiving half (sequence ids, duplicates dropped, Acks sent, the Sequence message after a
-//! resume), and closing with an error when the client breaks the protocol. It parses and
+//! resume), closing with an error when the client breaks the protocol, and acting out the
+//! hostile-handshake faults (close before or after the answer, no answer, an error answer, a
+//! Close with `allowReconnect`, one frame then silence). It parses and
 //! encodes through `hubwire::protocol` and sends only through the connection's [`Outbox`]; it
 //! touches no socket and reads no clock (stream pauses run in tasks it spawns), so every
 //! transport reuses it unchanged.
@@ -23,8 +25,9 @@ use hubwire::protocol::{Completion, HubMessage, RawJson};
 use serde_json::Number;
 use tokio::sync::oneshot;
 
+use crate::faults::HostileHandshake;
 use crate::hub::{Admission, Hub};
-use crate::log::DisconnectReason;
+use crate::log::{DisconnectReason, HandshakeAnswer};
 use crate::methods::{self, Invoked, StreamPlan};
 use crate::outbox::{Encoded, Outbox};
 
@@ -32,6 +35,11 @@ use crate::outbox::{Encoded, Outbox};
 const PROTOCOL: &str = "json";
 /// Handshake versions accepted: 1, and 2, which asks for stateful reconnect.
 const PROTOCOL_VERSIONS: [u32; 2] = [1, 2];
+
+/// The error of the handshake answer the `handshakeError` fault sends.
+pub const INJECTED_HANDSHAKE_ERROR: &str = "The server refused the handshake (injected fault).";
+/// The error of the Close message the `closeWithReconnectAfterHandshake` fault sends.
+pub const INJECTED_CLOSE_ERROR: &str = "Server closed the connection (injected fault).";
 
 /// A handshake request is a few dozen bytes; anything this long without a record separator is
 /// not one, and buffering it further would only let a client eat memory.
@@ -52,6 +60,8 @@ enum Phase {
     AwaitingHandshake(String),
     /// The handshake succeeded: the connection is registered with the hub.
     Open,
+    /// A fault keeps the handshake unanswered: input is ignored until the transport ends.
+    Unanswered,
     /// A final item was queued; further input is ignored.
     Ended,
 }
@@ -189,7 +199,7 @@ impl Session {
                 self.receive_handshake(&received)
             }
             Phase::Open => self.receive_messages(text),
-            Phase::Ended => Flow::Continue,
+            Phase::Unanswered | Phase::Ended => Flow::Continue,
         }
     }
 
@@ -205,7 +215,7 @@ impl Session {
     pub fn client_timed_out(&mut self) -> Flow {
         let close = match self.phase {
             // A client that never finished its handshake cannot read a Close message.
-            Phase::AwaitingHandshake(_) => None,
+            Phase::AwaitingHandshake(_) | Phase::Unanswered => None,
             Phase::Open => Some(close_message(
                 "Server closed the connection: no message from the client within the client timeout.",
                 true,
@@ -228,7 +238,7 @@ impl Session {
         match self.phase {
             Phase::AwaitingHandshake(_) => self.refuse_handshake(handshake_error(detail)),
             Phase::Open => self.fail(detail.to_string()),
-            Phase::Ended => Flow::Continue,
+            Phase::Unanswered | Phase::Ended => Flow::Continue,
         }
     }
 
@@ -245,6 +255,24 @@ impl Session {
             Err(error) => return self.refuse_handshake(handshake_error(&error.to_string())),
         };
         let (request, rest) = request;
+        let hostile = self.hub.hostile_handshake();
+        match hostile {
+            Some(HostileHandshake::CloseBeforeHandshake) => {
+                self.hub
+                    .log_handshake(&self.admission, HandshakeAnswer::None);
+                return self.end(None, DisconnectReason::ClosedByFault);
+            }
+            Some(HostileHandshake::NeverAnswerHandshake) => {
+                self.hub
+                    .log_handshake(&self.admission, HandshakeAnswer::None);
+                self.phase = Phase::Unanswered;
+                return Flow::Continue;
+            }
+            Some(HostileHandshake::HandshakeError) => {
+                return self.refuse_handshake(INJECTED_HANDSHAKE_ERROR.to_string())
+            }
+            _ => {}
+        }
         if request.protocol != PROTOCOL {
             return self.refuse_handshake(format!(
                 "The protocol '{}' is not supported.",
@@ -269,10 +297,24 @@ impl Session {
                 ..Inbound::default()
             });
         }
+        self.hub
+            .log_handshake(&self.admission, HandshakeAnswer::Accepted);
         // Queue the response before registering, so no published event can overtake it.
         self.outbox.send_handshake(encode_response(None));
         self.hub.register(&self.admission, self.outbox.clone());
         self.phase = Phase::Open;
+        match hostile {
+            Some(HostileHandshake::CloseAfterHandshake) => {
+                return self.end(None, DisconnectReason::ClosedByFault)
+            }
+            Some(HostileHandshake::CloseWithReconnectAfterHandshake) => {
+                let close = close_message(INJECTED_CLOSE_ERROR, true);
+                return self.end(Some(close), DisconnectReason::ClosedByFault);
+            }
+            // Registered like any connection (listed, logged), but nothing more reaches it.
+            Some(HostileHandshake::OneFrameThenSilent) => self.outbox.go_silent(),
+            _ => {}
+        }
         if rest.is_empty() {
             Flow::Continue
         } else {
@@ -281,6 +323,8 @@ impl Session {
     }
 
     fn refuse_handshake(&mut self, error: String) -> Flow {
+        self.hub
+            .log_handshake(&self.admission, HandshakeAnswer::Error);
         self.outbox.send_handshake(encode_response(Some(&error)));
         self.end(None, DisconnectReason::HandshakeFailed(error))
     }

@@ -85,20 +85,33 @@ async fn the_log_records_connects_and_invocations_in_order() {
         kinds,
         [
             "negotiate",
+            "transportOpened",
+            "handshake",
             "connect",
             "invocation",
             "invocation",
             "invocation"
         ]
     );
-    assert_eq!(log[1]["connectionId"], client.connection_id.as_str());
-    assert_eq!(log[1]["transport"], "WebSockets");
-    assert_eq!(log[2]["target"], "Echo");
-    assert_eq!(log[2]["arguments"], json!([{ "a": 1 }]));
-    assert!(log[2]["invocationId"].is_string());
-    assert_eq!(log[3]["target"], "JoinWorkflow");
+    let id = client.connection_id.as_str();
+    assert_eq!(
+        log[1],
+        json!({ "kind": "transportOpened", "at": log[1]["at"], "connectionId": id,
+                "transport": "WebSockets", "resume": false })
+    );
+    assert_eq!(
+        log[2],
+        json!({ "kind": "handshake", "at": log[2]["at"], "connectionId": id,
+                "transport": "WebSockets", "answer": "accepted" })
+    );
+    assert_eq!(log[3]["connectionId"], id);
+    assert_eq!(log[3]["transport"], "WebSockets");
+    assert_eq!(log[4]["target"], "Echo");
+    assert_eq!(log[4]["arguments"], json!([{ "a": 1 }]));
+    assert!(log[4]["invocationId"].is_string());
+    assert_eq!(log[5]["target"], "JoinWorkflow");
     assert!(
-        log[3].get("invocationId").is_none(),
+        log[5].get("invocationId").is_none(),
         "a send has no invocation id"
     );
 }

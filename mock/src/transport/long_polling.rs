@@ -117,12 +117,18 @@ async fn next_poll(hub: &Hub, link: &Link) -> Response {
     if *generations.borrow() != mine {
         return superseded();
     }
-    let first = tokio::select! {
-        item = receiver.recv() => item,
-        () = tokio::time::sleep(hub.timings().long_poll_timeout) => {
-            return StatusCode::OK.into_response();
+    let timeout = tokio::time::sleep(hub.timings().long_poll_timeout);
+    tokio::pin!(timeout);
+    let first = loop {
+        let item = tokio::select! {
+            item = receiver.recv() => item,
+            () = &mut timeout => return StatusCode::OK.into_response(),
+            _ = generations.changed() => return superseded(),
+        };
+        // Silence only means "send nothing more", which a poll does anyway: keep waiting.
+        if item != Some(Outgoing::Silence) {
+            break item;
         }
-        _ = generations.changed() => return superseded(),
     };
     // Everything queued so far goes in this one answer, up to the end of the transport.
     let mut body = String::new();
@@ -141,6 +147,7 @@ async fn next_poll(hub: &Hub, link: &Link) -> Response {
                 }
                 return cut();
             }
+            Some(Outgoing::Silence) => {}
         }
         match receiver.try_recv() {
             Ok(next) => item = Some(next),

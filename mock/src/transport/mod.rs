@@ -56,6 +56,9 @@ pub enum Outgoing {
     /// End the transport at once with nothing more sent, as a network failure would; the
     /// transport reports this reason when it has ended.
     Abort(DisconnectReason),
+    /// Send nothing more, not even Pings, and stay open (the `oneFrameThenSilent` fault; the
+    /// outbox forwards no records after this). A later Close or Abort still ends the transport.
+    Silence,
 }
 
 /// One admitted connection: its session and outbox, and what the HTTP transports track

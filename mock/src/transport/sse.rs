@@ -4,11 +4,11 @@
 //! Owns the event stream: each queued item becomes one unnamed event whose `data:` lines carry
 //! the records (a line break inside a record becomes one more `data:` line, which the client's
 //! EventSource joins back with `\n`); a Ping goes out after each keep-alive interval without
-//! anything sent; a Close ends the response after its record; an abort fails the response body,
-//! which cuts the TCP connection as a network failure would. The response starts with a comment
-//! line so the headers (and the client's `open` event) go out at once. When the response ends
-//! or the client goes away, the hub hears that the transport ended. Nothing here parses hub
-//! messages.
+//! anything sent (none after a Silence); a Close ends the response after its record; an abort
+//! fails the response body, which cuts the TCP connection as a network failure would. The
+//! response starts with a comment line so the headers (and the client's `open` event) go out at
+//! once. When the response ends or the client goes away, the hub hears that the transport
+//! ended. Nothing here parses hub messages.
 
 use std::io;
 use std::sync::Arc;
@@ -93,30 +93,37 @@ impl EventStream {
             self.opened = true;
             return Some((Ok(Bytes::from_static(b":\n\n")), self));
         }
-        let next = match self.next_ping {
-            // No Ping before the handshake response, which must be the first record.
-            None => self.queue.recv().await,
-            Some(at) => tokio::select! {
-                next = self.queue.recv() => next,
-                () = sleep_until(at) => Some(Outgoing::Records(HubMessage::Ping.encode())),
-            },
-        };
-        match next {
-            Some(Outgoing::Records(records)) => {
-                self.next_ping = Some(ping_due(self.keep_alive));
-                Some((Ok(event(&records)), self))
-            }
-            Some(Outgoing::Close(Some(close))) => {
-                self.done = true;
-                self.end.reason = DisconnectReason::ClientClosed;
-                Some((Ok(event(&close)), self))
-            }
-            Some(Outgoing::Close(None)) | None => None,
-            Some(Outgoing::Abort(reason)) => {
-                self.done = true;
-                self.end.reason = reason;
-                Some((Err(io::Error::other("connection dropped")), self))
-            }
+        loop {
+            let next = match self.next_ping {
+                // No Ping before the handshake response, which must be the first record.
+                None => self.queue.recv().await,
+                Some(at) => tokio::select! {
+                    next = self.queue.recv() => next,
+                    () = sleep_until(at) => Some(Outgoing::Records(HubMessage::Ping.encode())),
+                },
+            };
+            return match next {
+                Some(Outgoing::Records(records)) => {
+                    self.next_ping = Some(ping_due(self.keep_alive));
+                    Some((Ok(event(&records)), self))
+                }
+                Some(Outgoing::Close(Some(close))) => {
+                    self.done = true;
+                    self.end.reason = DisconnectReason::ClientClosed;
+                    Some((Ok(event(&close)), self))
+                }
+                Some(Outgoing::Close(None)) | None => None,
+                Some(Outgoing::Abort(reason)) => {
+                    self.done = true;
+                    self.end.reason = reason;
+                    Some((Err(io::Error::other("connection dropped")), self))
+                }
+                // Silent from now on: no Ping is ever due again, and nothing goes out for this.
+                Some(Outgoing::Silence) => {
+                    self.next_ping = None;
+                    continue;
+                }
+            };
         }
     }
 }

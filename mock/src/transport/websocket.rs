@@ -4,7 +4,8 @@
 //! Owns moving text between a WebSocket and the connection's [`Session`] and queue, and the
 //! upgrade rules: a new connection (negotiated token, or none to skip negotiation), or the
 //! resume of a stateful-reconnect connection whose socket was lost (same token; 409 while its
-//! old socket is still attached). The receive task reads frames and hands their text to the
+//! old socket is still attached; with the `closeResumes` fault, accepted and closed at once
+//! with a close frame and nothing else). The receive task reads frames and hands their text to the
 //! session, enforcing the client timeout; the send task drains the [`Outgoing`] queue and sends
 //! a Ping whenever the keep-alive interval passes without anything sent. Whichever task ends
 //! first ends the other, then the hub hears that this transport ended (and decides whether the
@@ -89,6 +90,17 @@ fn resume(hub: Hub, endpoint: Endpoint, link: Arc<Link>, upgrade: WebSocketUpgra
             "The connection already has a WebSocket.",
         )
             .into_response();
+    }
+    if hub.resume_attempt(&link.connection_id) {
+        // The closeResumes fault: the connection stays detached and its grace period runs on.
+        return upgrade.on_upgrade(|mut socket| async move {
+            let frame = CloseFrame {
+                code: close_code::NORMAL,
+                reason: "".into(),
+            };
+            // The client may already be gone; the socket is dropped either way.
+            let _ = socket.send(Message::Close(Some(frame))).await;
+        });
     }
     upgrade.on_upgrade(move |socket| async move {
         let (outgoing, queue) = mpsc::unbounded_channel();
@@ -222,6 +234,8 @@ async fn send_loop(
                 return SendEnd::Finished;
             }
             Some(Outgoing::Abort(reason)) => return SendEnd::Aborted(reason),
+            // Nothing but a Close or an Abort can follow, so no Ping is due ever again.
+            Some(Outgoing::Silence) => next_ping = None,
             // Every sender being gone means nothing can ever be queued again.
             None => return SendEnd::Finished,
         }
