@@ -232,3 +232,19 @@ fn a_late_close_of_the_lost_socket_does_not_fail_the_resume() {
     assert!(d.events.contains(&Event::Resumed));
     assert_eq!(d.conn.state().name(), "Connected");
 }
+
+#[test]
+fn an_ack_owed_when_the_socket_dropped_is_sent_after_the_resume_even_if_only_duplicates_follow() {
+    // A server whose replay buffer is full sends nothing new until it hears our Ack; if the
+    // Ack timer died with the old socket and the resumed socket brings only duplicates, the
+    // connection would stall for good.
+    let mut d = stateful(100_000);
+    d.conn.on("Tick", "h");
+    d.server_sends(&[tick(1), tick(2)]);
+    d.transport_closed(None);
+    d.open_transport();
+    d.server_sends(&[HubMessage::Sequence { sequence_id: 1 }, tick(1), tick(2)]);
+    d.advance(Duration::from_secs(2));
+    let acks: Vec<HubMessage> = d.sent_messages().into_iter().filter(|m| matches!(m, HubMessage::Ack { .. })).collect();
+    assert_eq!(acks, vec![HubMessage::Ack { sequence_id: 2 }], "the owed Ack goes out on the new socket");
+}

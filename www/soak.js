@@ -21,15 +21,19 @@ async function control(path, body) {
   return response.json();
 }
 
+/** How long without a new echo counts as "no more are coming". */
+const STALL_MS = 3000;
+
 /** How long after the hub has the connection back the next drop may come. */
 const DROP_SPACING_MS = 100;
 
-/** Resolves when the hub has a transport for connection `id` again (or after 5 s). */
-async function reattached(id) {
+/** Resolves when the client is Connected and the hub carries its (current) connection (or after 5 s). */
+async function reattached(connection) {
   const deadline = performance.now() + 5000;
   while (performance.now() < deadline) {
     const connections = await control("connections");
-    if (connections.some((c) => c.connectionId === id && c.attached)) return;
+    const id = connection.connectionId;
+    if (connection.state === "Connected" && connections.some((c) => c.connectionId === id && c.attached)) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -67,7 +71,7 @@ async function soak({ messages = 100_000, drops = 20, stateful = true, seed = 7,
   await control("faults", undefined).catch(() => {});
   const builder = new HubConnectionBuilder()
     .withUrl("/hub", { transport: HttpTransportType.WebSockets })
-    .configureLogging(LogLevel.Error)
+    .configureLogging(globalThis.SOAK_LOG_LEVEL ?? LogLevel.Error)
     // Reconnects are part of the run without stateful reconnect; the threshold is short so a
     // drop soon after a (re)connect is still resumed with it.
     .withAutomaticReconnect({ delays: [0, 50, 100], keepTrying: true, stableConnectionThresholdInMilliseconds: 50 });
@@ -114,7 +118,7 @@ async function soak({ messages = 100_000, drops = 20, stateful = true, seed = 7,
       // is not resumed (the attempt budget's rule against servers that accept and drop), so
       // the next drop waits until the hub carries the connection again, then a little more.
       // Sends go on meanwhile: the loop continues once the wait is over.
-      await reattached(connection.connectionId);
+      await reattached(connection);
       await new Promise((resolve) => setTimeout(resolve, DROP_SPACING_MS));
     }
     // Yield now and then so the socket's events and the drops interleave with the sends.
@@ -123,11 +127,18 @@ async function soak({ messages = 100_000, drops = 20, stateful = true, seed = 7,
   await Promise.all(sends);
   const deadline = performance.now() + timeoutMs;
   await Promise.race([streamDone, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - performance.now())))]);
-  // The echoes trail the sends; wait until they stop coming (or all are in).
+  // The echoes trail the sends (the hub holds them back while its replay buffer is full);
+  // wait until all are in, or none came for STALL_MS.
   let last = -1;
-  while (performance.now() < deadline && echoed.length < messages && echoed.length !== last) {
-    last = echoed.length;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  let lastChange = performance.now();
+  while (performance.now() < deadline && echoed.length < messages) {
+    if (echoed.length !== last) {
+      last = echoed.length;
+      lastChange = performance.now();
+    } else if (performance.now() - lastChange > STALL_MS) {
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const result = {
     stateful,

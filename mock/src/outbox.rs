@@ -18,10 +18,16 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::log::DisconnectReason;
 use crate::transport::Outgoing;
 
-/// Most bytes of unacknowledged messages a stateful connection may buffer. A client that stops
-/// acknowledging beyond this is cut off (as if its transport failed, so it can still resume and
-/// get the newest messages replayed; the oldest are gone and its Sequence check will fail).
+/// Most bytes of unacknowledged messages a stateful connection has in flight. Beyond it the hub
+/// applies backpressure, as ASP.NET Core does: further messages wait unsent (and unnumbered)
+/// until acknowledgements make room, so a slow client slows the hub instead of losing its
+/// connection.
 pub const REPLAY_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+
+/// Most bytes of messages held back by that backpressure. A client that stops acknowledging
+/// altogether would otherwise make the hub hold an unbounded amount; beyond this it is cut off
+/// (as if its transport failed).
+pub const HELD_BYTES_LIMIT: usize = 64 * 1024 * 1024;
 
 /// One hub message, encoded once and ready to go to any number of outboxes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +87,11 @@ struct Replay {
     unacked: VecDeque<(u64, String)>,
     /// Total length of the records in `unacked`.
     unacked_bytes: usize,
+    /// Backpressure: records waiting for room in the replay buffer, oldest first; numbered
+    /// when they go out.
+    held: VecDeque<String>,
+    /// Total length of the records in `held`.
+    held_bytes: usize,
 }
 
 impl Outbox {
@@ -137,14 +148,17 @@ impl Outbox {
         }
         if message.trackable {
             if let Some(replay) = &mut state.replay {
-                let id = replay.next_sequence_id;
-                replay.next_sequence_id += 1;
-                replay.unacked_bytes += message.record.len();
-                replay.unacked.push_back((id, message.record.clone()));
-                if replay.unacked_bytes > REPLAY_BUFFER_BYTES {
-                    state.cut(DisconnectReason::ReplayBufferFull);
+                let full = replay.unacked_bytes + message.record.len() > REPLAY_BUFFER_BYTES;
+                if full || !replay.held.is_empty() {
+                    // Backpressure: wait for acknowledgements (order kept behind earlier ones).
+                    replay.held_bytes += message.record.len();
+                    replay.held.push_back(message.record.clone());
+                    if replay.held_bytes > HELD_BYTES_LIMIT {
+                        state.cut(DisconnectReason::ReplayBufferFull);
+                    }
                     return;
                 }
+                replay.number(message.record.clone());
             }
         }
         state.forward(Outgoing::Records(message.record.clone()));
@@ -253,14 +267,29 @@ impl Outbox {
 
     /// The client acknowledged every message up to `sequence_id`: they need no replay.
     pub fn acknowledge(&self, sequence_id: u64) {
-        if let Some(replay) = &mut self.state().replay {
-            while let Some((id, record)) = replay.unacked.front() {
-                if *id > sequence_id {
-                    break;
-                }
-                replay.unacked_bytes -= record.len();
-                replay.unacked.pop_front();
+        let mut state = self.state();
+        let Some(replay) = &mut state.replay else { return };
+        while let Some((id, record)) = replay.unacked.front() {
+            if *id > sequence_id {
+                break;
             }
+            replay.unacked_bytes -= record.len();
+            replay.unacked.pop_front();
+        }
+        // Room again: what backpressure held goes out now, in order.
+        let mut released = Vec::new();
+        while let Some(record) = replay.held.front() {
+            if replay.unacked_bytes + record.len() > REPLAY_BUFFER_BYTES && !replay.unacked.is_empty() {
+                break;
+            }
+            // front() was Some just above.
+            let record = replay.held.pop_front().unwrap_or_default();
+            replay.held_bytes -= record.len();
+            replay.number(record.clone());
+            released.push(record);
+        }
+        for record in released {
+            state.forward(Outgoing::Records(record));
         }
     }
 
@@ -270,6 +299,16 @@ impl Outbox {
             .replay
             .as_ref()
             .map_or(0, |replay| replay.unacked.len())
+    }
+}
+
+impl Replay {
+    /// Gives `record` the next sequence id and keeps it until acknowledged.
+    fn number(&mut self, record: String) {
+        let id = self.next_sequence_id;
+        self.next_sequence_id += 1;
+        self.unacked_bytes += record.len();
+        self.unacked.push_back((id, record));
     }
 }
 
@@ -319,6 +358,28 @@ mod tests {
             items.push(item);
         }
         items
+    }
+
+    #[test]
+    fn a_full_replay_buffer_holds_messages_back_until_acknowledged_then_sends_them_in_order() {
+        let (transport, mut queue) = unbounded_channel();
+        let outbox = stateful(transport);
+        // Six-digit numbers: every record the same size.
+        const FIRST: u32 = 100_000;
+        let size = event(FIRST).record.len();
+        let fits = REPLAY_BUFFER_BYTES / size;
+        for n in FIRST..FIRST + fits as u32 + 3 {
+            outbox.send(&event(n));
+        }
+        assert_eq!(drain(&mut queue).len(), fits, "only what fits goes out");
+        assert_eq!(outbox.unacknowledged(), fits);
+        // Acknowledging the first three makes room for the three held back, numbered next.
+        outbox.acknowledge(3);
+        let released = drain(&mut queue);
+        assert_eq!(released.len(), 3, "the held messages go out");
+        assert!(matches!(&released[0], Outgoing::Records(r) if *r == event(FIRST + fits as u32).record));
+        assert_eq!(outbox.unacknowledged(), fits);
+        assert!(outbox.is_attached(), "backpressure never cuts a client that acknowledges");
     }
 
     #[test]

@@ -893,6 +893,11 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 self.confirmed_at = Some(now);
                 self.arm(Timer::KeepAlive, now, self.config.keep_alive_interval);
                 self.arm(Timer::ServerTimeout, now, self.config.server_timeout);
+                // The Ack timer died with the old socket, and the server may hold everything
+                // new back until it hears our Ack (its buffer is full): owe it one, send it.
+                if self.replay.as_ref().is_some_and(Replay::ack_pending) {
+                    self.arm(Timer::Ack, now, super::replay::ACK_DELAY);
+                }
                 self.emit(Event::Resumed);
                 self.receive_messages(now, data);
             }

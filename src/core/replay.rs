@@ -147,6 +147,11 @@ impl Replay {
         Ok(true)
     }
 
+    /// Whether an Ack is owed: something was processed since the last Ack that went out.
+    pub fn ack_pending(&self) -> bool {
+        self.latest_incoming > self.acked_incoming
+    }
+
     /// The Ack to send now, if anything new was processed since the last one.
     pub fn ack_due(&mut self) -> Option<u64> {
         (self.latest_incoming > self.acked_incoming).then(|| {
