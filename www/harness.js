@@ -4,6 +4,7 @@
 // (www/checks/runner.js).
 
 import { checks as basics } from "./checks/basics.js";
+import { checks as hostile } from "./checks/hostile.js";
 import { checks as lifecycle } from "./checks/lifecycle.js";
 import { checks as tokens } from "./checks/tokens.js";
 import { checks as manager } from "./checks/manager.js";
@@ -11,6 +12,6 @@ import { runChecks } from "./checks/runner.js";
 import { checks as transports } from "./checks/transports.js";
 import { healHub } from "./checks/util.js";
 
-const checks = { ...basics, ...manager, ...lifecycle, ...tokens, ...transports };
+const checks = { ...basics, ...manager, ...lifecycle, ...tokens, ...hostile, ...transports };
 
 window.hubwireHarness = runChecks(checks, { before: healHub });

@@ -240,7 +240,8 @@ async fn publish(State(hub): State<Hub>, body: Bytes) -> Result<Json<Value>, Con
     ))
 }
 
-/// `POST /control/drop`: cuts every connection with nothing sent. Answers `{ "dropped": n }`.
+/// `POST /control/drop`: cuts every connection's transport with nothing sent. Answers
+/// `{ "dropped": n }`, the number of transports cut.
 async fn drop_connections(State(hub): State<Hub>) -> Json<Value> {
     Json(json!({ "dropped": hub.drop_all(DisconnectReason::DroppedByControl) }))
 }

@@ -744,10 +744,13 @@ impl Hub {
     pub fn drop_all(&self, reason: DisconnectReason) -> usize {
         let mut registry = self.registry();
         let connections = std::mem::take(&mut registry.connections);
-        let count = connections.len();
+        // Counted: the transports actually cut. A stateful connection already waiting to be
+        // resumed has none to cut.
+        let mut count = 0;
         for mut connection in connections {
             let epoch = connection.outbox.epoch();
             let was_attached = connection.outbox.abort(reason.clone());
+            count += usize::from(was_attached);
             if !connection.outbox.is_stateful() {
                 registry.forget(connection, &reason);
                 continue;
