@@ -439,14 +439,18 @@ pub struct HubConnection<H> {
     transport_url: Option<String>,
     /// The current (latest) transport's id.
     transport_id: TransportId,
-    /// The server's connection token of the latest negotiate: a secret like the access token,
-    /// removed (with it) from every text that comes in from the outside ([`redact`]).
-    connection_token: Option<String>,
+    /// The latest access and connection tokens this connection used (at most
+    /// [`REMEMBERED_SECRETS`]), removed from every text that comes in from the outside
+    /// ([`redact`]): an error may arrive after the token it quotes was replaced.
+    secrets: VecDeque<String>,
     /// When the server last confirmed the current socket: the handshake's answer, or its first
     /// frame on a resumed socket. A socket younger than the stable-connection threshold is not
     /// resumed.
     confirmed_at: Option<Instant>,
 }
+
+/// How many past tokens a connection keeps for redaction.
+const REMEMBERED_SECRETS: usize = 8;
 
 impl<H: Clone + PartialEq> HubConnection<H> {
     /// A disconnected connection with `config`.
@@ -475,7 +479,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             stateful_agreed: false,
             transport_url: None,
             transport_id: TransportId::default(),
-            connection_token: None,
+            secrets: VecDeque::new(),
             confirmed_at: None,
         }
     }
@@ -737,6 +741,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 Err(error) => self.fail_start(HubError::AccessToken(error)),
                 Ok(token) => {
                     self.access_token = token.filter(|t| !t.is_empty());
+                    if let Some(token) = self.access_token.clone() {
+                        self.remember_secret(&token);
+                    }
                     match next {
                         AfterToken::Negotiate => self.send_negotiate(),
                         AfterToken::Connect { details } => self.open_transport(now, details),
@@ -753,6 +760,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         match token {
             Ok(token) => {
                 self.access_token = token.filter(|t| !t.is_empty());
+                if let Some(token) = self.access_token.clone() {
+                    self.remember_secret(&token);
+                }
                 for mut in_flight in waiting {
                     in_flight.request.headers.retain(|(name, _)| name != "Authorization");
                     if let Some(token) = &self.access_token {
@@ -823,9 +833,19 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// `text` (from the outside: a browser exception, a network error) without this
     /// connection's access token or connection token in it.
     fn redacted(&self, text: &str) -> String {
-        let secrets: Vec<&str> =
-            [self.access_token.as_deref(), self.connection_token.as_deref()].into_iter().flatten().collect();
+        let secrets: Vec<&str> = self.access_token.as_deref().into_iter().chain(self.secrets.iter().map(String::as_str)).collect();
         redact(text, &secrets)
+    }
+
+    /// Remembers a token for [`Self::redacted`], forgetting the oldest beyond the bound.
+    fn remember_secret(&mut self, secret: &str) {
+        if secret.is_empty() || self.secrets.iter().any(|s| s == secret) {
+            return;
+        }
+        if self.secrets.len() == REMEMBERED_SECRETS {
+            self.secrets.pop_front();
+        }
+        self.secrets.push_back(secret.to_string());
     }
 
     fn is_current(&self, transport: TransportId) -> bool {
@@ -1171,6 +1191,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 }
                 self.hub_url = url;
                 if let Some(token) = access_token {
+                    self.remember_secret(&token);
                     self.access_token = Some(token);
                     self.redirect_token = true;
                 }
@@ -1231,7 +1252,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             Some(details) => negotiate::connect_url(&self.hub_url, &details.connection_token),
             None => self.hub_url.clone(),
         };
-        self.connection_token = details.as_ref().map(|d| d.connection_token.clone());
+        if let Some(details) = &details {
+            self.remember_secret(&details.connection_token.clone());
+        }
         self.connection_id = details.map(|d| d.connection_id);
         let transport = self.new_transport_id();
         self.transport = Some(Transport {
