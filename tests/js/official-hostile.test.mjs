@@ -22,7 +22,7 @@
 // - refuseAllConnects: start() tries each transport once (a negotiate for each) and rejects.
 // - closeResumes: a stateful client resumes again at once (no delay, outside its retry policy)
 //   each time a resumed socket opens and then closes, until a close beats the open event; then
-//   it closes (or, withAutomaticReconnect, connects afresh). 1 to 19 resumes were seen.
+//   it closes (or, withAutomaticReconnect, connects afresh). 1 to over 100 resumes seen.
 
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
@@ -55,6 +55,10 @@ before(async () => {
 
 after(async () => {
   await mock?.stop();
+  // Under these faults the official client can leave a socket or timer behind even after
+  // stop() (a full run once stayed alive for minutes), which would keep this process from
+  // exiting. Every result is reported by now; exit shortly if something is still holding on.
+  setTimeout(() => process.exit(), 1_000).unref();
 });
 
 beforeEach(async () => {
@@ -178,9 +182,12 @@ for (const [name, transport] of TRANSPORTS) {
           if (mode === "closeWithReconnectAfterHandshake") {
             assert.equal(error.message, `Server returned an error on close: ${INJECTED_CLOSE_ERROR}`);
           }
+        } else if (outcome === "resolved") {
+          // Now and then the close loses the race to start(): then a reconnect begins.
+          await reconnecting;
         } else {
-          // The close lands before start() has finished, which fails start() itself.
-          assert.ok(outcome !== "resolved" && outcome !== "pending", `start() settled as ${outcome}`);
+          // Usually the close lands before start() has finished, which fails start() itself.
+          assert.notEqual(outcome, "pending");
         }
         const seen = await attempts();
         const first = seen.log.find((entry) => entry.kind === "handshake");
@@ -254,7 +261,7 @@ test("closeResumes: a stateful client retries the resume at once until one fails
     const resumes = seen.log.filter((entry) => entry.kind === "transportOpened" && entry.resume);
     // The official client resumes again, with no delay and outside any retry policy, whenever a
     // resumed socket opens and then closes; it gives up only when a close beats the open event.
-    // So the count is a race: 1 to 19 were seen.
+    // So the count is a race: from 1 to over 100 were seen.
     t.diagnostic(`official client: ${resumes.length} resume attempts before it closed`);
     assert.ok(resumes.length >= 1);
     assert.ok(resumes.every((entry) => entry.connectionId === oldId));
