@@ -163,7 +163,11 @@
 //! | `GET /control/telemetry` | | every event POSTed to `/api/telemetry`, oldest first, as sent |
 //! | `DELETE /control/telemetry` | | `{ "cleared": n }` |
 //!
-//! Log entry kinds: `negotiate` `{ connectionId, negotiateVersion, accessToken? }`, `connect`
+//! Log entry kinds: `negotiate` `{ connectionId, negotiateVersion, accessToken? }`,
+//! `transportOpened` `{ connectionId, transport, resume }` (a transport let in: WebSocket
+//! upgrade, event stream, first long poll, or with `resume: true` a WebSocket resuming a stateful
+//! connection), `handshake` `{ connectionId, transport, answer: "accepted" | "error" | "none" }`
+//! (a handshake request arrived, and what the hub sent back), `connect`
 //! `{ connectionId, transport, accessToken? }` (after the handshake), `disconnect`
 //! `{ connectionId, reason }`, `invocation` `{ connectionId, invocationId?, target, arguments }`,
 //! `streamInvocation`, `refused` `{ request: "negotiate" | "connect" | "send" | "close",
@@ -172,6 +176,11 @@
 //! `resumed` `{ connectionId }`, and for the scenario `poll` `{ path, status }`,
 //! `statsConnect` `{ socketId, accessToken? }` and `statsDisconnect` `{ socketId, reason }`.
 //! Bad request bodies get 400 with `{ "error": "..." }`.
+//!
+//! Counting a client's attempts: negotiates are `negotiate` plus `refused` with
+//! `request: "negotiate"`; transport attempts are `transportOpened` (new ones with `resume:
+//! false`, stateful resumes with `resume: true`) plus `refused` with `request: "connect"`;
+//! handshakes are `handshake` entries.
 //!
 //! # Faults: `POST /control/faults`
 //!
@@ -189,8 +198,23 @@
 //! | `duplicateNextEvents: n` | the next n events (publishes, chat messages, scenario pushes) go to each recipient twice |
 //! | `failPolls: n` | the next n data polls (`/api/obligations/*`, `/api/stats/*`) get 500 |
 //! | `pollDelayMs: ms` | every data poll is held ms before it is answered (0 turns it off) |
+//! | `refuseAllConnects: true` | every transport connect of a new connection gets 503 (like `refuseConnects`, without end) until `false` or cleared; resumes are not affected |
+//! | `hostile: "<mode>"` | every new connection's handshake is mistreated, on every transport, once its request has arrived (modes below); `null` switches it off |
+//! | `closeResumes: true` | every WebSocket resuming a stateful connection is accepted and closed at once (close frame 1000, no SignalR frame, no `Sequence`); the connection stays detached and its grace period runs on; `false` undoes it |
 //!
-//! Drops are logged as `disconnect` with reason `dropped by fault`; refusals as `refused`.
+//! `hostile` modes (resumes have no handshake and are not affected):
+//!
+//! | Mode | The client sees |
+//! | --- | --- |
+//! | `closeBeforeHandshake` | no answer; the transport closes (close frame; event stream ends; the next poll gets 204) |
+//! | `closeAfterHandshake` | `{}`, then the transport closes with no Close message (a connection for a moment: `connect`, then `disconnect` "closed by fault") |
+//! | `neverAnswerHandshake` | nothing at all, no Pings; the transport stays open (long polls get 200 with no data at each poll timeout) until the client leaves or the hub's client timeout |
+//! | `handshakeError` | `{"error":"The server refused the handshake (injected fault)."}`, then the transport closes |
+//! | `closeWithReconnectAfterHandshake` | `{}`, then `{"type":7,"error":"Server closed the connection (injected fault).","allowReconnect":true}`, then the transport closes |
+//! | `oneFrameThenSilent` | exactly one frame, the handshake answer `{}`; then nothing (no Pings, no messages: events sent to it are dropped), the transport stays open; it is listed as a connection and `/control/drop` or `/control/close` still end it |
+//!
+//! Drops are logged as `disconnect` with reason `dropped by fault`; refusals as `refused`;
+//! connections a hostile mode closes as `disconnect` with reason `closed by fault`.
 //!
 //! # Telemetry sink: `POST /api/telemetry`
 //!
