@@ -38,11 +38,14 @@ struct Run<'a> {
     at: usize,
     session: HubSession<Handler>,
     now: Instant,
-    pending_http: Vec<u64>,
+    /// Outstanding HTTP requests: (id, whether it is a negotiate).
+    pending_http: Vec<(u64, bool)>,
     invoked: BTreeSet<u64>,
+    /// The subset of `invoked` that are streams (cancelling one ends the app's interest).
+    streams: BTreeSet<u64>,
     settled: BTreeSet<u64>,
-    /// What the core has been given, and so what a browser error could quote: the access
-    /// token (answered by the factory) and the connection token (in a negotiate answer).
+    /// Whether the core has put the access token / the connection token into a URL or header
+    /// it asked for: only then can a browser's error quote it.
     gave_access_token: bool,
     gave_connection_token: bool,
     /// The core asked for a token and has not been answered yet.
@@ -73,7 +76,17 @@ impl Run<'_> {
             count += 1;
             assert!(count <= MAX_OUTPUTS_PER_INPUT, "one input produced more than {MAX_OUTPUTS_PER_INPUT} outputs");
             match output {
-                SessionOutput::Io(Output::Http(request)) => self.pending_http.push(request.id),
+                SessionOutput::Io(Output::Http(request)) => {
+                    // What a browser could quote is what the core put into a request.
+                    let seen = format!("{} {:?}", request.url, request.headers);
+                    self.gave_access_token |= seen.contains(&encode_query_value(ACCESS_TOKEN)) || seen.contains(ACCESS_TOKEN);
+                    self.gave_connection_token |= seen.contains(&encode_query_value(CONNECTION_TOKEN));
+                    self.pending_http.push((request.id, request.url.contains("/negotiate")));
+                }
+                SessionOutput::Io(Output::OpenTransport { url, .. }) => {
+                    self.gave_access_token |= url.contains(&encode_query_value(ACCESS_TOKEN));
+                    self.gave_connection_token |= url.contains(&encode_query_value(CONNECTION_TOKEN));
+                }
                 SessionOutput::Io(Output::FetchAccessToken) => self.token_requested = true,
                 SessionOutput::Io(Output::CloseTransport { transport }) => {
                     self.session.handle_transport_closed(self.now, transport, None);
@@ -100,9 +113,14 @@ impl Run<'_> {
         }
     }
 
-    fn answer_http(&mut self, response: Result<HttpResponse, HttpFailure>) {
-        if let Some(id) = self.pending_http.pop() {
-            self.session.handle_http(self.now, id, response);
+    /// Answers the latest request; returns whether it was a negotiate.
+    fn answer_http(&mut self, response: Result<HttpResponse, HttpFailure>) -> bool {
+        match self.pending_http.pop() {
+            Some((id, negotiate)) => {
+                self.session.handle_http(self.now, id, response);
+                negotiate
+            }
+            None => false,
         }
     }
 
@@ -176,18 +194,17 @@ impl Run<'_> {
             }
             1 => self.session.stop(self.now),
             2 => {
-                self.gave_connection_token |= !self.pending_http.is_empty();
                 let body = self.negotiate_body();
-                self.answer_http(Ok(HttpResponse { status: 200, status_text: "OK".into(), body }));
+                let _ = self.answer_http(Ok(HttpResponse { status: 200, status_text: "OK".into(), body }));
             }
             3 => {
                 let status = [200, 204, 401, 404, 500][usize::from(self.byte() % 5)];
                 let body = self.text();
-                self.answer_http(Ok(HttpResponse { status, status_text: String::new(), body }));
+                let _ = self.answer_http(Ok(HttpResponse { status, status_text: String::new(), body }));
             }
             4 => {
                 let error = self.quoting_error();
-                self.answer_http(Err(HttpFailure::Network(error)));
+                let _ = self.answer_http(Err(HttpFailure::Network(error)));
             }
             5 => self.session.handle_transport_opened(self.now, transport),
             6 => self.session.handle_transport_data(self.now, transport, "{}\u{1e}"),
@@ -224,11 +241,17 @@ impl Run<'_> {
                 2 => {
                     if let Ok((id, _)) = self.session.stream(self.now, "Count", RawJson::from_value(&[3]), 0) {
                         self.invoked.insert(id);
+                        self.streams.insert(id);
                     }
                 }
                 _ => {
                     let id = u64::from(self.byte() % 8);
                     self.session.cancel_stream(self.now, id);
+                    // A cancelled stream is over for the app (as the official client's dispose);
+                    // an invoke's id given to cancel_stream must still settle.
+                    if self.streams.remove(&id) {
+                        self.invoked.remove(&id);
+                    }
                 }
             },
             13 => {
@@ -236,8 +259,6 @@ impl Run<'_> {
                     // A token the core never received can only be caught by its pattern.
                     Err(format!("token refresh failed: https://idp/refresh?access_token={}", encode_query_value(ACCESS_TOKEN)))
                 } else {
-                    // Only an answer the core asked for is a token it holds.
-                    self.gave_access_token |= self.token_requested;
                     Ok(Some(ACCESS_TOKEN.to_string()))
                 };
                 self.token_requested = false;
@@ -274,6 +295,7 @@ fuzz_target!(|data: &[u8]| {
         now: Instant::from_millis(0),
         pending_http: Vec::new(),
         invoked: BTreeSet::new(),
+        streams: BTreeSet::new(),
         settled: BTreeSet::new(),
         gave_access_token: false,
         gave_connection_token: false,
@@ -289,7 +311,7 @@ fuzz_target!(|data: &[u8]| {
     let transport = run.session.transport_id();
     run.session.handle_transport_closed(run.now, transport, None);
     run.drain();
-    while let Some(id) = run.pending_http.pop() {
+    while let Some((id, _)) = run.pending_http.pop() {
         run.session.handle_http(run.now, id, Err(HttpFailure::Network("gone".into())));
         run.drain();
     }

@@ -1198,6 +1198,8 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 self.negotiate_with_token();
             }
             Ok(NegotiateResponse::Connect(details)) => {
+                // A secret from the moment it is seen, whether or not a transport uses it.
+                self.remember_secret(&details.connection_token.clone());
                 self.stateful_agreed = self.config.stateful_reconnect && details.use_stateful_reconnect;
                 // The first answer of a start fixes the transports to try, in its order; a
                 // fallback negotiates again only for a fresh connection token.
@@ -1252,9 +1254,6 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             Some(details) => negotiate::connect_url(&self.hub_url, &details.connection_token),
             None => self.hub_url.clone(),
         };
-        if let Some(details) = &details {
-            self.remember_secret(&details.connection_token.clone());
-        }
         self.connection_id = details.map(|d| d.connection_id);
         let transport = self.new_transport_id();
         self.transport = Some(Transport {
