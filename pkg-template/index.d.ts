@@ -108,6 +108,13 @@ export interface ReconnectOptions {
   retryFirstStart?: boolean;
   /** A policy function; when set, `delays`, `jitter` and `keepTrying` are not used. */
   nextRetryDelayInMilliseconds?: (retryContext: RetryContext) => number | null;
+  /**
+   * How long a connection must last (and hear from the server after that) before its loss
+   * starts the retry schedule afresh (default 5000 ms). A connection lost sooner continues the
+   * schedule where it was, and a stateful one is not resumed, so a server that accepts and
+   * drops every connection is retried on the policy's delays, not every round trip.
+   */
+  stableConnectionThresholdInMilliseconds?: number;
 }
 
 /** A group membership, by its join and leave hub methods and their arguments. */
@@ -127,7 +134,7 @@ export interface DedupeOptions {
   /** A number or ISO timestamp; an update not newer than the last delivered one for its key is dropped. */
   version?: (...args: any[]) => number | string;
   /** How long exact repeats are remembered (default 1000 keys, 5 minutes). */
-  window?: { count?: number; ms?: number };
+  window?: { count?: number; ms?: number; maxVersions?: number };
 }
 
 /** A state transition. */

@@ -27,6 +27,21 @@ function pretend(target, property, value) {
   };
 }
 
+/**
+ * A connection dropped with its first retry refused, so its next attempt waits 60 s: only a
+ * lifecycle event can make it come sooner.
+ */
+async function waitingForASlowRetry() {
+  const connection = connect(WS_ONLY, (b) => b.withAutomaticReconnect([0, 60_000, 60_000, 60_000]));
+  await connection.start();
+  await control("faults", { refuseConnects: 1 });
+  // Cleared first, so the refusal waited for is this check's and not an earlier check's.
+  await control("log", undefined, "DELETE");
+  await control("drop", {});
+  await until(async () => (await control("log")).some((e) => e.kind === "refused"), "the refused attempt");
+  return connection;
+}
+
 function pageTransition(type, persisted) {
   return new PageTransitionEvent(type, { persisted });
 }
@@ -58,13 +73,7 @@ export const checks = {
   },
 
   async "visible again: a retry waiting 60 s runs at once"() {
-    const connection = connect(WS_ONLY, (b) => b.withAutomaticReconnect([0, 60_000, 60_000, 60_000]));
-    await connection.start();
-    await control("faults", { refuseConnects: 1 });
-    await control("log", undefined, "DELETE");
-    await control("drop", {});
-    // Attempt 1 (at 0 s) is refused; attempt 2 waits 60 s.
-    await until(async () => (await control("log")).some((e) => e.kind === "refused"), "the refused attempt");
+    const connection = await waitingForASlowRetry();
     await sleep(300);
     equal(connection.state, HubConnectionState.Reconnecting, "state while waiting");
     const restore = pretend(Document.prototype, "visibilityState", "visible");
@@ -78,13 +87,7 @@ export const checks = {
   },
 
   async "a hidden page's visibilitychange does not retry"() {
-    const connection = connect(WS_ONLY, (b) => b.withAutomaticReconnect([0, 60_000, 60_000, 60_000]));
-    await connection.start();
-    await control("faults", { refuseConnects: 1 });
-    // Cleared first, so the refusal waited for is this check's and not the previous check's.
-    await control("log", undefined, "DELETE");
-    await control("drop", {});
-    await until(async () => (await control("log")).some((e) => e.kind === "refused"), "the refused attempt");
+    const connection = await waitingForASlowRetry();
     await control("log", undefined, "DELETE");
     const restore = pretend(Document.prototype, "visibilityState", "hidden");
     try {
