@@ -7,7 +7,7 @@
 // (LazyCore) and replayed on the core in order. Everything below only adapts call shapes (the
 // builder, rest-parameter invoke/send); connection logic lives in the wasm core.
 
-import { LazyCore, ready } from "./wasm.js";
+import { LazyCore, LazyStart, ready } from "./wasm.js";
 
 export { ready };
 
@@ -134,19 +134,18 @@ const NEVER_CONNECTED_HEALTH = Object.freeze({
 /** A connection to a SignalR hub. Create one with `HubConnectionBuilder`. */
 export class HubConnection {
   #core;
-  /** The start waiting for the module (an object, compared by identity), or null. */
-  #loadingStart = null;
-  /** onstatechange callbacks, told when a start fails before the core exists. */
-  #stateListeners = [];
+  /** start()/stop() while the module may still be loading. */
+  #starter;
 
   /** @internal Use `HubConnectionBuilder.build()`. */
   constructor(settings) {
     this.#core = new LazyCore((wasm) => new wasm.HubConnectionCore(settings));
+    this.#starter = new LazyStart(this.#core, "Cannot start a HubConnection that is not in the 'Disconnected' state.");
   }
 
   /** The current state: one of `HubConnectionState`. */
   get state() {
-    if (this.#loadingStart) return HubConnectionState.Connecting;
+    if (this.#starter.pending) return HubConnectionState.Connecting;
     return this.#core.current?.state ?? HubConnectionState.Disconnected;
   }
 
@@ -157,37 +156,12 @@ export class HubConnection {
 
   /** Connects (instantiating the WebAssembly module first when needed); resolves once the handshake completed. */
   start() {
-    const core = this.#core.current;
-    if (core) return core.start();
-    if (this.#loadingStart) return Promise.reject(new Error("Cannot start a HubConnection that is not in the 'Disconnected' state."));
-    const attempt = {};
-    this.#loadingStart = attempt;
-    return this.#core.get().then(
-      (core) => {
-        if (this.#loadingStart !== attempt) throw new Error("The connection was stopped before it started.");
-        this.#loadingStart = null;
-        return core.start();
-      },
-      (error) => {
-        if (this.#loadingStart === attempt) {
-          this.#loadingStart = null;
-          const reason = String(error?.message ?? error);
-          for (const listener of this.#stateListeners) {
-            listener({ previous: HubConnectionState.Connecting, current: HubConnectionState.Disconnected, reason, attempt: 0, nextRetryInMs: null, transport: null, connectionId: null });
-          }
-        }
-        throw error;
-      },
-    );
+    return this.#starter.start();
   }
 
   /** Disconnects; resolves once the connection is Disconnected. */
   stop() {
-    const core = this.#core.current;
-    if (core) return core.stop();
-    // A start still waiting for the module is called off (it rejects); nothing else is open.
-    this.#loadingStart = null;
-    return Promise.resolve();
+    return this.#starter.stop();
   }
 
   /** Runs `call(core)` once the module is ready; a promise of its result. */
@@ -311,7 +285,7 @@ export class HubConnection {
   /** Registers a callback for every state change: `{ previous, current, reason, attempt, nextRetryInMs, transport, connectionId }`. */
   onstatechange(callback) {
     if (typeof callback !== "function") return;
-    this.#stateListeners.push(callback);
+    this.#starter.addStateListener(callback);
     this.#core.later((core) => core.onstatechange(callback));
   }
 

@@ -18,7 +18,7 @@
 // the module and starts the core as soon as it is there.
 
 import { HubConnection } from "./index.js";
-import { LazyCore, ready } from "./wasm.js";
+import { LazyCore, LazyStart, ready } from "./wasm.js";
 
 export { ready };
 
@@ -59,14 +59,15 @@ export class PlainSocketConnection {
       telemetry: typeof telemetry === "function" ? telemetry : telemetry?.onEvent,
     };
     this.#core = new LazyCore((wasm) => new wasm.PlainConnectionCore(settings));
+    this.#starter = new LazyStart(this.#core, "The connection is already starting.");
   }
 
-  #loadingStart = null;
-  #stateListeners = [];
+  /** start()/stop() while the module may still be loading. */
+  #starter;
 
   /** The current state: "Disconnected", "Connecting", "Connected", "Reconnecting" or "Disconnecting". */
   get state() {
-    if (this.#loadingStart) return "Connecting";
+    if (this.#starter.pending) return "Connecting";
     return this.#core.current?.state ?? "Disconnected";
   }
 
@@ -77,36 +78,12 @@ export class PlainSocketConnection {
 
   /** Connects (instantiating the WebAssembly module first when needed); resolves once the socket is open. */
   start() {
-    const core = this.#core.current;
-    if (core) return core.start();
-    if (this.#loadingStart) return Promise.reject(new Error("The connection is already starting."));
-    const attempt = {};
-    this.#loadingStart = attempt;
-    return this.#core.get().then(
-      (core) => {
-        if (this.#loadingStart !== attempt) throw new Error("The connection was stopped before it started.");
-        this.#loadingStart = null;
-        return core.start();
-      },
-      (error) => {
-        if (this.#loadingStart === attempt) {
-          this.#loadingStart = null;
-          const reason = String(error?.message ?? error);
-          for (const listener of this.#stateListeners) {
-            listener({ previous: "Connecting", current: "Disconnected", reason, attempt: 0, nextRetryInMs: null, transport: null, connectionId: null });
-          }
-        }
-        throw error;
-      },
-    );
+    return this.#starter.start();
   }
 
   /** Disconnects; resolves once Disconnected. */
   stop() {
-    const core = this.#core.current;
-    if (core) return core.stop();
-    this.#loadingStart = null; // a start waiting for the module is called off
-    return Promise.resolve();
+    return this.#starter.stop();
   }
 
   /** Calls `handler(payload, type)` for every message of `type` (exact match). */
@@ -143,7 +120,7 @@ export class PlainSocketConnection {
   /** Registers a callback for every state change, shaped as HubConnection's. */
   onstatechange(callback) {
     if (typeof callback !== "function") return;
-    this.#stateListeners.push(callback);
+    this.#starter.addStateListener(callback);
     this.#core.later((core) => core.onstatechange(callback));
   }
 }

@@ -187,3 +187,68 @@ export class LazyCore {
     }
   }
 }
+
+/**
+ * start() and stop() of a connection whose core may not exist yet (HubConnection and
+ * PlainSocketConnection share it). A start made while the module loads reads as "Connecting",
+ * waits for the core and then starts it; a stop meanwhile calls it off (it rejects). When the
+ * module cannot load, the core that would have told the onstatechange listeners never
+ * existed, so this tells them (Connecting → Disconnected, with the reason) before rejecting.
+ */
+export class LazyStart {
+  #core;
+  #alreadyStarting;
+  /** The start waiting for the module (an object, compared by identity), or null. */
+  #waiting = null;
+  /** onstatechange callbacks, told when a start fails before the core exists. */
+  #stateListeners = [];
+
+  /** `core` is the connection's LazyCore; `alreadyStarting` the error text of a second start. */
+  constructor(core, alreadyStarting) {
+    this.#core = core;
+    this.#alreadyStarting = alreadyStarting;
+  }
+
+  /** Whether a start waits for the module. */
+  get pending() {
+    return this.#waiting !== null;
+  }
+
+  /** Remembers an onstatechange callback for a failure before the core exists. */
+  addStateListener(callback) {
+    this.#stateListeners.push(callback);
+  }
+
+  start() {
+    const core = this.#core.current;
+    if (core) return core.start();
+    if (this.#waiting) return Promise.reject(new Error(this.#alreadyStarting));
+    const attempt = {};
+    this.#waiting = attempt;
+    return this.#core.get().then(
+      (core) => {
+        if (this.#waiting !== attempt) throw new Error("The connection was stopped before it started.");
+        this.#waiting = null;
+        return core.start();
+      },
+      (error) => {
+        if (this.#waiting === attempt) {
+          this.#waiting = null;
+          const reason = String(error?.message ?? error);
+          for (const listener of this.#stateListeners) {
+            listener({ previous: "Connecting", current: "Disconnected", reason, attempt: 0, nextRetryInMs: null, transport: null, connectionId: null });
+          }
+        }
+        throw error;
+      },
+    );
+  }
+
+  stop() {
+    const core = this.#core.current;
+    if (core) return core.stop();
+    // A start still waiting for the module is called off (it rejects); nothing else is open.
+    this.#waiting = null;
+    return Promise.resolve();
+  }
+}
