@@ -132,13 +132,23 @@ for (const engine of ENGINES) {
         // The control for the test above: the open WebSocket is what keeps Firefox from caching.
         const other = await browser.newPage();
         try {
-          await pageWithConnection(other, `${mock.url}harness.html?only=none&stopped=1`, { stopFirst: true });
-          await other.goto(`${mock.url}harness.html?only=none&away=2`);
-          await other.back();
-          await other.waitForFunction(() => location.search.includes("stopped") && document.readyState === "complete", null, { timeout: 10_000, what: "the first page again" });
-          await sleep(300);
-          const { restored, seen } = await recorded(other);
-          assert.ok(restored && seen.includes("pagehide:true") && seen.includes("pageshow:true"), JSON.stringify({ restored, seen }));
+          // Firefox decides per navigation whether a page may be cached, and a socket still in
+          // its closing handshake (slow on a busy machine) counts against it: the stopped
+          // socket gets time to close, and a page that was loaded again instead gets one more try.
+          const tries = [];
+          for (let attempt = 1; attempt <= 2; attempt++) {
+            await pageWithConnection(other, `${mock.url}harness.html?only=none&stopped=${attempt}`, { stopFirst: true });
+            await sleep(500);
+            await other.goto(`${mock.url}harness.html?only=none&away=${attempt}`);
+            await other.back();
+            await other.waitForFunction(() => location.search.includes("stopped") && document.readyState === "complete", null, { timeout: 10_000, what: "the first page again" });
+            await sleep(300);
+            const { restored, seen } = await recorded(other);
+            tries.push({ restored, seen });
+            if (restored && seen.includes("pagehide:true") && seen.includes("pageshow:true")) break;
+          }
+          const last = tries.at(-1);
+          assert.ok(last.restored && last.seen.includes("pagehide:true") && last.seen.includes("pageshow:true"), JSON.stringify(tries));
         } finally {
           await other.close();
         }
