@@ -30,3 +30,21 @@ export async function harnessResults(page, global, { stallMs = STALL_MS } = {}) 
   const list = await page.evaluate((g) => window[g].results, global);
   return new Map(list.map((r) => [r.name, r]));
 }
+
+/**
+ * Reports a harness page as tests: one that the page ran exactly `expected`, then one per
+ * check. `results()` gives the Map of `harnessResults` (read when the tests run, after the
+ * suite's `before` filled it). Call inside a `describe`.
+ */
+export function reportChecks(test, assert, { engine, what, expected, results }) {
+  test(`[${engine}] ${what} runs exactly the expected checks`, () => {
+    assert.deepEqual([...results().keys()].sort(), [...expected].sort());
+  });
+  for (const name of expected) {
+    test(`[${engine}] browser: ${name}`, () => {
+      const result = results().get(name);
+      assert.ok(result, "the check ran");
+      assert.ok(result.ok, result.error);
+    });
+  }
+}
