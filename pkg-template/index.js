@@ -7,6 +7,7 @@
 // (LazyCore) and replayed on the core in order. Everything below only adapts call shapes (the
 // builder, rest-parameter invoke/send); connection logic lives in the wasm core.
 
+import { TabSharedHubConnection } from "./tabs.js";
 import { LazyCore, LazyStart, ready } from "./wasm.js";
 
 export { ready };
@@ -391,6 +392,13 @@ export class HubConnectionBuilder {
     return this;
   }
 
+  /** One connection for all tabs with the same URL and `{ key?, userId? }` (tabs.js). */
+  withTabSharing(options) {
+    this.#tabSharing = { ...options };
+    return this;
+  }
+  #tabSharing = null;
+
   /**
    * The configured connection, not yet started. Synchronous: when the WebAssembly module is not
    * ready yet, the settings are checked by `start()` (which then rejects) instead of here.
@@ -399,6 +407,7 @@ export class HubConnectionBuilder {
     if (!this.#settings.url) {
       throw new Error("The 'HubConnectionBuilder.withUrl' method must be called before building the connection.");
     }
+    if (this.#tabSharing) return new TabSharedHubConnection({ ...this.#settings }, this.#tabSharing, HubConnection);
     return new HubConnection({ ...this.#settings });
   }
 }
