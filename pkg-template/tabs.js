@@ -398,7 +398,8 @@ class TabLink {
   }
 
   health() {
-    return this.role === "leading" ? this.inner?.health?.() ?? this.#health : this.#health;
+    if (this.role === "leading" || this.role === "alone") return this.inner?.health?.() ?? this.#health;
+    return this.#health;
   }
 
   // ----- leading -----------------------------------------------------------------------------
