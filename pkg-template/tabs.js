@@ -133,7 +133,8 @@ class TabLink {
   #streams = new Map(); // id -> sink
 
   // Leader side.
-  #forwarded = new Set(); // event keys the inner connection forwards
+  #forwarded = new Map(); // event key -> { forwarder, deduped }: what the inner connection forwards
+  #dedupe = new Map(); // event key -> the first `on` options with `dedupe` this tab gave
   #members = new Map(); // group key -> { spec, tabs: Map<tabId, count>, joined: Promise | null }
   #remoteStreams = new Map(); // `${tab}:${id}` -> { dispose }
   #remoteUploads = new Map(); // `${tab}:${id}:${index}` -> Subject
@@ -179,6 +180,7 @@ class TabLink {
     const list = this.#handlers.get(key) ?? [];
     list.push(handler);
     this.#handlers.set(key, list);
+    if (options?.dedupe && !this.#dedupe.has(key)) this.#dedupe.set(key, options);
     if (this.role === "leading") this.#forward(key, name);
     else if (this.role !== "idle") this.#post({ t: "listen", from: this.tabId, name, lead: this.#epoch });
   }
@@ -488,15 +490,24 @@ class TabLink {
     });
   }
 
-  /** Makes the real connection forward `key`'s events to every tab (once per key). */
+  /**
+   * Makes the real connection forward `key`'s events to every tab (once per key). Dedupe runs
+   * here, once for all tabs, with this tab's options for the event (tabs of one app register
+   * the same); its functions cannot travel to another tab.
+   */
   #forward(key, name) {
-    if (this.#forwarded.has(key) || !this.inner) return;
-    this.#forwarded.add(key);
-    this.inner.on(name, (...args) => {
+    if (!this.inner) return;
+    const options = this.#dedupe.get(key);
+    const existing = this.#forwarded.get(key);
+    if (existing && (existing.deduped || !options)) return;
+    if (existing) this.inner.off(name, existing.forwarder);
+    const forwarder = (...args) => {
       if (this.role !== "leading") return;
       this.#post({ t: "event", epoch: this.#epoch, key, args });
       this.#dispatch(key, args);
-    });
+    };
+    this.#forwarded.set(key, { forwarder, deduped: Boolean(options) });
+    this.inner.on(name, forwarder, options);
   }
 
   /** Adds `count` memberships of `tab` to a group; the hub is asked to join on the first. */

@@ -53,9 +53,9 @@ for (const name of MODULES) {
 }
 
 // The declarations: the same text, pointed at the CommonJS twins.
-for (const name of ["index", "react", "live"]) {
+for (const name of ["index", "tabs", "react", "live"]) {
   const source = await readFile(path.join(dir, `${name}.d.ts`), "utf8");
-  const pointed = source.replace(/(["'])\.\/(index|react|live)\.js\1/g, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
+  const pointed = source.replace(/(["'])\.\/(index|tabs|react|live)\.js\1/g, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
   await writeFile(path.join(dir, `${name}.d.cts`), pointed);
   console.log(`[build-cjs]   ${name}.d.cts`);
 }

@@ -23,7 +23,7 @@ if (!name) {
     if (!next) return;
     window.nextTab = null;
     const query = new URLSearchParams({ tab: next.name, ...(next.query ?? {}) });
-    window.tabs[next.name] = window.open(`tabs.html?${query}`, `tab-${next.name}`);
+    window.tabs[next.name] = window.open(`${next.path ?? "tabs.html"}?${query}`, `tab-${next.name}`);
   });
   window.tabsReady = true;
 } else {

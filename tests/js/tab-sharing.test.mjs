@@ -252,6 +252,25 @@ for (const engine of ENGINES) {
       await closeAll();
     });
 
+    test(`[${engine}] the demo in two tabs: one badge says leading, the other following, and takes over when the leader closes`, async () => {
+      const badge = (n) => controller.evaluate((name) => window.tabs[name].document.querySelector("#tab-role")?.textContent ?? "", n);
+      for (const name of ["demo1", "demo2"]) {
+        await controller.evaluate((next) => (window.nextTab = next), { name, path: "index.html" });
+        await controller.click("#open");
+        await controller.waitForFunction((n) => window.tabs[n]?.document?.querySelector("#badge")?.dataset.state === "Connected", name, { timeout: 30_000, what: `demo tab ${name} to connect` });
+      }
+      await waitFor("the badges to settle", async () => [await badge("demo1"), await badge("demo2")].sort().join(",") === "following,leading");
+      const leader = (await badge("demo1")) === "leading" ? "demo1" : "demo2";
+      const other = leader === "demo1" ? "demo2" : "demo1";
+      await controller.evaluate((n) => window.tabs[n].close(), leader);
+      await waitFor("the other demo tab to lead", async () => (await badge(other)) === "leading · 1 failover", HANDOVER_LIMIT_MS);
+      await controller.evaluate(() => {
+        for (const w of Object.values(window.tabs)) w.close();
+        window.tabs = {};
+      });
+      await waitFor("the hub to hold no connection", async () => (await hubConnections()).length === 0, 15_000);
+    });
+
     test(`[${engine}] the controller page saw no errors`, async () => {
       assert.deepEqual(unexpectedEvents(await controller.events()), []);
     });
