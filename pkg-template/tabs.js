@@ -28,8 +28,13 @@ import { Subject } from "./index.js";
 
 /** How often the leader tells the other tabs it is alive (with a fresh health snapshot). */
 const BEAT_MS = 1_000;
-/** A leader not heard from for this long is taken to be frozen, and replaced. */
+/**
+ * A leader not heard from for this long is pinged; one that does not answer the ping within
+ * PING_ANSWER_MS is taken to be frozen, and replaced. (A background tab's timers may be slowed
+ * to once a minute, so its beats can stop while it still answers messages at once.)
+ */
 const FROZEN_LEADER_MS = 5_000;
+const PING_ANSWER_MS = 1_000;
 /** How long a tab taking over waits for the other tabs' groups before it connects. */
 const GATHER_MS = 100;
 /** How often the leader checks which tabs are still alive. */
@@ -111,6 +116,7 @@ class TabLink {
   #leaderTabId = null;
   #leadCount = 0;
   #lastLeaderHeard = 0;
+  #pingedAt = null; // when this tab pinged a silent leader, until it answers
   #timers = [];
   #failovers = 0;
   #takingOver = false;
@@ -572,10 +578,16 @@ class TabLink {
     if (this.role === "leading") {
       this.#post({ t: "beat", epoch: this.#epoch, from: this.tabId, health: this.inner?.health?.() ?? null });
     } else if (this.role === "following" && Date.now() - this.#lastLeaderHeard > FROZEN_LEADER_MS) {
-      // The leader holds the lock but says nothing: frozen, or stuck. Take over, once.
-      this.#lastLeaderHeard = Date.now();
-      this.#waitAbort?.abort();
-      this.#requestLead(true);
+      if (this.#pingedAt === null) {
+        this.#pingedAt = Date.now();
+        this.#post({ t: "ping", from: this.tabId, lead: this.#epoch });
+      } else if (Date.now() - this.#pingedAt > PING_ANSWER_MS) {
+        // The leader holds the lock but answers nothing: frozen, or stuck. Take over, once.
+        this.#pingedAt = null;
+        this.#lastLeaderHeard = Date.now();
+        this.#waitAbort?.abort();
+        this.#requestLead(true);
+      }
     }
   }
 
@@ -644,6 +656,9 @@ class TabLink {
       }
       case "listen":
         this.#forward(this.eventKey(message.name), message.name);
+        break;
+      case "ping":
+        this.#post({ t: "beat", epoch: this.#epoch, from: this.tabId, health: this.inner?.health?.() ?? null });
         break;
       case "bye":
         this.#forgetTab(from);
@@ -755,6 +770,7 @@ class TabLink {
     }
     if (message.epoch !== this.#epoch) return; // an old leader's, or one this tab has not met
     this.#lastLeaderHeard = Date.now();
+    this.#pingedAt = null;
     switch (message.t) {
       case "event":
         this.#dispatch(message.key, message.args ?? []);

@@ -27,7 +27,7 @@ if (!name) {
   });
   window.tabsReady = true;
 } else {
-  const { HubConnectionBuilder, HttpTransportType } = await import("/pkg/index.js");
+  const { HubConnectionBuilder, HttpTransportType, Subject } = await import("/pkg/index.js");
   const { connectPlain } = await import("/pkg/live.js");
   const sharing = {};
   if (params.has("key")) sharing.key = params.get("key");
@@ -86,6 +86,13 @@ if (!name) {
           complete: () => resolve({ items }),
         });
       }),
+    upload: (items) => {
+      const source = new Subject();
+      const answer = window.tab.invoke("UploadSum", source);
+      for (const item of items) source.next(item);
+      source.complete();
+      return answer;
+    },
     stop: () => connection.stop().then(() => "stopped"),
   };
   document.querySelector("#status").textContent = `tab ${name}`;

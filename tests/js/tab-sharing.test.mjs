@@ -140,6 +140,7 @@ for (const engine of ENGINES) {
       const failed = await inTab(follower, (tab) => tab.invoke("Fail", "from a follower"));
       assert.match(failed.error ?? "", /HubException: from a follower/, "the hub's error reaches the calling tab");
       assert.deepEqual(await inTab(follower, (tab) => tab.stream(4)), { items: [0, 1, 2, 3] });
+      assert.deepEqual(await inTab(follower, (tab) => tab.upload([1, 2, 3.5])), { value: 6.5 }, "a follower's upload stream reaches the hub");
       const invocations = (await mock.control("/control/log")).filter((e) => e.kind === "invocation" && e.target === "Echo");
       assert.equal(invocations.length, 1, "the follower's invoke reached the hub once");
       await closeAll();
