@@ -69,16 +69,20 @@ function errorText(error) {
   return String(error?.message ?? error ?? "unknown error");
 }
 
-function call(listener, ...args) {
+/** Calls an app callback with `this` = its connection, as the connection itself does; what it returns, or undefined when it threw. */
+function call(owner, listener, ...args) {
   try {
-    listener(...args);
+    return listener.apply(owner, args);
   } catch (error) {
     console.error(`[hubwire] a handler threw: ${errorText(error)}`);
+    return undefined;
   }
 }
 
+/** A client-to-server stream source, as index.js tells them: anything with `subscribe`, or an async iterable. */
 function isUpload(value) {
-  return value instanceof Subject || (value != null && typeof value === "object" && typeof value[Symbol.asyncIterator] === "function");
+  if (value == null || (typeof value !== "object" && typeof value !== "function")) return false;
+  return typeof value.subscribe === "function" || typeof value[Symbol.asyncIterator] === "function";
 }
 
 const groupKey = (spec) => JSON.stringify([spec?.join, spec?.leave, spec?.args ?? []]);
@@ -180,8 +184,22 @@ class TabLink {
     return this.kind === "hub" ? String(name).toLowerCase() : String(name);
   }
 
+  /** In a lone tab: `handler` run with `this` = the facade (one wrapper per handler, so `off` finds it). */
+  #alone(handler) {
+    let wrapper = this.#wrappers.get(handler);
+    if (!wrapper) {
+      const owner = this.owner;
+      wrapper = function (...args) {
+        return handler.apply(owner, args);
+      };
+      this.#wrappers.set(handler, wrapper);
+    }
+    return wrapper;
+  }
+  #wrappers = new WeakMap();
+
   on(name, handler, options) {
-    if (this.role === "alone") return this.inner.on(name, handler, options);
+    if (this.role === "alone") return this.inner.on(name, this.#alone(handler), options);
     const key = this.eventKey(name);
     const list = this.#handlers.get(key) ?? [];
     list.push(handler);
@@ -192,7 +210,7 @@ class TabLink {
   }
 
   off(name, handler) {
-    if (this.role === "alone") return this.inner.off(name, handler);
+    if (this.role === "alone") return this.inner.off(name, typeof handler === "function" ? this.#wrappers.get(handler) ?? handler : undefined);
     const key = this.eventKey(name);
     if (typeof handler !== "function") this.#handlers.delete(key);
     else this.#handlers.set(key, (this.#handlers.get(key) ?? []).filter((h) => h !== handler));
@@ -201,17 +219,26 @@ class TabLink {
   listen(kind, callback) {
     if (this.role === "alone") {
       const method = kind === "close" ? "onclose" : `on${kind}`;
-      return this.inner[method]?.(callback);
+      return this.inner[method]?.(this.#alone(callback));
     }
     this.#listeners[kind].push(callback);
   }
 
+  /** The facade the app holds: `this` of its handlers and callbacks. */
+  owner = null;
+
+  /** Runs this tab's handlers of an event; the first value one returns (a client result, in the leader). */
   #dispatch(key, args) {
-    for (const handler of [...(this.#handlers.get(key) ?? [])]) call(handler, ...args);
+    let result;
+    for (const handler of [...(this.#handlers.get(key) ?? [])]) {
+      const value = call(this.owner, handler, ...args);
+      if (result === undefined) result = value;
+    }
+    return result;
   }
 
   #emit(kind, ...args) {
-    for (const callback of [...this.#listeners[kind]]) call(callback, ...args);
+    for (const callback of [...this.#listeners[kind]]) call(this.owner, callback, ...args);
   }
 
   // ----- start and stop ----------------------------------------------------------------------
@@ -508,9 +535,10 @@ class TabLink {
     if (existing && (existing.deduped || !options)) return;
     if (existing) this.inner.off(name, existing.forwarder);
     const forwarder = (...args) => {
-      if (this.role !== "leading") return;
+      if (this.role !== "leading") return undefined;
       this.#post({ t: "event", epoch: this.#epoch, key, args });
-      this.#dispatch(key, args);
+      // A call that wants a client result gets the leading tab's handlers' answer.
+      return this.#dispatch(key, args);
     };
     this.#forwarded.set(key, { forwarder, deduped: Boolean(options) });
     this.inner.on(name, forwarder, options);
@@ -843,7 +871,7 @@ class TabLink {
     for (const index of uploads) {
       const source = args[index];
       const post = (fields) => this.#post({ t: "upload", id, index, from: this.tabId, lead: this.#epoch, ...fields });
-      if (source instanceof Subject) {
+      if (typeof source.subscribe === "function") {
         source.subscribe({ next: (item) => post({ item }), error: (error) => post({ end: true, error: errorText(error) }), complete: () => post({ end: true }) });
       } else {
         (async () => {
@@ -932,7 +960,7 @@ class TabLink {
     if (!telemetry) return;
     const record = { ...fields, at: Date.now() };
     const onEvent = typeof telemetry === "function" ? telemetry : telemetry.onEvent;
-    if (typeof onEvent === "function") call(onEvent, record);
+    if (typeof onEvent === "function") call(this.owner, onEvent, record);
     if (typeof telemetry.url === "string" && typeof globalThis.fetch === "function") {
       globalThis.fetch(new URL(telemetry.url, globalThis.location?.href).href, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([record]), keepalive: true }).catch(() => {});
     }
@@ -1001,11 +1029,42 @@ const NEVER_CONNECTED_HEALTH = Object.freeze({
  */
 export class TabSharedHubConnection {
   #link;
+  #settings;
 
   /** @internal Use `HubConnectionBuilder.withTabSharing(options).build()`. */
   constructor(settings, options, HubConnectionClass) {
     linkPrototype(TabSharedHubConnection, HubConnectionClass);
-    this.#link = new TabLink("hub", settings.url, options, () => new HubConnectionClass(settings), settings.telemetry);
+    this.#settings = { ...settings };
+    this.#link = new TabLink("hub", settings.url, options, () => new HubConnectionClass({ ...this.#settings }), settings.telemetry);
+    this.#link.owner = this;
+  }
+
+  /** The hub URL. It names the sharing, so it cannot change (build another connection). */
+  get baseUrl() {
+    return this.#link.inner?.baseUrl ?? this.#settings.url;
+  }
+
+  set baseUrl(url) {
+    throw new Error("The url of a tab-shared HubConnection cannot change: it names the connection the tabs share. Build another connection.");
+  }
+
+  /** As HubConnection's; a change applies to the real connection when this tab leads, and whenever it takes the lead. */
+  get serverTimeoutInMilliseconds() {
+    return this.#link.inner?.serverTimeoutInMilliseconds ?? this.#settings.serverTimeoutInMilliseconds ?? 30_000;
+  }
+
+  set serverTimeoutInMilliseconds(milliseconds) {
+    if (this.#link.inner) this.#link.inner.serverTimeoutInMilliseconds = milliseconds; // checks the value
+    this.#settings.serverTimeoutInMilliseconds = milliseconds;
+  }
+
+  get keepAliveIntervalInMilliseconds() {
+    return this.#link.inner?.keepAliveIntervalInMilliseconds ?? this.#settings.keepAliveIntervalInMilliseconds ?? 15_000;
+  }
+
+  set keepAliveIntervalInMilliseconds(milliseconds) {
+    if (this.#link.inner) this.#link.inner.keepAliveIntervalInMilliseconds = milliseconds;
+    this.#settings.keepAliveIntervalInMilliseconds = milliseconds;
   }
 
   get state() {
@@ -1098,6 +1157,7 @@ export class TabSharedPlainConnection {
     linkPrototype(TabSharedPlainConnection, PlainClass);
     const sharing = typeof options.shareAcrossTabs === "object" ? options.shareAcrossTabs : {};
     this.#link = new TabLink("plain", url, sharing, makeInner, options.telemetry);
+    this.#link.owner = this;
   }
 
   get state() {
