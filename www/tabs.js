@@ -27,7 +27,7 @@ if (!name) {
   });
   window.tabsReady = true;
 } else {
-  const { HubConnectionBuilder, HttpTransportType, Subject } = await import("/pkg/index.js");
+  const { HubConnection, HubConnectionBuilder, HttpTransportType, Subject } = await import("/pkg/index.js");
   const { connectPlain } = await import("/pkg/live.js");
   const sharing = {};
   if (params.has("key")) sharing.key = params.get("key");
@@ -42,7 +42,11 @@ if (!name) {
   const received = [];
   const states = [];
   const lifecycle = [];
-  connection.on("JobAssigned", (job) => received.push(job));
+  const handlerThis = [];
+  connection.on("JobAssigned", function (job) {
+    received.push(job);
+    handlerThis.push(this === connection);
+  });
   connection.onstatechange((change) => states.push(`${change.previous}->${change.current}`));
   connection.onreconnecting(() => lifecycle.push("reconnecting"));
   connection.onreconnected((id) => lifecycle.push(`reconnected:${typeof id === "string" && id !== ""}`));
@@ -70,6 +74,8 @@ if (!name) {
     lifecycle,
     telemetry,
     plainReceived,
+    handlerThis,
+    isHubConnection: () => connection instanceof HubConnection,
     state: () => connection.state,
     health: () => JSON.parse(JSON.stringify(connection.health())),
     plainState: () => plain?.state ?? null,

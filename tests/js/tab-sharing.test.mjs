@@ -123,6 +123,10 @@ for (const engine of ENGINES) {
       await waitFor("every tab to get the event", async () => (await receivedIds(names)).every((ids) => ids.length >= 1));
       await sleep(300);
       assert.deepEqual(await receivedIds(names), names.map(() => ["job-five-1"]), "each tab got it exactly once");
+      for (const name of names) {
+        assert.deepEqual(await inTab(name, (tab) => tab.handlerThis), [true], `tab ${name}'s handler ran with this = its connection`);
+        assert.equal(await inTab(name, (tab) => tab.isHubConnection()), true, "a shared connection is a HubConnection");
+      }
 
       const before = await Promise.all(names.map((n) => inTab(n, (tab) => tab.plainReceived.length)));
       const { delivered } = await mock.control("/control/stats/tasks", {});
@@ -250,6 +254,7 @@ for (const engine of ENGINES) {
       }
       await publishJob("job-alone");
       await waitFor("both tabs to get the event", async () => (await receivedIds(["n1", "n2"])).every((ids) => ids.length === 1));
+      for (const name of ["n1", "n2"]) assert.deepEqual(await inTab(name, (tab) => tab.handlerThis), [true], "this = the connection, alone too");
       await closeAll();
     });
 
