@@ -121,6 +121,7 @@ class TabLink {
   #leadCount = 0;
   #lastLeaderHeard = 0;
   #pingedAt = null; // when this tab pinged a silent leader, until it answers
+  #presenceTimer = null; // the leader's check of which tabs are alive
   #timers = [];
   #failovers = 0;
   #takingOver = false;
@@ -304,6 +305,8 @@ class TabLink {
     this.role = "idle";
     this.#pageHooks(false);
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    clearInterval(this.#presenceTimer);
+    this.#presenceTimer = null;
     this.#waitAbort?.abort();
     this.#waitAbort = null;
     this.#releasePresence?.();
@@ -464,7 +467,7 @@ class TabLink {
     // This tab's own registrations; the other tabs' arrive as they answer "leader".
     for (const [key, list] of this.#handlers) if (list.length) this.#forward(key, key);
     for (const [key, { spec, count }] of this.#groups) this.#hold(this.tabId, key, spec, count).catch(() => {});
-    this.#every(PRESENCE_MS, () => this.#prune());
+    this.#presenceTimer ??= setInterval(() => this.#prune(), PRESENCE_MS);
     const gather = failover ? new Promise((resolve) => setTimeout(resolve, GATHER_MS)) : Promise.resolve();
     gather
       .then(() => (this.inner === inner ? inner.start() : undefined))
@@ -622,6 +625,8 @@ class TabLink {
   /** A leader whose lock was stolen (it was taken for frozen) goes back to following. */
   #demote() {
     this.role = "following";
+    clearInterval(this.#presenceTimer);
+    this.#presenceTimer = null;
     this.#dropInner();
     this.#stopLeading = null;
     this.#requestLead(false);
