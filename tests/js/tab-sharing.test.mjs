@@ -171,6 +171,12 @@ for (const engine of ENGINES) {
       await waitFor("the hub to drop the group", async () => (await groupsOnHub()).length === 0);
       const leaves = (await mock.control("/control/log")).filter((e) => e.kind === "invocation" && e.target === "LeaveDispatchGroup");
       assert.equal(leaves.length, 1, "one leave, by the last tab");
+
+      // A tab that goes away gives its memberships up: the last holder closing is a leave.
+      assert.equal(await inTab(followers[0], (tab, r) => tab.join(r), "asia-pacific"), "joined");
+      assert.deepEqual(await groupsOnHub(), ["dispatch:asia-pacific"]);
+      await controller.evaluate((n) => window.tabs[n].close(), followers[0]);
+      await waitFor("the hub to drop the closed tab's group", async () => (await groupsOnHub()).length === 0);
       await closeAll();
     });
 
