@@ -647,12 +647,13 @@ class TabLink {
     };
   }
 
+  /** Posts to the other tabs; the error when the message cannot be copied (a function, a DOM node among the arguments), else null. */
   #post(message) {
     try {
       this.#channel?.postMessage(message);
+      return null;
     } catch (error) {
-      // An argument the structured clone cannot copy (a function, a DOM node).
-      console.error(`[hubwire] could not pass a message to the other tabs: ${errorText(error)}`);
+      return error;
     }
   }
 
@@ -851,7 +852,11 @@ class TabLink {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#post({ ...fields, id, from: this.tabId, lead: this.#epoch });
+      const error = this.#post({ ...fields, id, from: this.tabId, lead: this.#epoch });
+      if (error) {
+        this.#pending.delete(id);
+        reject(new Error(`The arguments cannot be passed to the tab holding the connection: ${errorText(error)}`));
+      }
     });
   }
 
@@ -867,7 +872,11 @@ class TabLink {
     if (this.state !== "Connected" || this.role !== "following") return Promise.reject(new Error(NOT_CONNECTED));
     const id = this.#nextId++;
     const answered = new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject }));
-    this.#post({ t: "call", op, method, args: plain, uploads, id, from: this.tabId, lead: this.#epoch });
+    const error = this.#post({ t: "call", op, method, args: plain, uploads, id, from: this.tabId, lead: this.#epoch });
+    if (error) {
+      this.#pending.delete(id);
+      return Promise.reject(new Error(`The arguments cannot be passed to the tab holding the connection: ${errorText(error)}`));
+    }
     this.#pumpUploads(id, args, uploads);
     return op === "send" ? Promise.resolve() : answered;
   }
@@ -950,7 +959,11 @@ class TabLink {
       this.#post({ t: "cancel", id, from: this.tabId, lead: this.#epoch });
     });
     this.#streams.set(id, result.sink);
-    this.#post({ t: "stream", method, args: plain, uploads: uploads.length ? uploads : undefined, id, from: this.tabId, lead: this.#epoch });
+    const error = this.#post({ t: "stream", method, args: plain, uploads: uploads.length ? uploads : undefined, id, from: this.tabId, lead: this.#epoch });
+    if (error) {
+      this.#streams.delete(id);
+      return endedStream(new Error(`The arguments cannot be passed to the tab holding the connection: ${errorText(error)}`));
+    }
     if (uploads.length) this.#pumpUploads(id, args, uploads);
     return result.stream;
   }

@@ -145,6 +145,8 @@ for (const engine of ENGINES) {
       assert.match(failed.error ?? "", /HubException: from a follower/, "the hub's error reaches the calling tab");
       assert.deepEqual(await inTab(follower, (tab) => tab.stream(4)), { items: [0, 1, 2, 3] });
       assert.deepEqual(await inTab(follower, (tab) => tab.upload([1, 2, 3.5])), { value: 6.5 }, "a follower's upload stream reaches the hub");
+      const uncopyable = await inTab(follower, (tab) => tab.connection.invoke("Echo", () => 1).then(() => "resolved", (error) => error.message));
+      assert.match(uncopyable, /cannot be passed to the tab holding the connection/, "arguments that cannot be copied reject the call");
       const invocations = (await mock.control("/control/log")).filter((e) => e.kind === "invocation" && e.target === "Echo");
       assert.equal(invocations.length, 1, "the follower's invoke reached the hub once");
       await closeAll();
