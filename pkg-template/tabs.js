@@ -122,6 +122,7 @@ class TabLink {
   #lastLeaderHeard = 0;
   #pingedAt = null; // when this tab pinged a silent leader, until it answers
   #presenceTimer = null; // the leader's check of which tabs are alive
+  #announced = null; // a leader announced while this tab still led
   #timers = [];
   #failovers = 0;
   #takingOver = false;
@@ -629,6 +630,13 @@ class TabLink {
     this.#presenceTimer = null;
     this.#dropInner();
     this.#stopLeading = null;
+    if (this.#announced && this.#announced.epoch !== this.#epoch) {
+      this.#epoch = this.#announced.epoch;
+      this.#leaderTabId = this.#announced.from;
+      this.#lastLeaderHeard = Date.now();
+      this.#failovers += 1;
+    }
+    this.#announced = null;
     this.#requestLead(false);
     this.#hello();
   }
@@ -761,7 +769,9 @@ class TabLink {
         break;
       }
       case "leader":
-        // Another tab leads now (it stole the lock from this one): the lock's rejection demotes.
+        // Another tab leads now (it took the lock from this one): the lock's rejection demotes
+        // this tab, which then follows the leader announced here.
+        this.#announced = { epoch: message.epoch, from: message.from };
         break;
       default:
         break;

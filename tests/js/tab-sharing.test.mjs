@@ -235,6 +235,35 @@ for (const engine of ENGINES) {
       await closeAll();
     });
 
+    test(`[${engine}] a leading tab that stops answering (frozen) is replaced: its lock is taken and its connection closed`, async () => {
+      await openTab("z1", { key: "frozen" });
+      await openTab("z2", { key: "frozen" });
+      const leader = await leaderOf(["z1", "z2"]);
+      const other = leader === "z1" ? "z2" : "z1";
+      const [first] = await hubConnections();
+      // What a frozen tab looks like from the others: it holds its lock and says nothing.
+      await controller.evaluate((n) => {
+        window.tabs[n].BroadcastChannel.prototype.postMessage = function () {};
+      }, leader);
+      await waitFor(
+        "the other tab to take the lead",
+        async () => {
+          const connections = await hubConnections();
+          return connections.length === 1 && connections[0].connectionId !== first.connectionId && (await inTab(other, (tab) => tab.state())) === "Connected";
+        },
+        20_000,
+      );
+      const sharing = await inTab(other, (tab) => tab.health().tabSharing);
+      assert.equal(sharing.role, "leading");
+      assert.equal(sharing.failovers, 1);
+      assert.deepEqual(await inTab(other, (tab) => tab.lifecycle), ["reconnecting", "reconnected:true"]);
+      assert.equal((await inTab(leader, (tab) => tab.health().tabSharing)).role, "following", "the frozen tab, awake again, follows");
+      await controller.waitForFunction((n) => window.tabs[n].tab.state() === "Connected", leader, { timeout: 10_000, what: "the frozen tab to follow the new connection" });
+      assert.equal(await inTab(leader, (tab) => tab.connection.connectionId), (await hubConnections())[0].connectionId);
+      assert.deepEqual(await inTab(other, (tab) => tab.invoke("Echo", "after the steal")), { value: "after the steal" });
+      await closeAll();
+    });
+
     test(`[${engine}] two different sharing keys (user ids) never share`, async () => {
       await openTab("u1", { key: "users", user: "alice" });
       await openTab("u2", { key: "users", user: "bob" });
