@@ -39,6 +39,8 @@ const PING_ANSWER_MS = 1_000;
 const GATHER_MS = 100;
 /** How often the leader checks which tabs are still alive. */
 const PRESENCE_MS = 2_000;
+/** How long a leader whose connection closed for good keeps its lock (see #leave). */
+const CLOSED_LINGER_MS = 500;
 
 const NOT_CONNECTED = "Cannot send data if the connection is not in the 'Connected' State.";
 const LEADER_GONE = "The tab holding the shared connection went away before the hub answered.";
@@ -300,8 +302,12 @@ class TabLink {
       });
   }
 
-  /** Leaves the sharing: gives up the lead or the place in the queue, and tells the others. */
-  #leave() {
+  /**
+   * Leaves the sharing: gives up the lead or the place in the queue, and tells the others.
+   * `lingerMs` keeps the lead lock a little longer, so the tabs waiting for it read the message
+   * just posted (the connection closed for good) before one of them could take it over.
+   */
+  #leave(lingerMs = 0) {
     const wasLeading = this.role === "leading";
     this.role = "idle";
     this.#pageHooks(false);
@@ -317,8 +323,10 @@ class TabLink {
     if (wasLeading) {
       this.#post({ t: "resign", epoch: this.#epoch, from: this.tabId });
       stopped = this.#dropInner();
-      this.#stopLeading?.();
+      const release = this.#stopLeading;
       this.#stopLeading = null;
+      if (lingerMs > 0) setTimeout(() => release?.(), lingerMs);
+      else release?.();
     } else {
       this.#post({ t: "bye", from: this.tabId });
     }
@@ -425,7 +433,7 @@ class TabLink {
         // The shared connection ended for good (its reconnects gave up, or a first start
         // failed): every tab is out, as a lone connection's app would be.
         const error = message.error ? new Error(message.error) : undefined;
-        this.#leave();
+        this.#leave(CLOSED_LINGER_MS);
         this.#setState({ current: "Disconnected", reason: message.error ?? "closed", connectionId: null });
         this.#settleStart(error ?? new Error("The connection closed before it started."));
         this.#emit("close", error);

@@ -264,6 +264,28 @@ for (const engine of ENGINES) {
       await closeAll();
     });
 
+    test(`[${engine}] when the shared connection closes for good every tab is closed, and no tab takes over`, async () => {
+      const names = ["c1", "c2", "c3"];
+      for (const name of names) await openTab(name, { key: "closing" });
+      await mock.control("/control/faults", { refuseNegotiations: 20 });
+      await mock.control("POST /control/drop");
+      try {
+        for (const name of names) {
+          await controller.waitForFunction((n) => window.tabs[n].tab.lifecycle.includes("close"), name, { timeout: 15_000, what: `tab ${name} to close` });
+        }
+        await sleep(1_500);
+        assert.equal((await hubConnections()).length, 0, "no tab connected again");
+        for (const name of names) {
+          assert.equal(await inTab(name, (tab) => tab.state()), "Disconnected");
+          assert.deepEqual(await inTab(name, (tab) => tab.lifecycle), ["reconnecting", "close"], `tab ${name}'s events`);
+          assert.equal(await inTab(name, (tab) => tab.health().tabSharing.role), "idle");
+        }
+      } finally {
+        await mock.control("DELETE /control/faults");
+      }
+      await closeAll();
+    });
+
     test(`[${engine}] two different sharing keys (user ids) never share`, async () => {
       await openTab("u1", { key: "users", user: "alice" });
       await openTab("u2", { key: "users", user: "bob" });
