@@ -235,6 +235,40 @@ for (const engine of ENGINES) {
       await closeAll();
     });
 
+    test(`[${engine}] tabs that go without a word (as in a crash) are noticed: a follower's groups are left, a leader is replaced`, async () => {
+      const names = ["x1", "x2", "x3"];
+      for (const name of names) await openTab(name, { key: "crash" });
+      const leader = await leaderOf(names);
+      const [follower, survivor] = names.filter((n) => n !== leader);
+      // No pagehide listener of the page runs: the tab cannot say goodbye; only the browser
+      // freeing its locks tells the others.
+      const silence = (n) =>
+        controller.evaluate((name) => {
+          window.tabs[name].addEventListener("pagehide", (event) => event.stopImmediatePropagation(), true);
+        }, n);
+      assert.equal(await inTab(follower, (tab, r) => tab.join(r), "europe"), "joined");
+      const [first] = await hubConnections();
+      assert.deepEqual(first.groups, ["dispatch:europe"]);
+      await silence(follower);
+      await controller.evaluate((n) => window.tabs[n].close(), follower);
+      await waitFor("the leader to leave the gone tab's group", async () => (await hubConnections())[0]?.groups.length === 0, 10_000);
+
+      assert.equal(await inTab(survivor, (tab, r) => tab.join(r), "asia-pacific"), "joined");
+      await silence(leader);
+      await controller.evaluate((n) => window.tabs[n].close(), leader);
+      await waitFor(
+        "the survivor to take over",
+        async () => {
+          const connections = await hubConnections();
+          return connections.length === 1 && connections[0].connectionId !== first.connectionId && (await inTab(survivor, (tab) => tab.state())) === "Connected";
+        },
+        HANDOVER_LIMIT_MS,
+      );
+      assert.deepEqual((await hubConnections())[0].groups, ["dispatch:asia-pacific"]);
+      assert.deepEqual(await inTab(survivor, (tab) => tab.lifecycle), ["reconnecting", "reconnected:true"]);
+      await closeAll();
+    });
+
     test(`[${engine}] a leading tab that stops answering (frozen) is replaced: its lock is taken and its connection closed`, async () => {
       await openTab("z1", { key: "frozen" });
       await openTab("z2", { key: "frozen" });
