@@ -16,11 +16,14 @@ fn connected_with_pending_invoke() -> (Driver, u64) {
     (d, id)
 }
 
+/// The pending invoke fails first, with the closing error (the official client's rule: the
+/// transport's or the server's error when there is one, the generic cancellation when not).
 fn assert_pending_rejected_then_closed(d: &Driver, id: u64, error: Option<HubError>, reconnect_allowed: bool) {
+    let rejection = error.clone().unwrap_or(HubError::ConnectionClosed);
     assert_eq!(
         d.events,
         vec![
-            Event::InvocationResult { id, outcome: Err(HubError::ConnectionClosed) },
+            Event::InvocationResult { id, outcome: Err(rejection) },
             Event::Closed { error, reconnect_allowed },
         ]
     );

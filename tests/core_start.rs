@@ -249,6 +249,29 @@ fn starting_twice_is_an_error() {
 }
 
 #[test]
+fn stop_during_the_transport_or_handshake_fails_start_with_the_handshake_text() {
+    // Before the transport opened, and after it opened with the handshake unanswered.
+    for open_first in [false, true] {
+        let mut d = Driver::with_defaults();
+        d.start();
+        d.answer_http(200, NEGOTIATE_V1);
+        if open_first {
+            d.open_transport();
+        }
+        d.conn.stop(d.now);
+        d.drain();
+        assert_eq!(start_failure(&d), HubError::StoppedDuringHandshake, "opened: {open_first}");
+        assert_eq!(d.conn.state().name(), "Disconnected");
+    }
+    // The official client's texts for the two moments.
+    assert_eq!(HubError::StoppedDuringStart.to_string(), "The connection was stopped during negotiation.");
+    assert_eq!(
+        HubError::StoppedDuringHandshake.to_string(),
+        "The connection was stopped before the hub handshake could complete."
+    );
+}
+
+#[test]
 fn stop_during_negotiate_fails_start_and_ignores_the_late_answer() {
     let mut d = Driver::with_defaults();
     d.start();

@@ -36,8 +36,10 @@ pub enum HubError {
     Server(String),
     /// A pending invocation was cancelled because the connection closed.
     ConnectionClosed,
-    /// `stop()` was called before the connection finished starting.
+    /// `stop()` was called while the connection was fetching its token or negotiating.
     StoppedDuringStart,
+    /// `stop()` was called while the transport was opening or the handshake was under way.
+    StoppedDuringHandshake,
     /// `leaveGroup` was called while the same membership's join was still pending.
     GroupLeft,
     /// A client-to-server stream id that is not open.
@@ -82,8 +84,10 @@ impl fmt::Display for HubError {
             HubError::ConnectionClosed => {
                 write!(f, "Invocation canceled due to the underlying connection being closed.")
             }
-            HubError::StoppedDuringStart => {
-                write!(f, "The connection was stopped before it finished starting.")
+            // The official client's texts for the two moments a start can be stopped at.
+            HubError::StoppedDuringStart => write!(f, "The connection was stopped during negotiation."),
+            HubError::StoppedDuringHandshake => {
+                write!(f, "The connection was stopped before the hub handshake could complete.")
             }
             HubError::GroupLeft => write!(f, "The group was left before its join completed."),
             HubError::UnknownStream(id) => write!(f, "No open upload stream with id '{id}'."),

@@ -572,7 +572,8 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     }
 
     /// Stops the connection. A start in progress fails with
-    /// [`HubError::StoppedDuringStart`]; a connected hub goes Disconnecting until the shell
+    /// [`HubError::StoppedDuringStart`] (token or negotiate) or
+    /// [`HubError::StoppedDuringHandshake`] (transport or handshake); a connected hub goes Disconnecting until the shell
     /// reports the transport closed. Stopping a stopped connection does nothing.
     pub fn stop(&mut self, _now: Instant) {
         match self.phase {
@@ -587,7 +588,10 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 self.timers.clear();
                 self.close_transport();
             }
-            _ => self.fail_start(HubError::StoppedDuringStart),
+            Phase::Opening | Phase::Handshaking { .. } => self.fail_start(HubError::StoppedDuringHandshake),
+            Phase::AwaitingToken { .. } | Phase::Negotiating { .. } => {
+                self.fail_start(HubError::StoppedDuringStart)
+            }
         }
     }
 
@@ -609,8 +613,10 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         uploads: usize,
     ) -> Result<(u64, Vec<String>), HubError> {
         self.ensure_connected()?;
-        let id = self.next_id();
+        // Stream ids come first from the one counter, as in the official client: the
+        // invocation of `invoke("UploadSum", subject)` is id 1 and its stream id 0.
         let stream_ids = self.open_uploads(uploads);
+        let id = self.next_id();
         self.pending.insert(id, Pending::Invoke);
         self.send_message(
             now,
@@ -661,8 +667,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         uploads: usize,
     ) -> Result<(u64, Vec<String>), HubError> {
         self.ensure_connected()?;
-        let id = self.next_id();
+        // Stream ids first, as for an invoke.
         let stream_ids = self.open_uploads(uploads);
+        let id = self.next_id();
         self.pending.insert(id, Pending::Stream);
         self.send_message(
             now,
@@ -1427,8 +1434,8 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.emit(Event::StartFailed(error));
     }
 
-    /// Ends a connected (or disconnecting) connection: every pending invocation is rejected,
-    /// then the app hears `Closed`.
+    /// Ends a connected (or disconnecting) connection: every pending invocation is rejected
+    /// (with `error` when there is one), then the app hears `Closed`.
     fn finish_close(&mut self, error: Option<HubError>, reconnect_allowed: bool, close_transport: bool) {
         self.phase = Phase::Idle;
         self.timers.clear();
@@ -1443,8 +1450,12 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.requests.retain(|_, r| r.purpose == Purpose::Delete);
         self.awaiting_token_retry.clear();
         self.uploads.clear();
+        // As in the official client, pending calls fail with the error that closed the
+        // connection (the transport's, the server's Close, the server timeout), and with the
+        // generic cancellation only when it closed without one.
+        let cause = error.clone().unwrap_or(HubError::ConnectionClosed);
         for (id, _) in std::mem::take(&mut self.pending) {
-            self.emit(Event::InvocationResult { id, outcome: Err(HubError::ConnectionClosed) });
+            self.emit(Event::InvocationResult { id, outcome: Err(cause.clone()) });
         }
         self.emit(Event::Closed { error, reconnect_allowed });
     }

@@ -284,6 +284,10 @@ pub struct Supervisor {
     resume: Option<(u32, Instant)>,
     /// Zero-delay attempts started synchronously in the current pump.
     immediate_attempts: u32,
+    /// Whether `Closed` carries the last attempt's error once the retries are used up (the
+    /// plain socket's rule); the hub session turns it off to close without one, as the
+    /// official client does.
+    error_when_retries_used_up: bool,
 }
 
 impl Supervisor {
@@ -317,7 +321,16 @@ impl Supervisor {
             carried_episode: None,
             resume: None,
             immediate_attempts: 0,
+            error_when_retries_used_up: true,
         }
+    }
+
+    /// Whether `Closed` carries the last attempt's error once retries were made and used up
+    /// (default true). A policy that allows no retry at all closes with the loss's error either
+    /// way.
+    pub fn with_error_when_retries_used_up(mut self, with_error: bool) -> Self {
+        self.error_when_retries_used_up = with_error;
+        self
     }
 
     /// Sets the stable-connection threshold (see the module docs). Zero turns flapping
@@ -511,8 +524,12 @@ impl Supervisor {
                 self.emit(SupervisorEvent::StartFailed(error));
             }
             ManagedState::Reconnecting => self.schedule_retry(now, error),
-            // Stopped while starting: a waiting start() hears StoppedDuringStart, onclose nothing.
-            ManagedState::Disconnecting => self.finish(None, "stopped"),
+            // Stopped while starting: a waiting start() hears why (StoppedDuringStart or
+            // StoppedDuringHandshake), onclose nothing.
+            ManagedState::Disconnecting => {
+                let error = self.start_pending.then_some(error);
+                self.finish(error, "stopped")
+            }
             _ => {}
         }
     }
@@ -802,7 +819,12 @@ impl Supervisor {
         match delay {
             None => {
                 let reason = format!("gave up after {} retries: {error}", self.attempt);
-                self.finish(Some(error), &reason);
+                // The official client closes with the loss's error when the policy allows no
+                // retry at all, and with none once retries were made and used up (the last
+                // attempt's error stays in the state change's reason and in `last_error`).
+                let used_up = self.state == ManagedState::Reconnecting;
+                let closing = (!used_up || self.error_when_retries_used_up).then_some(error);
+                self.finish(closing, &reason);
             }
             Some(delay) => {
                 self.emit(SupervisorEvent::Telemetry(Telemetry::ReconnectAttempt {

@@ -455,7 +455,10 @@ impl Driver {
                 SocketEvent::Closed { code, reason, was_clean } => {
                     s.channel = None;
                     let error = (!was_clean || code != 1000).then(|| match kind {
-                        TransportKind::WebSockets => format!("WebSocket closed with status code: {code} ({reason})."),
+                        TransportKind::WebSockets => {
+                            let reason = if reason.is_empty() { "no reason given" } else { reason.as_str() };
+                            format!("WebSocket closed with status code: {code} ({reason}).")
+                        }
                         _ => reason,
                     });
                     s.session.handle_transport_closed(now(), transport, error);
@@ -664,7 +667,7 @@ impl Driver {
                     Err(thrown) => Err(thrown),
                 };
                 match returned {
-                    Err(thrown) => failure = Some(format!("Error: {}", describe_js_error(&thrown))),
+                    Err(thrown) => failure = Some(template_text(&thrown)),
                     Ok(value) if value.is_undefined() => {}
                     Ok(_) if result.is_some() => failure = Some("Client provided multiple results.".into()),
                     Ok(value) => result = Some(value),
@@ -825,6 +828,41 @@ impl Driver {
         });
         self.with(|s| s.listeners = listeners);
     }
+}
+
+/// What `${value}` makes of a thrown value, the text the official client sends back for a
+/// client-result handler that failed: `TypeError: nope` for an error, the string itself for a
+/// thrown string.
+fn template_text(value: &JsValue) -> String {
+    if let Some(text) = value.as_string() {
+        return text;
+    }
+    if value.is_undefined() {
+        return "undefined".into();
+    }
+    if value.is_null() {
+        return "null".into();
+    }
+    if let Some(number) = value.as_f64() {
+        return js_sys::Number::from(number).to_string(10).map(String::from).unwrap_or_default();
+    }
+    if let Some(flag) = value.as_bool() {
+        return flag.to_string();
+    }
+    if value.is_object() {
+        // Object.prototype.toString may be overridden (Error's is): call the value's own.
+        let object: &Object = value.unchecked_ref();
+        if let Ok(to_string) = Reflect::get(object, &JsValue::from_str("toString")) {
+            if let Some(to_string) = to_string.dyn_ref::<Function>() {
+                if let Ok(text) = to_string.call0(value) {
+                    if let Some(text) = text.as_string() {
+                        return text;
+                    }
+                }
+            }
+        }
+    }
+    format!("Error: {}", describe_js_error(value))
 }
 
 fn state_change_object(change: &StateChange, connection_id: Option<String>, transport: Option<TransportKind>) -> JsValue {
