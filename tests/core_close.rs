@@ -44,6 +44,16 @@ fn stop_goes_disconnecting_until_the_transport_closes() {
 }
 
 #[test]
+fn stop_sends_a_close_message_before_closing_the_transport() {
+    let (mut d, _) = connected_with_pending_invoke();
+    let sent_before = d.sent_messages().len();
+    d.conn.stop(d.now);
+    d.drain();
+    assert_eq!(d.sent_messages()[sent_before..], [HubMessage::Close { error: None, allow_reconnect: false }]);
+    assert_eq!(d.transport_closes, 1);
+}
+
+#[test]
 fn stop_when_stopped_does_nothing() {
     let mut d = Driver::with_defaults();
     d.conn.stop(d.now);

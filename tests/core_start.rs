@@ -4,7 +4,7 @@ mod util;
 
 use std::time::Duration;
 
-use hubwire::core::hub::{Event, HubConfig, MAX_REDIRECTS};
+use hubwire::core::hub::{Event, HttpResponse, HubConfig, MAX_REDIRECTS};
 use hubwire::core::HubError;
 use hubwire::protocol::negotiate::TransportKind;
 use hubwire::protocol::ProtocolError;
@@ -123,10 +123,51 @@ fn negotiate_http_errors_fail_start_with_the_status() {
     let mut d = Driver::with_defaults();
     d.start();
     d.answer_http(404, "");
+    // The official client's text: its HTTP client's error (body, else status text, here both
+    // empty), then the hint it adds for a 404.
     assert_eq!(
         start_failure(&d).to_string(),
-        "Failed to complete negotiation with the server: Error: Status code '404'"
+        "Failed to complete negotiation with the server: Error: : Status code '404' Either this is not a SignalR endpoint or there is a proxy blocking the connection."
     );
+}
+
+#[test]
+fn a_negotiate_error_quotes_the_answer_s_body_else_its_status_text_cut_to_a_bound() {
+    let mut d = Driver::with_defaults();
+    d.start();
+    d.conn.handle_http(d.now, d.requests[0].id, Ok(HttpResponse {
+        status: 503,
+        status_text: "Service Unavailable".into(),
+        body: "Negotiate refused".into(),
+    }));
+    d.drain();
+    assert_eq!(
+        start_failure(&d).to_string(),
+        "Failed to complete negotiation with the server: Error: Negotiate refused: Status code '503'"
+    );
+    let mut d = Driver::with_defaults();
+    d.start();
+    d.conn.handle_http(d.now, d.requests[0].id, Ok(HttpResponse {
+        status: 401,
+        status_text: "Unauthorized".into(),
+        body: String::new(),
+    }));
+    d.drain();
+    assert_eq!(
+        start_failure(&d).to_string(),
+        "Failed to complete negotiation with the server: Error: Unauthorized: Status code '401'"
+    );
+    let mut d = Driver::with_defaults();
+    d.start();
+    d.conn.handle_http(d.now, d.requests[0].id, Ok(HttpResponse {
+        status: 500,
+        status_text: String::new(),
+        body: "x".repeat(10_000),
+    }));
+    d.drain();
+    let text = start_failure(&d).to_string();
+    assert!(text.len() < 700, "{} chars", text.len());
+    assert!(text.ends_with("x: Status code '500'"), "{text}");
 }
 
 #[test]
@@ -224,7 +265,9 @@ fn a_failing_token_factory_fails_start() {
     d.start();
     d.conn.handle_access_token(d.now, Err("no session".into()));
     d.drain();
-    assert_eq!(start_failure(&d).to_string(), "accessTokenFactory failed: no session");
+    // The official client asks the factory inside its negotiate step: the failure reads as a
+    // failed negotiation, quoting the thrown value as `${error}` (the shell's text).
+    assert_eq!(start_failure(&d).to_string(), "Failed to complete negotiation with the server: no session");
 }
 
 #[test]

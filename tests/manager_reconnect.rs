@@ -290,7 +290,7 @@ fn telemetry_records_attempts_and_recovery_time() {
     assert!(telemetry.contains(&Telemetry::ReconnectAttempt {
         attempt: 2,
         delay: Duration::from_secs(2),
-        reason: "Failed to complete negotiation with the server: Service Unavailable: Status code '503'".into()
+        reason: "Failed to complete negotiation with the server: Error: Service Unavailable: Status code '503'".into()
     }));
     assert!(telemetry.contains(&Telemetry::Reconnected {
         recovery: Duration::from_secs(2),

@@ -426,12 +426,13 @@ impl Driver {
         };
         let weak = self.weak();
         spawn_local(async move {
+            // The failure as `${error}` ("TypeError: ..."), as the official client quotes it.
             let token = match returned {
-                Err(thrown) => Err(describe_js_error(&thrown)),
+                Err(thrown) => Err(template_text(&thrown)),
                 // Promise.resolve accepts both a plain value and a promise.
                 Ok(value) => match JsFuture::from(Promise::resolve(&value)).await {
                     Ok(token) => Ok(token.as_string()),
-                    Err(thrown) => Err(describe_js_error(&thrown)),
+                    Err(thrown) => Err(template_text(&thrown)),
                 },
             };
             if let Some(driver) = Driver::upgrade(&weak) {
@@ -453,14 +454,19 @@ impl Driver {
                     Some("Received a binary WebSocket frame that is not UTF-8 text.".into()),
                 ),
                 SocketEvent::Closed { code, reason, was_clean } => {
+                    let open_event_stream = matches!(&s.channel, Some(Channel::Events(stream)) if stream.is_open());
                     s.channel = None;
-                    let error = (!was_clean || code != 1000).then(|| match kind {
-                        TransportKind::WebSockets => {
+                    let error = match kind {
+                        TransportKind::WebSockets => (!was_clean || code != 1000).then(|| {
                             let reason = if reason.is_empty() { "no reason given" } else { reason.as_str() };
                             format!("WebSocket closed with status code: {code} ({reason}).")
-                        }
-                        _ => reason,
-                    });
+                        }),
+                        // An event stream that fails after it opened closes the connection with
+                        // no error, as the official transport does (EventSource tells nothing
+                        // about why); one that never opened fails the start with the reason.
+                        _ if open_event_stream => None,
+                        _ => (!was_clean || code != 1000).then_some(reason),
+                    };
                     s.session.handle_transport_closed(now(), transport, error);
                 }
             });

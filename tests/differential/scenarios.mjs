@@ -488,8 +488,9 @@ export const scenarios = [
   },
   {
     name: "keep-alive: pings keep a quiet connection open",
-    // The hub closes a connection that sends nothing for a second.
-    mockArgs: ["--client-timeout-ms", "1000"],
+    // The hub closes a connection that sends nothing for a second, and pings every 400 ms
+    // (the official client arms its next ping when it hears from the server).
+    mockArgs: ["--client-timeout-ms", "1000", "--keep-alive-ms", "400"],
     async run(env) {
       const { rec } = env;
       const connection = build(env, { configure: (b) => b.withKeepAliveInterval(200) });
