@@ -372,3 +372,32 @@ fn skipping_negotiation_requires_the_websocket_transport_alone() {
     let error = d.conn.start(d.now).unwrap_err();
     assert!(error.to_string().contains("Negotiation can only be skipped"), "{error}");
 }
+
+#[test]
+fn transports_that_cannot_be_used_are_listed_as_the_official_client_lists_them() {
+    let mut config = HubConfig::new(HUB_URL);
+    config.allowed_transports = 1; // WebSockets only
+    let mut d = Driver::new(config);
+    d.start();
+    d.answer_http(
+        200,
+        r#"{"connectionId":"c","connectionToken":"t","negotiateVersion":1,"availableTransports":[{"transport":"ServerSentEvents","transferFormats":["Text"]},{"transport":"LongPolling","transferFormats":["Text","Binary"]}]}"#,
+    );
+    assert_eq!(
+        start_failure(&d).to_string(),
+        "Unable to connect to the server with any of the available transports. \
+         ServerSentEvents failed: Error: 'ServerSentEvents' is disabled by the client. \
+         LongPolling failed: Error: 'LongPolling' is disabled by the client."
+    );
+    let mut d = Driver::with_defaults();
+    d.start();
+    d.answer_http(
+        200,
+        r#"{"connectionId":"c","connectionToken":"t","negotiateVersion":1,"availableTransports":[{"transport":"WebSockets","transferFormats":["Binary"]}]}"#,
+    );
+    assert_eq!(
+        start_failure(&d).to_string(),
+        "Unable to connect to the server with any of the available transports. \
+         WebSockets failed: Error: 'WebSockets' does not support Text."
+    );
+}

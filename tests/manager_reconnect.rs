@@ -323,3 +323,15 @@ fn with_skip_negotiation_the_first_reconnect_attempt_survives_the_old_sockets_cl
     assert_eq!(d.state(), "Connected");
     assert_eq!(d.lifecycle(), vec!["reconnecting", "reconnected -"]);
 }
+
+#[test]
+fn a_loss_without_an_error_gives_the_policy_the_official_stand_in_reason_and_closes_without_one() {
+    let asked = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let policy = Recording { asked: asked.clone(), answers: vec![None] };
+    let mut d = connected(reconnect(policy, false));
+    d.server_sends(&HubMessage::Close { error: None, allow_reconnect: true });
+    assert_eq!(asked.borrow()[0].retry_reason, "Attempting to reconnect due to a unknown error.");
+    // The policy gave up at once: no onreconnecting, and onclose gets what the loss carried.
+    assert_eq!(d.lifecycle(), vec!["closed".to_string()]);
+    assert_eq!(d.state(), "Disconnected");
+}

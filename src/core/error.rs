@@ -36,6 +36,8 @@ pub enum HubError {
     Server(String),
     /// A pending invocation was cancelled because the connection closed.
     ConnectionClosed,
+    /// The retry reason of a reconnect after a loss that carried no error.
+    LostWithoutError,
     /// `stop()` was called while the connection was fetching its token or negotiating.
     StoppedDuringStart,
     /// `stop()` was called while the transport was opening or the handshake was under way.
@@ -82,6 +84,8 @@ impl fmt::Display for HubError {
             HubError::ConnectionClosed => {
                 write!(f, "Invocation canceled due to the underlying connection being closed.")
             }
+            // The official client's retry reason (its spelling) for a loss without an error.
+            HubError::LostWithoutError => write!(f, "Attempting to reconnect due to a unknown error."),
             // The official client's texts for the two moments a start can be stopped at.
             HubError::StoppedDuringStart => write!(f, "The connection was stopped during negotiation."),
             HubError::StoppedDuringHandshake => {

@@ -1244,10 +1244,12 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 skipped.push(format!("'{}' is not a transport this client knows.", offer.transport));
                 continue;
             };
+            // Worded as the official client lists each transport it could not use.
+            let name = kind.name();
             if self.config.allowed_transports & transport_bit(kind) == 0 {
-                skipped.push(format!("'{}' is disabled by the client.", kind.name()));
+                skipped.push(format!("{name} failed: Error: '{name}' is disabled by the client."));
             } else if !offer.transfer_formats.iter().any(|f| f == "Text") {
-                skipped.push(format!("'{}' does not support the Text transfer format.", kind.name()));
+                skipped.push(format!("{name} failed: Error: '{name}' does not support Text."));
             } else {
                 self.candidates.push_back(kind);
             }

@@ -607,19 +607,23 @@ impl Supervisor {
                         self.episode_started = Some(now);
                     }
                     // As the official client: a policy that allows no retry closes at once,
-                    // without `onreconnecting`.
-                    let cause = error.clone().unwrap_or(HubError::ConnectionClosed);
+                    // without `onreconnecting`, with the loss's own error (none if it had
+                    // none); the policy hears a stand-in reason for an error-less loss.
+                    let cause = error.clone().unwrap_or(HubError::LostWithoutError);
                     let delay = self.next_delay(now, &cause);
-                    if delay.is_some() {
-                        self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionClosed {
-                            reason: Some(reason.clone()),
-                        }));
-                        self.set_state(ManagedState::Reconnecting, &reason, None);
-                        self.emit(SupervisorEvent::Reconnecting(error.clone()));
+                    if delay.is_none() {
+                        let reason = format!("gave up after {} retries: {cause}", self.attempt);
+                        self.last_error = Some(cause);
+                        return self.finish(error, &reason);
                     }
+                    self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionClosed {
+                        reason: Some(reason.clone()),
+                    }));
+                    self.set_state(ManagedState::Reconnecting, &reason, None);
+                    self.emit(SupervisorEvent::Reconnecting(error.clone()));
                     return self.retry_after(now, cause, delay);
                 }
-                self.schedule_retry(now, error.unwrap_or(HubError::ConnectionClosed));
+                self.schedule_retry(now, error.unwrap_or(HubError::LostWithoutError));
             }
             ManagedState::Connected | ManagedState::Reconnecting | ManagedState::Connecting => {
                 let reason = error.as_ref().map_or("connection closed".to_string(), |e| e.to_string());

@@ -160,9 +160,11 @@ const HUB_LOG_KINDS = new Set([
 
 /**
  * The mock's log as comparable entries: timestamps dropped, connection ids aliased, tokens
- * reduced to whether one was sent.
+ * reduced to whether one was sent. On Server-Sent Events a stopping client POSTs its Close
+ * message and closes its event stream at once, and which of the two the hub sees first is a
+ * race in both clients: the hub's reason for that disconnect is reduced to "stopped".
  */
-export function normaliseHubLog(recorder, log) {
+export function normaliseHubLog(recorder, log, { transport } = {}) {
   return log
     .filter((entry) => HUB_LOG_KINDS.has(entry.kind))
     .map((entry) => {
@@ -170,6 +172,13 @@ export function normaliseHubLog(recorder, log) {
       if ("connectionId" in rest) rest.connectionId = recorder.alias(rest.connectionId);
       if ("accessToken" in rest) rest.accessToken = rest.accessToken ? "<token>" : rest.accessToken;
       if ("url" in rest) rest.url = recorder.text(String(rest.url));
+      if (
+        transport === "ServerSentEvents" &&
+        rest.kind === "disconnect" &&
+        (rest.reason === "client closed" || rest.reason === "connection lost")
+      ) {
+        rest.reason = "<stopped: client closed or connection lost>";
+      }
       return rest;
     });
 }

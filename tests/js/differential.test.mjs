@@ -78,7 +78,7 @@ async function record(lib, scenario, transport, mock) {
   }
   await resetMock(mock);
   await settled(mock);
-  const hub = scenario.hubLog === false ? "<not compared>" : normaliseHubLog(rec, await mock.control("/control/log"));
+  const hub = scenario.hubLog === false ? "<not compared>" : normaliseHubLog(rec, await mock.control("/control/log"), { transport });
   return { events: rec.entries, hub };
 }
 
