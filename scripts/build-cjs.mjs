@@ -26,7 +26,9 @@ if (!dir) {
   process.exit(2);
 }
 
-const MODULES = ["hubwire", "wasm", "index", "react", "live"];
+const MODULES = ["hubwire", "wasm", "errors", "signalr-api", "index", "react", "live"];
+// A relative specifier of one of the package's own modules, in static and dynamic imports.
+const OWN_MODULE = new RegExp(`(["'])\\./(${MODULES.join("|")})\\.js\\1`, "g");
 const IMPORT_META = "__hubwire_import_meta";
 const IMPORT_META_OBJECT = `const ${IMPORT_META} = { get url() { return require("node:url").pathToFileURL(__filename).href; } };`;
 const TEXT_CODECS =
@@ -34,8 +36,7 @@ const TEXT_CODECS =
 
 for (const name of MODULES) {
   const source = await readFile(path.join(dir, `${name}.js`), "utf8");
-  // Relative specifiers of the package's own modules, in static and dynamic imports.
-  const pointed = source.replace(/(["'])\.\/(hubwire|wasm|index|react|live)\.js\1/g, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
+  const pointed = source.replace(OWN_MODULE, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
   const banner = [`"use strict";`, IMPORT_META_OBJECT, name === "hubwire" ? TEXT_CODECS : ""].filter(Boolean).join("\n");
   const { code, warnings } = await transform(pointed, {
     format: "cjs",
