@@ -190,6 +190,9 @@ pub struct Shared {
     batch_timer: Option<Timeout>,
     listeners: Vec<Listener>,
     duplicates_dropped: u64,
+    /// `stop()` ended a pending `start()` in this call stack: the app reads "Disconnecting"
+    /// until the next microtask, as the official client's state reads until its start rejects.
+    stopping_start: bool,
 }
 
 /// A handle on one connection's shared state.
@@ -215,6 +218,7 @@ impl Driver {
             batch_timer: None,
             listeners: Vec::new(),
             duplicates_dropped: 0,
+            stopping_start: false,
         })));
         if lifecycle {
             driver.listen_to_lifecycle();
@@ -271,6 +275,18 @@ impl Driver {
 
     /// `stop()`: a promise settled once the connection is Disconnected.
     pub fn stop(&self) -> Promise {
+        let ends_a_start = self.with(|s| s.session.state() == ManagedState::Connecting && !s.start_waiters.is_empty());
+        if ends_a_start {
+            // Queued before the start promise is rejected, so the app's rejection handler
+            // already reads "Disconnected".
+            self.with(|s| s.stopping_start = true);
+            let weak = self.weak();
+            spawn_local(async move {
+                if let Some(driver) = Driver::upgrade(&weak) {
+                    driver.with(|s| s.stopping_start = false);
+                }
+            });
+        }
         self.feed(|s| s.stop(now()));
         let (promise, settle) = Settle::promise();
         let disconnected = self.with(|s| s.session.state() == ManagedState::Disconnected);
@@ -358,6 +374,14 @@ impl Driver {
             .with("reconnectCount", health.reconnects)
             .with("duplicatesDropped", duplicates as f64)
             .to_object()
+    }
+
+    /// The state's name as the app reads it (see `stopping_start`).
+    pub fn state_name(&self) -> &'static str {
+        self.with(|s| match s.session.state() {
+            ManagedState::Disconnected if s.stopping_start => ManagedState::Disconnecting.name(),
+            state => state.name(),
+        })
     }
 
     /// Duplicates dropped so far by every dedupe filter.
