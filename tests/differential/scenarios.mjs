@@ -266,6 +266,22 @@ export const scenarios = [
       bad.next("seven");
       bad.complete();
       await badSum;
+      // An observable the app wrote itself (as RxJS's are): anything with `subscribe`.
+      const observers = [];
+      const observable = {
+        subscribe(observer) {
+          observers.push(observer);
+          return { unsubscribe: () => observers.splice(observers.indexOf(observer), 1) };
+        },
+      };
+      const fromObservable = rec.outcome("UploadSum from an app's own observable", connection.invoke("UploadSum", observable));
+      rec.push("observable subscribed", { count: observers.length });
+      for (const observer of [...observers]) {
+        observer.next(10);
+        observer.next(20);
+        observer.complete();
+      }
+      await fromObservable;
       await rec.outcome("invoke after the uploads", connection.invoke("Echo", "ok"));
       await connection.stop();
     },

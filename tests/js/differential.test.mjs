@@ -91,6 +91,23 @@ function allowed(scenario, transport, row) {
   );
 }
 
+test("every allow-list entry names a scenario, a transport, a path, a reason and a README anchor that exist", async () => {
+  const readme = await readFile(new URL("../../pkg-template/README.md", import.meta.url), "utf8");
+  // GitHub's anchors: headings lower-cased, punctuation dropped, spaces to dashes.
+  const anchors = new Set(
+    [...readme.matchAll(/^#+ (.+)$/gm)].map((m) => m[1].toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-")),
+  );
+  // The section every entry's anchor points into.
+  assert.ok(anchors.has("deliberate-differences"), [...anchors].join(", "));
+  for (const entry of allowList) {
+    assert.ok(entry.scenario === "*" || scenarios.some((s) => s.name === entry.scenario), `unknown scenario: ${entry.scenario}`);
+    assert.ok(entry.transport === "*" || TRANSPORTS.includes(entry.transport), `unknown transport: ${entry.transport}`);
+    assert.match(entry.path, /^\//, "a path starts with /");
+    assert.ok(typeof entry.reason === "string" && entry.reason.length > 20, `a reason for ${entry.path}`);
+    assert.ok(anchors.has(String(entry.readme).replace(/^#/, "")), `README anchor ${entry.readme} exists`);
+  }
+});
+
 const only = process.env.HUBWIRE_DIFF_ONLY;
 for (const scenario of scenarios) {
   if (only && !scenario.name.includes(only)) continue;
