@@ -429,9 +429,11 @@ impl Session {
             HubMessage::Ack { sequence_id } => self.outbox.acknowledge(sequence_id),
             HubMessage::Close { .. } => return self.end(None, DisconnectReason::ClientClosed),
             // Receiving anything already restarted the client timeout, which is all a Ping is
-            // for; Sequence messages were handled by stateful reconnect's bookkeeping (and mean
+            // for; it is logged so tests can see the client's keep-alive interval.
+            HubMessage::Ping => self.hub.log_ping(&caller),
+            // Sequence messages were handled by stateful reconnect's bookkeeping (and mean
             // nothing without it).
-            HubMessage::Ping | HubMessage::Sequence { .. } => {}
+            HubMessage::Sequence { .. } => {}
         }
         Flow::Continue
     }
