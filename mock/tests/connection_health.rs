@@ -160,5 +160,7 @@ async fn each_client_ping_is_logged_with_its_connection() {
         .filter(|entry| entry["kind"] == "ping")
         .collect();
     assert_eq!(pings.len(), 2, "{pings:?}");
-    assert!(pings.iter().all(|entry| entry["connectionId"] == id.as_str()));
+    assert!(pings
+        .iter()
+        .all(|entry| entry["connectionId"] == id.as_str()));
 }

@@ -228,7 +228,10 @@ async fn a_negotiate_delay_holds_each_negotiate_until_it_is_switched_off() {
     set_faults(&hub, json!({ "negotiateDelayMs": 0 })).await;
     assert_eq!(hub.get("/control/faults").await.1["negotiateDelayMs"], 0);
     let (status, answer) = hub
-        .post("/control/faults", Some(json!({ "negotiateDelayMs": 60_001 })))
+        .post(
+            "/control/faults",
+            Some(json!({ "negotiateDelayMs": 60_001 })),
+        )
         .await;
     assert_eq!(status, 400, "{answer}");
 }
