@@ -311,10 +311,14 @@ const each = {
       if (n === 12) equal(await control("drop", {}), { dropped: 1 }, "the hub's answer to the drop");
     }
     await within(Promise.all(sends), "every send to be sent", 10000);
-    await until(async () => (await logged("invocation", id)).length >= 30, "30 sends at the hub", 10000);
-    const numbers = (await logged("invocation", id)).map((e) => e.arguments[0]);
-    equal(numbers, Array.from({ length: 30 }, (_, i) => i + 1), "what the hub received, in order, each once");
+    // Ends early when the drop was not absorbed, so the failure says what happened instead.
+    const received = async () => (await logged("invocation", id)).map((e) => e.arguments[0]);
+    await until(async () => (await received()).length >= 30 || lifecycle.length > 0, "30 sends at the hub", 10000).catch(async (error) => {
+      const seen = (await control("log")).filter((e) => e.connectionId === id && ["transportLost", "resumed", "disconnect", "connect"].includes(e.kind));
+      throw new Error(`${error.message}: the hub has ${JSON.stringify(await received())}, saw ${JSON.stringify(seen.map((e) => e.reason ?? e.kind))}, client ${connection.state} ${JSON.stringify(lifecycle)}`);
+    });
     equal(lifecycle, [], "no reconnecting or close event");
+    equal(await received(), Array.from({ length: 30 }, (_, i) => i + 1), "what the hub received, in order, each once");
     equal(connection.connectionId, id, "same connection id");
     check((await logged("resumed", id)).length === 1, "the hub saw the connection resumed");
     await connection.stop();
