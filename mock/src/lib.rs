@@ -56,7 +56,8 @@
 //! - Stateful reconnect: after a negotiate with `useStatefulReconnect=true` and a version 2
 //!   handshake over WebSockets, the hub numbers what it sends (Invocation, StreamItem,
 //!   Completion, StreamInvocation, CancelInvocation), keeps it until the client Acks it, Acks
-//!   what the client sends (once per frame) and drops the client's replayed duplicates. When
+//!   what the client sends (once per frame) and drops the client's replayed duplicates (the
+//!   last of them is Acked again, its first Ack may have been lost with the socket). When
 //!   the socket is lost (or cut by `/control/drop` or a fault) the connection stays, detached,
 //!   for the grace period; a WebSocket to `/hub?id=<same token>` resumes it: the hub sends
 //!   `Sequence` with the first unacknowledged id and replays every unacknowledged message, and
