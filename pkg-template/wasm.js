@@ -82,11 +82,35 @@ async function load() {
     const nodeRequired = await nodeRequire();
     const bytes = nodeRequired("node:fs").readFileSync(nodeRequired.resolve("./hubwire_bg.wasm"));
     await initWasm({ module_or_path: bytes });
-    glue.setHostOverrides(nodeHostOverrides(nodeRequired));
+    nodeOverrides = nodeHostOverrides(nodeRequired);
   } else {
     await initWasm();
   }
   loaded = true;
+  applyHostOverrides();
+}
+
+/** The Node host classes chosen at load (empty in browsers and before the load). */
+let nodeOverrides = {};
+/** Host classes hubwire/testing put over those (null when none). */
+let testOverrides = null;
+
+function applyHostOverrides() {
+  if (loaded && (testOverrides || Object.keys(nodeOverrides).length > 0)) glue.setHostOverrides({ ...nodeOverrides, ...testOverrides });
+}
+
+/**
+ * @internal For hubwire/testing only: host classes (`WebSocket`, `fetch`, ...) that the shell
+ * uses instead of the ones chosen above, now or once the module loads; null puts those back.
+ */
+export function setTestHostOverrides(overrides) {
+  testOverrides = overrides ?? null;
+  if (loaded) glue.setHostOverrides({ ...nodeOverrides, ...testOverrides });
+}
+
+/** @internal For hubwire/testing: the host value `name` the shell would use without its overrides. */
+export function baseHost(name) {
+  return nodeOverrides[name] ?? globalThis[name];
 }
 
 /**

@@ -1,8 +1,12 @@
 //! A driver's one timer: after every pump it is set to the engine's next deadline.
+//!
+//! The timer is the global scope's `setTimeout`, looked up at each arming (gloo-timers' binding
+//! calls the global by name), so a test runner's fake timers drive it. When it fires, the clock
+//! is told the deadline has come (see clock.rs), so fake `setTimeout` alone advances the engine.
 
 use gloo_timers::callback::Timeout;
 
-use super::clock::now;
+use super::clock::{now, reached};
 use crate::core::Instant;
 
 /// The timer armed for the engine's next deadline, if any. Dropping it clears it.
@@ -22,6 +26,10 @@ impl WakeTimer {
         // Replacing the old Timeout drops (and so clears) it.
         self.armed = deadline.map(|at| {
             let delay = at.as_millis().saturating_sub(now().as_millis());
+            let fire = move || {
+                reached(at);
+                fire();
+            };
             (at, Timeout::new(u32::try_from(delay).unwrap_or(u32::MAX), fire))
         });
     }
