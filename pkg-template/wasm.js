@@ -66,12 +66,15 @@ function nodeHostOverrides(nodeRequired) {
     const eventsource = optional(nodeRequired, "eventsource");
     if (eventsource) overrides.EventSource = eventsource.EventSource ?? eventsource;
   }
-  if (typeof globalThis.fetch !== "function") {
+  // The family is taken whole when any member is missing (a test kit may have put a `fetch` in
+  // a scope that has no Request), so the four recognise each other.
+  const fetchFamily = ["fetch", "Request", "Headers", "AbortController"];
+  if (fetchFamily.some((name) => typeof globalThis[name] !== "function")) {
     // runInThisContext runs in Node's main context even when this module runs inside a vm
     // context (Jest), so these are Node's own, from one realm.
     const main = nodeRequired("node:vm").runInThisContext("globalThis");
     if (typeof main.fetch === "function") {
-      for (const name of ["fetch", "Request", "Headers", "AbortController"]) overrides[name] = main[name];
+      for (const name of fetchFamily) overrides[name] = main[name];
     }
   }
   return overrides;

@@ -1,5 +1,5 @@
 // Writes the CommonJS build of the npm package next to its ES modules: one `.cjs` file per `.js`
-// module (hubwire.js, wasm.js, index.js, react.js, live.js), so `require("hubwire")` works in
+// module (hubwire.js, wasm.js, index.js, react.js, live.js and the testing kit's), so `require("hubwire")` works in
 // Node 20, which cannot require ES modules; and a `.d.cts` twin of each entry's declarations
 // (TypeScript takes a `.d.ts` of a "type": "module" package for an ES module, which CommonJS
 // code may not require). Each file is translated on its own (no bundling),
@@ -26,7 +26,7 @@ if (!dir) {
   process.exit(2);
 }
 
-const MODULES = ["hubwire", "wasm", "index", "react", "live"];
+const MODULES = ["hubwire", "wasm", "index", "react", "live", "testing", "testing-msw", "testing-react"];
 const IMPORT_META = "__hubwire_import_meta";
 const IMPORT_META_OBJECT = `const ${IMPORT_META} = { get url() { return require("node:url").pathToFileURL(__filename).href; } };`;
 const TEXT_CODECS =
@@ -35,7 +35,7 @@ const TEXT_CODECS =
 for (const name of MODULES) {
   const source = await readFile(path.join(dir, `${name}.js`), "utf8");
   // Relative specifiers of the package's own modules, in static and dynamic imports.
-  const pointed = source.replace(/(["'])\.\/(hubwire|wasm|index|react|live)\.js\1/g, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
+  const pointed = source.replace(/(["'])\.\/(hubwire|wasm|index|react|live|testing|testing-msw|testing-react)\.js\1/g, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
   const banner = [`"use strict";`, IMPORT_META_OBJECT, name === "hubwire" ? TEXT_CODECS : ""].filter(Boolean).join("\n");
   const { code, warnings } = await transform(pointed, {
     format: "cjs",
@@ -53,9 +53,9 @@ for (const name of MODULES) {
 }
 
 // The declarations: the same text, pointed at the CommonJS twins.
-for (const name of ["index", "react", "live"]) {
+for (const name of ["index", "react", "live", "testing", "testing-msw", "testing-react"]) {
   const source = await readFile(path.join(dir, `${name}.d.ts`), "utf8");
-  const pointed = source.replace(/(["'])\.\/(index|react|live)\.js\1/g, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
+  const pointed = source.replace(/(["'])\.\/(index|react|live|testing|testing-msw|testing-react)\.js\1/g, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
   await writeFile(path.join(dir, `${name}.d.cts`), pointed);
   console.log(`[build-cjs]   ${name}.d.cts`);
 }
