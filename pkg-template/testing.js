@@ -114,7 +114,9 @@ class HubSideConnection {
   /** Sends one hub message (and arms the next keep-alive ping). */
   send(message) {
     if (this.closed) return;
-    this.peer.send(JSON.stringify(message) + RECORD_SEPARATOR);
+    // A raw 0x1E inside a string would end the record early; a real server's JSON writer
+    // escapes control characters the same way.
+    this.peer.send(JSON.stringify(message).replace(/\u001e/g, "\\u001e") + RECORD_SEPARATOR);
     this.armPing();
   }
 
