@@ -8,39 +8,25 @@
 // builder, rest-parameter invoke/send); connection logic lives in the wasm core.
 
 import { LazyCore, LazyStart, ready } from "./wasm.js";
+import { HubConnectionState, loggingSetting } from "./signalr-api.js";
 
 export { ready };
+export { AbortError, HttpError, TimeoutError } from "./errors.js";
+export {
+  DefaultHttpClient,
+  HttpClient,
+  HttpResponse,
+  HttpTransportType,
+  HubConnectionState,
+  JsonHubProtocol,
+  LogLevel,
+  MessageType,
+  NullLogger,
+  TransferFormat,
+} from "./signalr-api.js";
 
 /** The library version (the same as the package's and the WebAssembly core's `version()`). */
 export const VERSION = "0.1.0";
-
-/** Connection states, spelled as in `@microsoft/signalr`. */
-export const HubConnectionState = Object.freeze({
-  Disconnected: "Disconnected",
-  Connecting: "Connecting",
-  Connected: "Connected",
-  Disconnecting: "Disconnecting",
-  Reconnecting: "Reconnecting",
-});
-
-/** Transport bit flags, as in `@microsoft/signalr`. */
-export const HttpTransportType = Object.freeze({
-  None: 0,
-  WebSockets: 1,
-  ServerSentEvents: 2,
-  LongPolling: 4,
-});
-
-/** Log levels, as in `@microsoft/signalr`. */
-export const LogLevel = Object.freeze({
-  Trace: 0,
-  Debug: 1,
-  Information: 2,
-  Warning: 3,
-  Error: 4,
-  Critical: 5,
-  None: 6,
-});
 
 /**
  * A client-to-server stream source: pass it as an argument of `invoke`, `send` or `stream`,
@@ -71,11 +57,16 @@ export class Subject {
   }
 }
 
+/**
+ * Whether an argument is a client-to-server stream: anything with a `subscribe` method (the
+ * official client's test, so RxJS observables and its own Subject count), or an async iterable.
+ */
 function isUpload(value) {
-  return value instanceof Subject || (value != null && typeof value === "object" && typeof value[Symbol.asyncIterator] === "function");
+  if (value == null || (typeof value !== "object" && typeof value !== "function")) return false;
+  return typeof value.subscribe === "function" || typeof value[Symbol.asyncIterator] === "function";
 }
 
-/** Splits the upload sources (Subjects, async iterables) out of the arguments. */
+/** Splits the upload sources (observables, async iterables) out of the arguments. */
 function splitUploads(args) {
   const plain = [];
   const uploads = [];
@@ -83,12 +74,19 @@ function splitUploads(args) {
   return { plain, uploads };
 }
 
+/** An upload source's error as the text of its stream's completion, as the official client words it. */
+function uploadErrorText(err) {
+  if (err instanceof Error) return err.message;
+  if (err && typeof err.toString === "function") return err.toString();
+  return "Unknown error";
+}
+
 /** Feeds each upload source into its stream id. */
 function pumpUploads(core, uploads, streamIds) {
   uploads.forEach((source, index) => {
     const id = streamIds[index];
-    const fail = (err) => core.completeUpload(id, String(err?.message ?? err));
-    if (source instanceof Subject) {
+    const fail = (err) => core.completeUpload(id, uploadErrorText(err));
+    if (typeof source.subscribe === "function") {
       source.subscribe({
         next: (item) => core.streamItem(id, item),
         error: fail,
@@ -114,10 +112,15 @@ const NOT_CONNECTED_CORE = Object.freeze({
   },
 });
 
+/**
+ * An absolute hub URL: as the official client, a relative URL is resolved against the page's
+ * address, and where there is no page (Node) it cannot be.
+ */
 function resolveUrl(url) {
-  // Like the official client, a relative URL is resolved against the page's address.
+  if (/^https?:\/\//i.test(url)) return url;
   const base = globalThis.location?.href;
-  return base ? new URL(url, base).href : url;
+  if (!base) throw new Error(`Cannot resolve '${url}'.`);
+  return new URL(url, base).href;
 }
 
 /** What `health()` answers before the core exists: a connection that never connected. */
@@ -131,15 +134,31 @@ const NEVER_CONNECTED_HEALTH = Object.freeze({
   duplicatesDropped: 0,
 });
 
+/** Throws the official client's error for a missing argument. */
+function requireArgument(value, name) {
+  if (value === null || value === undefined) throw new Error(`The '${name}' argument is required.`);
+}
+
+/** Throws unless `value` is a timer interval the core accepts (checked again by the core). */
+function requireInterval(value, name) {
+  if (typeof value !== "number" || !(value > 0) || value > 2147483647) {
+    throw new Error(`'${name}' must be a number of milliseconds above 0 and at most 2147483647.`);
+  }
+}
+
 /** A connection to a SignalR hub. Create one with `HubConnectionBuilder`. */
 export class HubConnection {
   #core;
   /** start()/stop() while the module may still be loading. */
   #starter;
+  /** The settings the core is (or will be) built from; also what the getters answer before it exists. */
+  #settings;
 
   /** @internal Use `HubConnectionBuilder.build()`. */
   constructor(settings) {
-    this.#core = new LazyCore((wasm) => new wasm.HubConnectionCore(settings));
+    // Handlers, callbacks and client-result handlers run with `this` = this connection.
+    this.#settings = { ...settings, owner: this };
+    this.#core = new LazyCore((wasm) => new wasm.HubConnectionCore(this.#settings));
     this.#starter = new LazyStart(this.#core, "Cannot start a HubConnection that is not in the 'Disconnected' state.");
   }
 
@@ -152,6 +171,44 @@ export class HubConnection {
   /** The server's id for this connection, or null when not connected. */
   get connectionId() {
     return this.#core.current?.connectionId ?? null;
+  }
+
+  /** The hub URL. Settable while Disconnected or Reconnecting: the next attempt uses it. */
+  get baseUrl() {
+    return this.#core.current?.baseUrl ?? this.#settings.url;
+  }
+
+  set baseUrl(url) {
+    const state = this.state;
+    if (state !== HubConnectionState.Disconnected && state !== HubConnectionState.Reconnecting) {
+      throw new Error("The HubConnection must be in the Disconnected or Reconnecting state to change the url.");
+    }
+    requireArgument(url, "url");
+    const resolved = resolveUrl(url);
+    this.#settings.url = resolved;
+    this.#core.later((core) => (core.baseUrl = resolved));
+  }
+
+  /** Close the connection when the server is silent this long (ms); a change applies from the next message. */
+  get serverTimeoutInMilliseconds() {
+    return this.#core.current?.serverTimeoutInMilliseconds ?? this.#settings.serverTimeoutInMilliseconds ?? 30_000;
+  }
+
+  set serverTimeoutInMilliseconds(milliseconds) {
+    requireInterval(milliseconds, "serverTimeoutInMilliseconds");
+    this.#settings.serverTimeoutInMilliseconds = milliseconds;
+    this.#core.later((core) => (core.serverTimeoutInMilliseconds = milliseconds));
+  }
+
+  /** Send a ping after this long (ms) without sending; a change applies from the next message. */
+  get keepAliveIntervalInMilliseconds() {
+    return this.#core.current?.keepAliveIntervalInMilliseconds ?? this.#settings.keepAliveIntervalInMilliseconds ?? 15_000;
+  }
+
+  set keepAliveIntervalInMilliseconds(milliseconds) {
+    requireInterval(milliseconds, "keepAliveIntervalInMilliseconds");
+    this.#settings.keepAliveIntervalInMilliseconds = milliseconds;
+    this.#core.later((core) => (core.keepAliveIntervalInMilliseconds = milliseconds));
   }
 
   /** Connects (instantiating the WebAssembly module first when needed); resolves once the handshake completed. */
@@ -187,7 +244,7 @@ export class HubConnection {
     this.#core.later((core) => core.off(methodName, typeof method === "function" ? method : undefined));
   }
 
-  /** Calls a hub method; resolves with its result, rejects with the server's error. Subjects and async iterables among the arguments are streamed to the hub. */
+  /** Calls a hub method; resolves with its result, rejects with the server's error. Observables (anything with `subscribe`) and async iterables among the arguments are streamed to the hub. */
   invoke(methodName, ...args) {
     const { plain, uploads } = splitUploads(args);
     return this.#whenReady((core) => {
@@ -219,7 +276,8 @@ export class HubConnection {
 
   /**
    * Calls a streaming hub method. `subscribe({ next, error, complete })` receives its items
-   * and returns `{ dispose() }`, which stops the stream on the hub (CancelInvocation).
+   * and returns `{ dispose() }`, which stops the stream on the hub (CancelInvocation). A
+   * subscriber's `closed` is set once the stream ended for it.
    */
   stream(methodName, ...args) {
     // Before the module is ready there is no core, so the connection cannot be Connected.
@@ -228,15 +286,18 @@ export class HubConnection {
     const subscribers = [];
     const buffered = [];
     let ended = null;
+    const close = (subscriber) => {
+      if (subscriber && typeof subscriber === "object") subscriber.closed = true;
+    };
     const sink = {
       next: (item) => (subscribers.length ? subscribers.forEach((s) => s.next?.(item)) : buffered.push(item)),
       error: (err) => {
         ended = { err };
-        subscribers.forEach((s) => s.error?.(err));
+        subscribers.forEach((s) => (close(s), s.error?.(err)));
       },
       complete: () => {
         ended = {};
-        subscribers.forEach((s) => s.complete?.());
+        subscribers.forEach((s) => (close(s), s.complete?.()));
       },
     };
     let id = null;
@@ -252,7 +313,12 @@ export class HubConnection {
         subscribers.push(subscriber);
         // Items that arrived before anyone subscribed are handed over first.
         buffered.splice(0).forEach((item) => subscriber.next?.(item));
-        if (ended) queueMicrotask(() => (ended.err ? subscriber.error?.(ended.err) : subscriber.complete?.()));
+        if (ended) {
+          queueMicrotask(() => {
+            close(subscriber);
+            ended.err ? subscriber.error?.(ended.err) : subscriber.complete?.();
+          });
+        }
         return {
           dispose() {
             const index = subscribers.indexOf(subscriber);
@@ -316,41 +382,80 @@ export class HubConnection {
   }
 }
 
+/** The `withUrl` options the core reads (the official client's, plus hubwire's `headers` use in every request). */
+const CONNECTION_OPTIONS = [
+  "skipNegotiation",
+  "accessTokenFactory",
+  "withCredentials",
+  "transport",
+  "headers",
+  "timeout",
+  "httpClient",
+  "WebSocket",
+  "EventSource",
+  "logMessageContent",
+];
+
 /** Builds a `HubConnection`, as `@microsoft/signalr`'s builder does. */
 export class HubConnectionBuilder {
+  /** The hub URL given to `withUrl` (as given; resolved by `build()`). */
+  url = undefined;
+  /** The options given to `withUrl`, merged over earlier calls. */
+  httpConnectionOptions = undefined;
+  /** The logger or level from `configureLogging`. */
+  logger = undefined;
+  /** The protocol from `withHubProtocol`. */
+  protocol = undefined;
+  /** The retry policy from `withAutomaticReconnect`. */
+  reconnectPolicy = undefined;
   #settings = {};
 
   /** The hub URL, with a transport type or an options object. */
   withUrl(url, transportTypeOrOptions) {
-    if (typeof url !== "string" || url === "") {
-      throw new Error("The 'url' argument is required.");
-    }
-    const options =
+    requireArgument(url, "url");
+    if (typeof url !== "string" || url === "") throw new Error("The 'url' argument should not be empty.");
+    this.url = url;
+    this.httpConnectionOptions =
       typeof transportTypeOrOptions === "object" && transportTypeOrOptions !== null
-        ? transportTypeOrOptions
-        : transportTypeOrOptions === undefined
-          ? {}
-          : { transport: transportTypeOrOptions };
-    const { skipNegotiation, accessTokenFactory, withCredentials, transport, headers, timeout } = options;
-    Object.assign(this.#settings, { skipNegotiation, accessTokenFactory, withCredentials, transport, headers, timeout });
-    this.#settings.url = resolveUrl(url);
+        ? { ...this.httpConnectionOptions, ...transportTypeOrOptions }
+        : { ...this.httpConnectionOptions, transport: transportTypeOrOptions };
     return this;
   }
 
-  /** The lowest `LogLevel` written to the console (default Information). */
-  configureLogging(logLevel) {
-    if (typeof logLevel === "number") this.#settings.logLevel = logLevel;
+  /**
+   * Where log lines go: a `LogLevel` (console, from that level up), a level name ("warn",
+   * "information", ...; an unknown one throws) or an `ILogger` (every line, the logger filters).
+   */
+  configureLogging(logging) {
+    requireArgument(logging, "logging");
+    this.logger = logging;
+    Object.assign(this.#settings, { logger: undefined, logLevel: undefined }, loggingSetting(logging));
+    return this;
+  }
+
+  /**
+   * The hub protocol. hubwire's core speaks the JSON protocol, so `new JsonHubProtocol()` (or
+   * any protocol named "json") is accepted and any other throws here, naming it.
+   */
+  withHubProtocol(protocol) {
+    requireArgument(protocol, "protocol");
+    if (protocol.name !== "json") {
+      throw new Error(`hubwire speaks the 'json' hub protocol only; '${String(protocol.name)}' is not supported.`);
+    }
+    this.protocol = protocol;
     return this;
   }
 
   /** Close the connection when the server is silent for this long (default 30 000 ms). */
   withServerTimeout(milliseconds) {
+    requireArgument(milliseconds, "milliseconds");
     this.#settings.serverTimeoutInMilliseconds = milliseconds;
     return this;
   }
 
   /** Send a ping after this long without sending anything (default 15 000 ms). */
   withKeepAliveInterval(milliseconds) {
+    requireArgument(milliseconds, "milliseconds");
     this.#settings.keepAliveIntervalInMilliseconds = milliseconds;
     return this;
   }
@@ -358,11 +463,14 @@ export class HubConnectionBuilder {
   /**
    * Reconnect automatically when the connection is lost. No argument: after 0, 2, 10 and 30 s,
    * then give up (the official default). An array: those delays in ms. An object with
-   * `nextRetryDelayInMilliseconds(context)`: that policy (ms, or null to give up). hubwire also
-   * takes `{ delays?, jitter?, keepTrying?, retryFirstStart? }`.
+   * `nextRetryDelayInMilliseconds(context)`: that policy (ms, or null to give up), called as a
+   * method of the object. hubwire also takes `{ delays?, jitter?, keepTrying?, retryFirstStart? }`.
+   * A second call throws, as in the official client.
    */
   withAutomaticReconnect(retryDelaysOrPolicy) {
-    this.#settings.reconnect = retryDelaysOrPolicy ?? true;
+    if (this.reconnectPolicy) throw new Error("A reconnectPolicy has already been set.");
+    this.reconnectPolicy = retryDelaysOrPolicy || true;
+    this.#settings.reconnect = this.reconnectPolicy;
     return this;
   }
 
@@ -396,9 +504,17 @@ export class HubConnectionBuilder {
    * ready yet, the settings are checked by `start()` (which then rejects) instead of here.
    */
   build() {
-    if (!this.#settings.url) {
+    if (!this.url) {
       throw new Error("The 'HubConnectionBuilder.withUrl' method must be called before building the connection.");
     }
-    return new HubConnection({ ...this.#settings });
+    const options = this.httpConnectionOptions ?? {};
+    const settings = { ...this.#settings, url: resolveUrl(this.url) };
+    for (const name of CONNECTION_OPTIONS) if (options[name] !== undefined) settings[name] = options[name];
+    // As in the official client, the options' own logger (an ILogger or a LogLevel) wins over
+    // configureLogging's for the connection's lines.
+    if (options.logger !== undefined && options.logger !== null) {
+      Object.assign(settings, { logger: undefined, logLevel: undefined }, loggingSetting(options.logger));
+    }
+    return new HubConnection(settings);
   }
 }

@@ -19,6 +19,7 @@
 // replays them, in order, on the core object once it exists.
 
 import initWasm, * as glue from "./hubwire.js";
+import { AbortError, createError } from "./errors.js";
 
 let loading = null;
 let loaded = false;
@@ -89,6 +90,8 @@ async function load() {
   } else {
     await initWasm();
   }
+  // Errors the shell raises are instances of the package's exported classes (errors.js).
+  glue.setErrorFactory(createError);
   loaded = true;
   applyHostOverrides();
 }
@@ -254,7 +257,8 @@ export class LazyStart {
     this.#waiting = attempt;
     return this.#core.get().then(
       (core) => {
-        if (this.#waiting !== attempt) throw new Error("The connection was stopped before it started.");
+        // As the official client's stop() during start(): the start rejects with an AbortError.
+        if (this.#waiting !== attempt) throw new AbortError("The connection was stopped during negotiation.");
         this.#waiting = null;
         return core.start();
       },

@@ -1,6 +1,6 @@
 // Writes the CommonJS build of the npm package next to its ES modules: one `.cjs` file per `.js`
-// module (hubwire.js, wasm.js, index.js, react.js, live.js and the testing kit's), so `require("hubwire")` works in
-// Node 20, which cannot require ES modules; and a `.d.cts` twin of each entry's declarations
+// module (hubwire.js, wasm.js, index.js, react.js, live.js, the testing kit's, ...), so
+// `require("hubwire")` works in Node 20, which cannot require ES modules; and a `.d.cts` twin of each entry's declarations
 // (TypeScript takes a `.d.ts` of a "type": "module" package for an ES module, which CommonJS
 // code may not require). Each file is translated on its own (no bundling),
 // with its relative imports pointed at the `.cjs` twins, so the CommonJS entries share one
@@ -26,7 +26,9 @@ if (!dir) {
   process.exit(2);
 }
 
-const MODULES = ["hubwire", "wasm", "index", "react", "live", "testing", "testing-msw", "testing-react"];
+const MODULES = ["hubwire", "wasm", "errors", "signalr-api", "index", "react", "live", "testing", "testing-msw", "testing-react"];
+// A relative specifier of one of the package's own modules, in static and dynamic imports.
+const OWN_MODULE = new RegExp(`(["'])\\./(${MODULES.join("|")})\\.js\\1`, "g");
 const IMPORT_META = "__hubwire_import_meta";
 const IMPORT_META_OBJECT = `const ${IMPORT_META} = { get url() { return require("node:url").pathToFileURL(__filename).href; } };`;
 const TEXT_CODECS =
@@ -34,8 +36,7 @@ const TEXT_CODECS =
 
 for (const name of MODULES) {
   const source = await readFile(path.join(dir, `${name}.js`), "utf8");
-  // Relative specifiers of the package's own modules, in static and dynamic imports.
-  const pointed = source.replace(/(["'])\.\/(hubwire|wasm|index|react|live|testing|testing-msw|testing-react)\.js\1/g, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
+  const pointed = source.replace(OWN_MODULE, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
   const banner = [`"use strict";`, IMPORT_META_OBJECT, name === "hubwire" ? TEXT_CODECS : ""].filter(Boolean).join("\n");
   const { code, warnings } = await transform(pointed, {
     format: "cjs",

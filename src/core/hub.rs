@@ -489,6 +489,14 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         &self.config
     }
 
+    /// The settings, to change between uses: the server timeout and keep-alive interval are
+    /// read whenever their timers are armed (the next message), the URL at the next start or
+    /// reconnect attempt, as the official client's `serverTimeoutInMilliseconds`,
+    /// `keepAliveIntervalInMilliseconds` and `baseUrl` are.
+    pub fn config_mut(&mut self) -> &mut HubConfig {
+        &mut self.config
+    }
+
     /// The current state.
     pub fn state(&self) -> ConnectionState {
         match self.phase {

@@ -169,6 +169,11 @@ impl<H: Clone + PartialEq> HubSession<H> {
         self.link.config()
     }
 
+    /// The link's settings, to change between uses (see [`HubConnection::config_mut`]).
+    pub fn config_mut(&mut self) -> &mut HubConfig {
+        self.link.config_mut()
+    }
+
     /// A health snapshot.
     pub fn health(&self) -> Health {
         Health {

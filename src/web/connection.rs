@@ -15,7 +15,7 @@ use super::http::describe_js_error;
 use super::settings::{function, get, js_error, millis, reconnect_options, stable_connection_threshold};
 use super::telemetry::TelemetryOptions;
 use crate::core::dedupe::{DedupeFilter, DedupeWindow};
-use crate::core::limits::MAX_TIMER;
+use crate::core::limits::{duration_from_millis, MAX_TIMER};
 use crate::core::session::HubSession;
 use crate::core::supervisor::GroupSpec;
 use crate::core::{HubConfig, HubError};
@@ -174,9 +174,25 @@ impl HubConnectionCore {
         let options = ShellOptions {
             access_token_factory,
             with_credentials: get(&settings, "withCredentials").map_or(true, |v| v.is_truthy()),
-            log_level: get(&settings, "logLevel").and_then(|v| v.as_f64()).map_or(2, |n| n as u8),
+            // Without configureLogging only warnings and errors reach the console (a deliberate
+            // difference: the official client also prints its Information lines by default).
+            log_level: get(&settings, "logLevel").and_then(|v| v.as_f64()).map_or(3, |n| n as u8),
             browser_lifecycle: get(&settings, "browserLifecycle").map_or(true, |v| v.is_truthy()),
             telemetry: telemetry_options(get(&settings, "telemetry"))?,
+            owner: get(&settings, "owner").unwrap_or(JsValue::UNDEFINED),
+            logger: match get(&settings, "logger") {
+                Some(logger) if function(&logger, "log")?.is_some() => Some(logger),
+                Some(_) => return Err(js_error("'logger' must have a log(logLevel, message) method.")),
+                None => None,
+            },
+            log_message_content: get(&settings, "logMessageContent").is_some_and(|v| v.is_truthy()),
+            http_client: match get(&settings, "httpClient") {
+                Some(client) if function(&client, "send")?.is_some() => Some(client),
+                Some(_) => return Err(js_error("'httpClient' must have a send(request) method.")),
+                None => None,
+            },
+            web_socket: function(&settings, "WebSocket")?,
+            event_source: function(&settings, "EventSource")?,
         };
         Ok(HubConnectionCore { driver: Driver::new(HubSession::new(config, reconnect), options) })
     }
@@ -356,6 +372,56 @@ impl HubConnectionCore {
     #[wasm_bindgen(getter)]
     pub fn state(&self) -> String {
         self.driver.with(|s| s.session.state().name().to_string())
+    }
+
+    /// The server timeout in ms, as the official `serverTimeoutInMilliseconds`.
+    #[wasm_bindgen(getter, js_name = serverTimeoutInMilliseconds)]
+    pub fn server_timeout(&self) -> f64 {
+        self.driver.with(|s| s.session.config().server_timeout.as_millis() as f64)
+    }
+
+    /// Changes the server timeout; it applies from the next message on, as in the official
+    /// client. A value out of bounds (0, negative, NaN, over 2^31 - 1) throws and changes nothing.
+    #[wasm_bindgen(setter, js_name = serverTimeoutInMilliseconds)]
+    pub fn set_server_timeout(&self, milliseconds: f64) -> Result<(), JsValue> {
+        let timeout = duration_from_millis("serverTimeoutInMilliseconds", milliseconds).map_err(|e| js_error(&e.to_string()))?;
+        self.driver.with(|s| s.session.config_mut().server_timeout = timeout);
+        Ok(())
+    }
+
+    /// The keep-alive interval in ms, as the official `keepAliveIntervalInMilliseconds`.
+    #[wasm_bindgen(getter, js_name = keepAliveIntervalInMilliseconds)]
+    pub fn keep_alive_interval(&self) -> f64 {
+        self.driver.with(|s| s.session.config().keep_alive_interval.as_millis() as f64)
+    }
+
+    /// Changes the keep-alive interval; it applies from the next message sent or received.
+    #[wasm_bindgen(setter, js_name = keepAliveIntervalInMilliseconds)]
+    pub fn set_keep_alive_interval(&self, milliseconds: f64) -> Result<(), JsValue> {
+        let interval =
+            duration_from_millis("keepAliveIntervalInMilliseconds", milliseconds).map_err(|e| js_error(&e.to_string()))?;
+        self.driver.with(|s| s.session.config_mut().keep_alive_interval = interval);
+        Ok(())
+    }
+
+    /// The hub URL, as the official `baseUrl`.
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.driver.with(|s| s.session.config().url.clone())
+    }
+
+    /// Changes the hub URL for the next start or reconnect attempt. Only while Disconnected or
+    /// Reconnecting, as in the official client.
+    #[wasm_bindgen(setter, js_name = baseUrl)]
+    pub fn set_base_url(&self, url: String) -> Result<(), JsValue> {
+        self.driver.with(|s| {
+            let state = s.session.state().name();
+            if state != "Disconnected" && state != "Reconnecting" {
+                return Err(js_error("The HubConnection must be in the Disconnected or Reconnecting state to change the url."));
+            }
+            s.session.config_mut().url = url;
+            Ok(())
+        })
     }
 
     /// The server's id for this connection, or `null` when not connected.

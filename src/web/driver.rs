@@ -19,7 +19,7 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use super::clock::now;
 use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
 use super::console::{self, ConsoleLevel};
-use super::http::{describe_js_error, fetch};
+use super::http::{describe_js_error, fetch, send_with_client};
 use super::telemetry::{self, Batch, Record, TelemetryOptions};
 use super::wake::WakeTimer;
 use super::event_source::EventStream;
@@ -63,9 +63,16 @@ impl Settle {
     }
 }
 
-/// The JS `Error` for a hub error.
+/// The JS error for a hub error: an instance of the npm package's class for its kind (the
+/// official client's `AbortError`, `TimeoutError`, `FailedToNegotiateWithServerError`, ...), or
+/// a plain `Error`, with the error's text as its message.
 pub fn to_js_error(error: &HubError) -> JsValue {
-    js_sys::Error::new(&error.to_string()).into()
+    let kind = match error {
+        HubError::StoppedDuringStart => "AbortError",
+        HubError::Negotiate(_) | HubError::TooManyRedirects(_) => "FailedToNegotiateWithServerError",
+        _ => "Error",
+    };
+    super::platform::error(kind, &error.to_string(), &JsValue::UNDEFINED)
 }
 
 /// An app handler with its optional dedupe state. Equal when the function is the same, so
@@ -106,6 +113,18 @@ pub struct ShellOptions {
     pub browser_lifecycle: bool,
     /// Where telemetry goes.
     pub telemetry: TelemetryOptions,
+    /// The app's `HubConnection`: `this` of its handlers and callbacks, as in the official client.
+    pub owner: JsValue,
+    /// The app's `ILogger` (an object with `log(level, message)`); `None` writes to the console.
+    pub logger: Option<JsValue>,
+    /// Log the content of messages at Trace level (otherwise only their length).
+    pub log_message_content: bool,
+    /// The app's `HttpClient` for every HTTP request; `None` uses the host's `fetch`.
+    pub http_client: Option<JsValue>,
+    /// The app's `WebSocket` class; `None` uses the host's.
+    pub web_socket: Option<Function>,
+    /// The app's `EventSource` class; `None` uses the host's.
+    pub event_source: Option<Function>,
 }
 
 /// The browser object behind the current transport (Long Polling has none: it is all fetch).
@@ -381,9 +400,12 @@ impl Driver {
         match output {
             Output::Http(request) => {
                 let weak = self.weak();
-                let with_credentials = self.with(|s| s.options.with_credentials);
+                let (with_credentials, client) = self.with(|s| (s.options.with_credentials, s.options.http_client.clone()));
                 spawn_local(async move {
-                    let response = fetch(&request, with_credentials).await;
+                    let response = match client {
+                        Some(client) => send_with_client(&client, &request, with_credentials).await,
+                        None => fetch(&request, with_credentials).await,
+                    };
                     if let Some(driver) = Driver::upgrade(&weak) {
                         driver.feed(|s| s.handle_http(now(), request.id, response));
                     }
@@ -392,6 +414,9 @@ impl Driver {
             Output::FetchAccessToken => self.fetch_access_token(),
             Output::OpenTransport { transport, kind, url } => self.open_channel(transport, kind, &url),
             Output::Send(text) => {
+                if let Some(kind) = self.with(|s| s.session.transport()) {
+                    self.trace_data(kind, "sent", &text);
+                }
                 let result = self.with(|s| match &s.channel {
                     Some(Channel::Socket(socket)) => Some(socket.send(&text)),
                     _ => None,
@@ -444,6 +469,9 @@ impl Driver {
         let weak = self.weak();
         let on_event = move |event| {
             let Some(driver) = Driver::upgrade(&weak) else { return };
+            if let SocketEvent::Text(text) = &event {
+                driver.trace_data(kind, "received", text);
+            }
             driver.with(|s| match event {
                 SocketEvent::Opened => s.session.handle_transport_opened(now(), transport),
                 SocketEvent::Text(text) => s.session.handle_transport_data(now(), transport, &text),
@@ -464,10 +492,13 @@ impl Driver {
             driver.pump();
         };
         let opened = match kind {
-            TransportKind::WebSockets => Socket::open(url, on_event).map(Channel::Socket),
+            TransportKind::WebSockets => {
+                let class = self.with(|s| s.options.web_socket.clone());
+                Socket::open(url, class.as_ref(), on_event).map(Channel::Socket)
+            }
             TransportKind::ServerSentEvents => {
-                let with_credentials = self.with(|s| s.options.with_credentials);
-                EventStream::open(url, with_credentials, on_event).map(Channel::Events)
+                let (with_credentials, class) = self.with(|s| (s.options.with_credentials, s.options.event_source.clone()));
+                EventStream::open(url, with_credentials, class.as_ref(), on_event).map(Channel::Events)
             }
             // Long Polling is driven by the engine's own HTTP requests.
             TransportKind::LongPolling => return,
@@ -612,6 +643,15 @@ impl Driver {
             }
             SessionEvent::StateChanged { change, connection_id } => {
                 let transport = self.with(|s| s.session.transport());
+                let over = match (change.current, transport) {
+                    (ManagedState::Connected, Some(kind)) => [" over ", kind.name()].concat(),
+                    _ => String::new(),
+                };
+                self.log_at(
+                    2,
+                    ConsoleLevel::Information,
+                    &format!("HubConnection {}{over} ({}).", change.current.name(), change.reason),
+                );
                 let argument = state_change_object(&change, connection_id, transport);
                 self.call_callbacks(CallbackKind::StateChange, &argument);
             }
@@ -636,7 +676,8 @@ impl Driver {
                     continue;
                 }
             }
-            if let Err(thrown) = handler.function.apply(&JsValue::UNDEFINED, &arguments) {
+            let owner = self.with(|s| s.options.owner.clone());
+            if let Err(thrown) = handler.function.apply(&owner, &arguments) {
                 self.log(
                     LogLevel::Warning,
                     &format!(
@@ -655,16 +696,18 @@ impl Driver {
         let Ok(parsed) = js_sys::JSON::parse(arguments.as_str()) else { return };
         let arguments = Array::from(&parsed);
         let weak = self.weak();
+        let owner = self.with(|s| s.options.owner.clone());
         spawn_local(async move {
             let mut result: Option<JsValue> = None;
             let mut failure: Option<String> = None;
             for handler in handlers {
-                let returned = match handler.function.apply(&JsValue::UNDEFINED, &arguments) {
+                let returned = match handler.function.apply(&owner, &arguments) {
                     Ok(value) => JsFuture::from(Promise::resolve(&value)).await,
                     Err(thrown) => Err(thrown),
                 };
                 match returned {
-                    Err(thrown) => failure = Some(format!("Error: {}", describe_js_error(&thrown))),
+                    // As the official client: the thrown value's string form ("TypeError: nope").
+                    Err(thrown) => failure = Some(thrown_as_text(&thrown)),
                     Ok(value) if value.is_undefined() => {}
                     Ok(_) if result.is_some() => failure = Some("Client provided multiple results.".into()),
                     Ok(value) => result = Some(value),
@@ -731,8 +774,9 @@ impl Driver {
             CallbackKind::StateChange => s.callbacks.state.clone(),
             CallbackKind::RejoinFailed => s.callbacks.rejoin_failed.clone(),
         });
+        let owner = self.with(|s| s.options.owner.clone());
         for callback in callbacks {
-            if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, argument) {
+            if let Err(thrown) = callback.call1(&owner, argument) {
                 self.log(LogLevel::Warning, &format!("A connection callback threw error '{}'.", describe_js_error(&thrown)));
             }
         }
@@ -750,8 +794,29 @@ impl Driver {
             LogLevel::Debug => (1, ConsoleLevel::Debug),
             LogLevel::Warning => (3, ConsoleLevel::Warning),
         };
-        if number >= self.with(|s| s.options.log_level) {
-            console::write(console_level, message);
+        self.log_at(number, console_level, message);
+    }
+
+    /// A Trace line for data the transport received or sent: its length, or its content when
+    /// the app set `logMessageContent`. Skipped cheaply when nothing would print it.
+    fn trace_data(&self, kind: TransportKind, direction: &str, text: &str) {
+        let (wanted, content) = self.with(|s| (s.options.logger.is_some() || s.options.log_level == 0, s.options.log_message_content));
+        if !wanted {
+            return;
+        }
+        let detail = if content { format!("content '{text}'") } else { format!("{} characters", text.chars().count()) };
+        self.log_at(0, ConsoleLevel::Debug, &format!("({} transport) data {direction}: {detail}.", kind.name()));
+    }
+
+    /// Writes a line at the official `LogLevel` `number`: to the app's logger when it gave one
+    /// (every line; the logger filters, as the official client's loggers do), else to the
+    /// console when at or above the configured level. Always redacted.
+    fn log_at(&self, number: u8, console_level: ConsoleLevel, message: &str) {
+        let (logger, minimum) = self.with(|s| (s.options.logger.clone(), s.options.log_level));
+        match logger {
+            Some(logger) => console::to_logger(&logger, number, message),
+            None if number >= minimum => console::write(console_level, message),
+            None => {}
         }
     }
 
@@ -846,4 +911,15 @@ fn state_change_object(change: &StateChange, connection_id: Option<String>, tran
         let _ = Reflect::set(&object, &JsValue::from_str(name), &value);
     }
     object.into()
+}
+
+/// A thrown value as JavaScript's `String(value)` spells it ("TypeError: nope" for an error,
+/// the text itself for a thrown string), redacted.
+fn thrown_as_text(thrown: &JsValue) -> String {
+    let text = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("String"))
+        .ok()
+        .and_then(|string| string.dyn_ref::<Function>().and_then(|f| f.call1(&JsValue::UNDEFINED, thrown).ok()))
+        .and_then(|text| text.as_string())
+        .unwrap_or_else(|| describe_js_error(thrown));
+    crate::core::redact::redact(&text, &[])
 }

@@ -16,17 +16,19 @@ pub struct EventStream {
 }
 
 impl EventStream {
-    /// Opens `url`, sending every event to `on_event` as a [`SocketEvent`].
+    /// Opens `url` with `class` (the app's `EventSource` option) or the host's class, sending
+    /// every event to `on_event` as a [`SocketEvent`].
     pub fn open(
         url: &str,
         with_credentials: bool,
+        class: Option<&js_sys::Function>,
         on_event: impl Fn(SocketEvent) + 'static,
     ) -> Result<EventStream, String> {
         let init = EventSourceInit::new();
         init.set_with_credentials(with_credentials);
         // The host's class (the global one, or the `eventsource` package in Node): see `platform`.
         let source: EventSource =
-            platform::construct("EventSource", &js_sys::Array::of2(&JsValue::from_str(url), &init))?.unchecked_into();
+            platform::construct_with(class, "EventSource", &js_sys::Array::of2(&JsValue::from_str(url), &init))?.unchecked_into();
         let on_event = std::rc::Rc::new(on_event);
         let opened = std::rc::Rc::new(std::cell::Cell::new(false));
 

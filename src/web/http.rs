@@ -75,3 +75,72 @@ async fn fetch_inner(
         body: body.as_string().unwrap_or_default(),
     })
 }
+
+/// Performs `request` through the app's `httpClient` (the official client's `HttpClient`
+/// interface: `send(request)` resolves with `{ statusCode, statusText, content }` and rejects
+/// with an `HttpError` for a status it does not accept, a `TimeoutError` when its `timeout`
+/// elapsed). A rejection that carries a numeric `statusCode` is that status's response, so the
+/// engine treats it exactly as a response from `fetch`.
+pub async fn send_with_client(client: &JsValue, request: &HttpRequest, with_credentials: bool) -> Result<HttpResponse, HttpFailure> {
+    let headers = js_sys::Object::new();
+    for (name, value) in &request.headers {
+        let _ = js_sys::Reflect::set(&headers, &JsValue::from_str(name), &JsValue::from_str(value));
+    }
+    let timeout = request.timeout.map_or(JsValue::UNDEFINED, |t| JsValue::from_f64(t.as_millis() as f64));
+    let body = request.body.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
+    let js_request = super::telemetry::Record::empty()
+        .with("method", request.method)
+        .with("url", request.url.as_str())
+        .with("headers", JsValue::from(headers))
+        .with("content", body)
+        .with("timeout", timeout)
+        .with("withCredentials", with_credentials)
+        .to_object();
+    let send = js_sys::Reflect::get(client, &JsValue::from_str("send")).unwrap_or(JsValue::UNDEFINED);
+    let Some(send) = send.dyn_ref::<js_sys::Function>() else {
+        return Err(HttpFailure::Network("The 'httpClient' option has no send(request) method.".to_string()));
+    };
+    let answer = match send.call1(client, &js_request) {
+        Ok(answer) => JsFuture::from(js_sys::Promise::resolve(&answer)).await,
+        Err(thrown) => Err(thrown),
+    };
+    match answer {
+        Ok(response) => {
+            let field = |name: &str| js_sys::Reflect::get(&response, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+            let status = field("statusCode").as_f64().filter(|s| (0.0..1000.0).contains(s)).unwrap_or(0.0) as u16;
+            let content = field("content");
+            let body = match content.as_string() {
+                Some(text) => text,
+                None if content.is_object() => {
+                    let bytes = js_sys::Uint8Array::new(&content).to_vec();
+                    String::from_utf8_lossy(&bytes).into_owned()
+                }
+                None => String::new(),
+            };
+            Ok(HttpResponse { status, status_text: field("statusText").as_string().unwrap_or_default(), body })
+        }
+        Err(thrown) => {
+            let status = js_sys::Reflect::get(&thrown, &JsValue::from_str("statusCode")).ok().and_then(|s| s.as_f64());
+            let text = describe_js_error(&thrown);
+            match status.filter(|s| (100.0..1000.0).contains(s)) {
+                Some(status) => {
+                    // HttpError's message ends with the status it carries; the engine adds it again.
+                    let suffix = format!(": Status code '{status}'");
+                    let status_text = text.strip_suffix(&suffix).unwrap_or(&text).to_string();
+                    Ok(HttpResponse { status: status as u16, status_text, body: String::new() })
+                }
+                None => {
+                    let name = thrown
+                        .dyn_ref::<js_sys::Object>()
+                        .map(|o| o.constructor().name())
+                        .and_then(|n| n.as_string());
+                    if name.as_deref() == Some("TimeoutError") {
+                        Err(HttpFailure::TimedOut)
+                    } else {
+                        Err(HttpFailure::Network(text))
+                    }
+                }
+            }
+        }
+    }
+}

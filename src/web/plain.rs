@@ -298,7 +298,7 @@ impl Driver {
 
     fn open_socket(&self, url: &str) {
         let weak = self.weak();
-        let opened = Socket::open(url, move |event| {
+        let opened = Socket::open(url, None, move |event| {
             let Some(driver) = Driver::upgrade(&weak) else { return };
             driver.with(|s| match event {
                 SocketEvent::Opened => s.session.handle_socket_opened(now()),

@@ -20,6 +20,31 @@ use wasm_bindgen::JsCast;
 thread_local! {
     /// The JS entry's overrides: an object of host names to values, or undefined.
     static OVERRIDES: RefCell<JsValue> = const { RefCell::new(JsValue::UNDEFINED) };
+    /// The JS entry's `createError(kind, message, fields)`, or undefined (plain `Error`s then).
+    static ERROR_FACTORY: RefCell<JsValue> = const { RefCell::new(JsValue::UNDEFINED) };
+}
+
+/// Installs the npm package's error factory, `createError(kind, message, fields)`, which builds
+/// instances of its exported error classes (`AbortError`, `HttpError`, ...). Called by the loader
+/// right after instantiation.
+#[wasm_bindgen(js_name = setErrorFactory)]
+pub fn set_error_factory(factory: JsValue) {
+    ERROR_FACTORY.with(|slot| *slot.borrow_mut() = factory);
+}
+
+/// An error of the package's class `kind` with exactly `message` and `fields` (an object, or
+/// undefined); a plain `Error` when no factory is installed or it fails.
+pub fn error(kind: &str, message: &str, fields: &JsValue) -> JsValue {
+    let factory = ERROR_FACTORY.with(|slot| slot.borrow().clone());
+    if let Some(factory) = factory.dyn_ref::<Function>() {
+        let made = factory.call3(&JsValue::UNDEFINED, &JsValue::from_str(kind), &JsValue::from_str(message), fields);
+        if let Ok(made) = made {
+            if made.is_object() {
+                return made;
+            }
+        }
+    }
+    js_sys::Error::new(message).into()
 }
 
 /// Installs the host overrides (an object such as `{ WebSocket, fetch, Request, Headers,
@@ -58,7 +83,16 @@ fn missing(name: &str) -> String {
 
 /// `new name(...args)`, or why it could not be built.
 pub fn construct(name: &str, args: &Array) -> Result<JsValue, String> {
-    let class = host(name);
+    construct_with(None, name, args)
+}
+
+/// `new class(...args)` with the app's own class when it gave one (the official client's
+/// `WebSocket` and `EventSource` options), else the host's class called `name`.
+pub fn construct_with(class: Option<&Function>, name: &str, args: &Array) -> Result<JsValue, String> {
+    let class = match class {
+        Some(class) => class.clone().into(),
+        None => host(name),
+    };
     if !class.is_function() {
         return Err(missing(name));
     }

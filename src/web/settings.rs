@@ -70,8 +70,12 @@ pub fn string(options: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
     }
 }
 
-/// The app's `nextRetryDelayInMilliseconds(context)` as a core retry policy.
-struct JsRetryPolicy(Function);
+/// The app's `nextRetryDelayInMilliseconds(context)` as a core retry policy, called as a method
+/// of the object it came from (a class-based `IRetryPolicy` reads its own fields through `this`).
+struct JsRetryPolicy {
+    function: Function,
+    this: JsValue,
+}
 
 impl RetryPolicy for JsRetryPolicy {
     fn next_retry_delay(&mut self, context: &RetryContext) -> Option<Duration> {
@@ -80,7 +84,7 @@ impl RetryPolicy for JsRetryPolicy {
         let _ = Reflect::set(&argument, &"elapsedMilliseconds".into(), &(context.elapsed.as_millis() as f64).into());
         let _ = Reflect::set(&argument, &"retryReason".into(), &js_error(&context.retry_reason));
         // A throwing policy, or anything but a non-negative number, means "stop retrying".
-        let answer = self.0.call1(&JsValue::UNDEFINED, &argument).ok()?;
+        let answer = self.function.call1(&self.this, &argument).ok()?;
         answer
             .as_f64()
             .filter(|ms| ms.is_finite() && *ms >= 0.0)
@@ -104,7 +108,7 @@ pub fn reconnect_options(setting: &JsValue) -> Result<Option<ReconnectOptions>, 
     };
     let retry_first_start = get(setting, "retryFirstStart").is_some_and(|v| v.is_truthy());
     let policy: Box<dyn RetryPolicy> = match function(setting, "nextRetryDelayInMilliseconds")? {
-        Some(policy) => Box::new(JsRetryPolicy(policy)),
+        Some(function) => Box::new(JsRetryPolicy { function, this: setting.clone() }),
         None => {
             let jitter = get(setting, "jitter").and_then(|v| v.as_f64()).unwrap_or(0.0);
             let seed = (js_sys::Math::random() * (u64::MAX as f64)) as u64;

@@ -42,10 +42,12 @@ pub struct Socket {
 }
 
 impl Socket {
-    /// Opens a WebSocket to `url`, sending every event to `on_event`.
-    pub fn open(url: &str, on_event: impl Fn(SocketEvent) + 'static) -> Result<Socket, String> {
+    /// Opens a WebSocket to `url` with `class` (the app's `WebSocket` option) or the host's
+    /// class, sending every event to `on_event`.
+    pub fn open(url: &str, class: Option<&js_sys::Function>, on_event: impl Fn(SocketEvent) + 'static) -> Result<Socket, String> {
         // The host's class (the global one, or `ws` in Node): see `platform`.
-        let ws: WebSocket = platform::construct("WebSocket", &js_sys::Array::of1(&JsValue::from_str(url)))?.unchecked_into();
+        let ws: WebSocket =
+            platform::construct_with(class, "WebSocket", &js_sys::Array::of1(&JsValue::from_str(url)))?.unchecked_into();
         ws.set_binary_type(BinaryType::Arraybuffer);
         let on_event = std::rc::Rc::new(on_event);
 

@@ -79,18 +79,18 @@ test("start() reads Connecting while the module loads, and handlers registered b
   assert.deepEqual(report, { stateWhileLoading: "Connecting", stateAfter: "Connected", received: [7], states: ["Connecting", "Connected"] });
 });
 
-test("stop() while the module loads calls the start off: it rejects and nothing connects", async () => {
+test("stop() while the module loads calls the start off: it rejects with an AbortError and nothing connects", async () => {
   const report = await scenario(`
     const connection = new hubwire.HubConnectionBuilder().withUrl(HUB).build();
     const starting = connection.start();
     await connection.stop();
     report.stateAfterStop = connection.state;
-    report.start = await starting.then(() => "resolved", (error) => error.message);
+    report.start = await starting.then(() => "resolved", (error) => [error instanceof hubwire.AbortError, error.message]);
     await hubwire.ready();
     report.stateAfterLoad = connection.state;
     report.connections = (await (await fetch(new URL("/control/connections", HUB))).json()).length;
   `);
-  assert.deepEqual(report, { stateAfterStop: "Disconnected", start: "The connection was stopped before it started.", stateAfterLoad: "Disconnected", connections: 0 });
+  assert.deepEqual(report, { stateAfterStop: "Disconnected", start: [true, "The connection was stopped during negotiation."], stateAfterLoad: "Disconnected", connections: 0 });
 });
 
 test("bad settings reject start() when built before the module was ready, and throw from build() after ready()", async () => {
