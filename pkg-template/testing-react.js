@@ -13,14 +13,15 @@ import { waitForState } from "./testing.js";
 const clientsOf = new WeakMap();
 
 /**
- * A `HubProvider` whose connection goes to `hub` (installed with `hub.install()`, so the app's
- * own connection code, if any, reaches it too). `configure(builder)` adds builder calls, as
- * HubProvider's does. The provider starts the connection on mount and stops it on unmount.
+ * A `HubProvider` whose connection goes to `hub` (by `hub.clientOptions`; the hub is also
+ * installed, so its `http` routes answer the app's fetches, and other connection code of the
+ * app reaches it too). `configure(builder)` adds builder calls, as HubProvider's does. The
+ * provider starts the connection on mount and stops it on unmount.
  */
 export function TestHubProvider({ hub, configure, children }) {
   hub.install();
   const connection = useMemo(() => {
-    const builder = new HubConnectionBuilder().withUrl(hub.url);
+    const builder = new HubConnectionBuilder().withUrl(hub.url, hub.clientOptions);
     const built = (configure?.(builder) ?? builder).build();
     if (!clientsOf.has(hub)) clientsOf.set(hub, []);
     clientsOf.get(hub).push(built);

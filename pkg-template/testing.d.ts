@@ -61,6 +61,8 @@ export declare class TestHub {
   private constructor();
   /** The hub's URL, for `withUrl`. */
   readonly url: string;
+  /** `{ WebSocket, httpClient }` of this hub, for `withUrl(hub.url, hub.clientOptions)` of hubwire or @microsoft/signalr. */
+  readonly clientOptions: { WebSocket: TestHub["WebSocket"]; httpClient: TestHub["httpClient"] };
   /** A WebSocket class whose sockets reach this hub (for a client's `WebSocket` option). */
   readonly WebSocket: { new (url: string | URL, protocols?: string | string[]): WebSocket; readonly CONNECTING: 0; readonly OPEN: 1; readonly CLOSING: 2; readonly CLOSED: 3 };
   /** A fetch answering this hub's negotiate and `http` routes (404 for anything else). */

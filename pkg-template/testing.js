@@ -8,7 +8,8 @@
 // are plain functions the test supplies.
 //
 // How a client reaches it, from the least to the most invasive:
-//   - `hub.WebSocket` and `hub.httpClient` (and `hub.fetch`), handed to a client's options;
+//   - `withUrl(hub.url, hub.clientOptions)`: the hub's `WebSocket` class and `httpClient`, which
+//     hubwire and the official client both take (`hub.fetch` answers the same for other code);
 //   - `hub.install()`: the global `fetch` and `WebSocket` (and hubwire's own host classes, which
 //     in Node under jsdom are not the globals) answer for the hub's URL and pass everything else
 //     on, so an app that changes no connection code talks to the hub;
@@ -207,6 +208,14 @@ export class TestHub {
 
     /** An `HttpClient` for @microsoft/signalr's `withUrl(url, { httpClient })`. */
     this.httpClient = new TestHttpClient(this);
+  }
+
+  /**
+   * Options for a client's `withUrl(hub.url, hub.clientOptions)`: this hub's WebSocket class and
+   * HttpClient (hubwire and @microsoft/signalr take both), so nothing global is touched.
+   */
+  get clientOptions() {
+    return { WebSocket: this.WebSocket, httpClient: this.httpClient };
   }
 
   /** The hub's URL, for `withUrl` (http; its WebSocket is the ws twin). */

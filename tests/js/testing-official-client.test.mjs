@@ -1,7 +1,8 @@
-// hubwire/testing's hub speaks real SignalR: the official client (@microsoft/signalr, given the
-// hub's WebSocket class and HttpClient) and hubwire (the hub installed) run the same basic
-// scenario against it — connect, invoke, a group event, a hub method that fails, a stream, a
-// drop and the reconnect with the group joined again, a Close with allowReconnect — and observe
+// hubwire/testing's hub speaks real SignalR: the official client (@microsoft/signalr) and
+// hubwire, both given the hub's WebSocket class and HttpClient, and hubwire with the hub
+// installed instead (no connection code changed), run the same basic scenario against it —
+// connect, invoke, a group event, a hub method that fails, a stream, a drop and the reconnect
+// with the group joined again, a Close with allowReconnect, a Close with an error — and observe
 // the same thing. In plain Node, with no socket and no server process.
 //
 // Run: node --test tests/js/testing-official-client.test.mjs   (needs pkg/: bash scripts/build-wasm.sh)
@@ -29,12 +30,16 @@ const methods = {
 const clients = {
   official(hub) {
     return new signalR.HubConnectionBuilder()
-      .withUrl(hub.url, { WebSocket: hub.WebSocket, httpClient: hub.httpClient, transport: signalR.HttpTransportType.WebSockets })
+      .withUrl(hub.url, hub.clientOptions)
       .withAutomaticReconnect([0, 0, 0])
       .configureLogging(signalR.LogLevel.None)
       .build();
   },
   hubwire(hub) {
+    return new HubwireBuilder().withUrl(hub.url, hub.clientOptions).withAutomaticReconnect([0, 0, 0]).configureLogging(6).build();
+  },
+  /** hubwire as an app that changes no connection code: the hub is installed. */
+  hubwireInstalled(hub) {
     hub.install();
     return new HubwireBuilder().withUrl(hub.url).withAutomaticReconnect([0, 0, 0]).configureLogging(6).build();
   },
@@ -112,6 +117,7 @@ async function scenario(makeClient) {
 test("the official client and hubwire observe the same scenario against the test hub", async () => {
   const official = await scenario(clients.official);
   const hubwire = await scenario(clients.hubwire);
+  const installed = await scenario(clients.hubwireInstalled);
   const expected = {
     events: ["to everyone", "to the group", "after the drop"],
     connected: { state: "Connected", hubConnections: 1, attempts: ["negotiate"] },
@@ -127,6 +133,7 @@ test("the official client and hubwire observe the same scenario against the test
   assert.deepEqual({ ...hubwire, invocations: undefined }, { ...expected, invocations: undefined });
   assert.deepEqual(official.invocations, ["Echo", "Join", "Fail", "Count", "Join", "Join"]);
   assert.deepEqual(hubwire.invocations, official.invocations);
+  assert.deepEqual(installed, hubwire);
 });
 
 test("refuseConnects: the official client's start fails on the refused negotiate, and succeeds after", async () => {
