@@ -56,6 +56,17 @@ function errorText(error) {
   return String(error?.message ?? error);
 }
 
+/**
+ * A hint for a wait that timed out while `queueMicrotask` is faked (Jest's default fake timers
+ * fake it; @sinonjs/fake-timers marks what it installed with `.clock`): hubwire's WebAssembly
+ * tasks run on it, so nothing moves until the fake clock does.
+ */
+function fakeMicrotaskHint() {
+  return globalThis.queueMicrotask?.clock
+    ? " (queueMicrotask is faked, and hubwire's WebAssembly tasks run on it: fake timers without it, e.g. jest.useFakeTimers({ doNotFake: [\"queueMicrotask\"] }))"
+    : "";
+}
+
 let hubCount = 0;
 
 function defaultUrl() {
@@ -333,7 +344,7 @@ export class TestHub {
       };
       const timer = realSetTimeout(() => {
         finish();
-        reject(new Error(`TestHub.waitFor timed out after ${options.timeoutMs ?? 5000} ms waiting for ${what}; the hub saw ${this.#describe()}`));
+        reject(new Error(`TestHub.waitFor timed out after ${options.timeoutMs ?? 5000} ms waiting for ${what}; the hub saw ${this.#describe()}${fakeMicrotaskHint()}`));
       }, options.timeoutMs ?? 5000);
       const finish = () => {
         realClearTimeout(timer);
@@ -866,7 +877,7 @@ export function waitForState(connection, state, { timeoutMs = 5000 } = {}) {
     let done = false;
     const timer = realSetTimeout(() => {
       done = true;
-      reject(new Error(`waitForState: still ${connection.state} after ${timeoutMs} ms, not ${state}`));
+      reject(new Error(`waitForState: still ${connection.state} after ${timeoutMs} ms, not ${state}${fakeMicrotaskHint()}`));
     }, timeoutMs);
     connection.onstatechange?.((change) => {
       if (!done && change.current === state) {
