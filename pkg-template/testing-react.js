@@ -26,8 +26,7 @@ export function TestHubProvider({ hub, configure, children }) {
     if (!clientsOf.has(hub)) clientsOf.set(hub, []);
     clientsOf.get(hub).push(built);
     return built;
-    // configure is read when the connection is built, as HubProvider reads it.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `configure` is read when the connection is built, as HubProvider reads it.
   }, [hub]);
   return createElement(HubProvider, { connection }, children);
 }

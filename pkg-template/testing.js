@@ -41,9 +41,14 @@ const MessageType = Object.freeze({
   Sequence: 9,
 });
 
-/** A real timer for waitFor's deadline, taken before a test can install fake ones. */
-const realSetTimeout = globalThis.setTimeout;
-const realClearTimeout = globalThis.clearTimeout;
+/**
+ * Real timers for the waits' deadlines and re-checks, which must run while a test's clock is
+ * fake: Node's own `node:timers` (fake timers replace the globals, not the module), else the
+ * globals as they were when this module was imported.
+ */
+const realTimers = globalThis.process?.getBuiltinModule?.("node:timers") ?? { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
+const realSetTimeout = (callback, ms) => realTimers.setTimeout(callback, ms);
+const realClearTimeout = (id) => realTimers.clearTimeout(id);
 
 /** Runs `job` as a promise job: after the current code, before any timer, never faked. */
 function later(job) {
@@ -212,7 +217,7 @@ export class TestHub {
     const hub = this;
 
     /** A WebSocket class whose sockets reach this hub (any other URL fails as unreachable). */
-    this.WebSocket = makeWebSocketClass((url) => (hub.#ownsSocketUrl(url) ? hub : null), () => null);
+    this.WebSocket = makeWebSocketClass((url) => (hub._ownsSocket(url) ? hub : null), () => null);
 
     /** A `fetch` that answers this hub's negotiate (and the `http` routes); other URLs get 404. */
     this.fetch = (input, init) => hub._fetch(input, init, null);
@@ -313,10 +318,8 @@ export class TestHub {
    */
   waitFor(check, options = {}) {
     const count = options.count ?? 1;
-    const predicate =
-      typeof check === "string"
-        ? () => this.#invocations.filter((i) => i.method.toLowerCase() === check.toLowerCase()).length >= count && this.invocations.filter((i) => i.method.toLowerCase() === check.toLowerCase())
-        : check;
+    const callsOf = (method) => this.invocations.filter((call) => call.method.toLowerCase() === method.toLowerCase());
+    const predicate = typeof check === "string" ? () => callsOf(check).length >= count && callsOf(check) : check;
     if (typeof predicate !== "function") return Promise.reject(new TypeError("waitFor takes a function or a hub method name"));
     const what = typeof check === "string" ? `${count} call(s) of ${check}` : options.what ?? "the condition";
     return new Promise((resolve, reject) => {
@@ -387,7 +390,8 @@ export class TestHub {
     return options.connectionId === undefined ? all : all.filter((c) => c.id === options.connectionId);
   }
 
-  #ownsSocketUrl(url) {
+  /** @internal Whether a WebSocket to `url` is this hub's. */
+  _ownsSocket(url) {
     return samePlace(url, this.#url);
   }
 
@@ -603,7 +607,9 @@ export class TestHub {
       complete(result === undefined ? {} : { result });
       return;
     }
-    const iterator = result?.[Symbol.asyncIterator]?.() ?? result?.[Symbol.iterator]?.() ?? [result][Symbol.iterator]();
+    // An iterable (not a string) or async iterable gives the items; anything else is one item.
+    const iterable = typeof result !== "string" && (result?.[Symbol.asyncIterator] || result?.[Symbol.iterator]);
+    const iterator = iterable ? (result[Symbol.asyncIterator] ?? result[Symbol.iterator]).call(result) : [result][Symbol.iterator]();
     connection.streams.set(invocationId, iterator);
     try {
       for (;;) {
@@ -809,8 +815,15 @@ for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED }
 const installed = new Set();
 let saved = null;
 
+/** The installed hub that answers HTTP requests to `url`, or null. */
 function owner(url) {
   for (const hub of installed) if (hub._owns(url)) return hub;
+  return null;
+}
+
+/** The installed hub that takes WebSockets to `url`, or null. */
+function socketOwner(url) {
+  for (const hub of installed) if (hub._ownsSocket(url)) return hub;
   return null;
 }
 
@@ -832,10 +845,10 @@ function installHub(hub) {
   saved = { fetch: globalThis.fetch, WebSocket: globalThis.WebSocket };
   const savedNow = saved;
   globalThis.fetch = routingFetch(() => savedNow.fetch);
-  globalThis.WebSocket = makeWebSocketClass(owner, () => savedNow.WebSocket ?? null);
+  globalThis.WebSocket = makeWebSocketClass(socketOwner, () => savedNow.WebSocket ?? null);
   // hubwire's shell may use other classes than the globals (Node under jsdom: `ws`); these
   // route the hub's URLs here and pass the rest to what the shell would have used.
-  setTestHostOverrides({ fetch: routingFetch(() => baseHost("fetch")), WebSocket: makeWebSocketClass(owner, () => baseHost("WebSocket") ?? null) });
+  setTestHostOverrides({ fetch: routingFetch(() => baseHost("fetch")), WebSocket: makeWebSocketClass(socketOwner, () => baseHost("WebSocket") ?? null) });
 }
 
 function uninstallHub(hub) {
