@@ -2,15 +2,15 @@
 //! up at each read (so a test runner's fake `performance` counts), kept monotonic, and never
 //! behind a timer that has fired.
 //!
-//! Why the floor: a fired timer is itself evidence that its delay has passed. Test runners'
-//! fake timers (`vi.useFakeTimers()`, `jest.useFakeTimers()`) may fake `setTimeout` but not
+//! Why the floor: a fired timer is evidence that its delay has passed. Test runners' fake
+//! timers (`vi.useFakeTimers()`, `jest.useFakeTimers()`) may fake `setTimeout` but not
 //! `performance` (Vitest's `toFake` list, Jest's `doNotFake`); when the timer for a 2 s retry
 //! fires after a fake 2 s while `performance.now()` says 3 real ms, the engine must see 2 s, or
 //! it would re-arm the same deadline forever and the schedule would never advance. So the clock
-//! is `performance.now()` plus a skew that only grows: by what a fired deadline was ahead of the
-//! reading, and by what a reading fell back (a runner switching from fake to real time), so the
-//! engine's time never goes backwards. In browsers timers fire late, not early, and the skew
-//! stays near zero.
+//! is `performance.now()` plus a skew that only grows: by what such a deadline was ahead of the
+//! reading (wake.rs reports only timers that beat the clock by more than half their delay, so
+//! real timers and a coarse `performance.now()` move nothing), and by what a reading fell back
+//! (a runner switching from fake to real time), so the engine's time never goes backwards.
 
 use std::cell::Cell;
 
