@@ -117,10 +117,17 @@ const NOT_CONNECTED_CORE = Object.freeze({
  * address, and where there is no page (Node) it cannot be.
  */
 function resolveUrl(url) {
-  if (/^https?:\/\//i.test(url)) return url;
+  if (/^(https?|wss?):\/\//i.test(url)) return url;
   const base = globalThis.location?.href;
-  if (!base) throw new Error(`Cannot resolve '${url}'.`);
-  return new URL(url, base).href;
+  // Without a page (server rendering) the URL stays as given and start() rejects with the
+  // official client's error, so a component tree that builds its connection renders on the
+  // server (the official client throws from build() there).
+  return base ? new URL(url, base).href : url;
+}
+
+/** The error start() rejects with when the URL is still relative (no page to resolve it against). */
+function unresolvedUrl(url) {
+  return /^(https?|wss?):\/\//i.test(url) ? null : new Error(`Cannot resolve '${url}'.`);
 }
 
 /** What `health()` answers before the core exists: a connection that never connected. */
@@ -213,6 +220,8 @@ export class HubConnection {
 
   /** Connects (instantiating the WebAssembly module first when needed); resolves once the handshake completed. */
   start() {
+    const unresolved = unresolvedUrl(this.#settings.url);
+    if (unresolved) return Promise.reject(unresolved);
     return this.#starter.start();
   }
 

@@ -30,6 +30,13 @@ pub struct HubConnectionCore {
 
 /// The `transport` setting as bit flags: a number (`HttpTransportType`) or a transport name.
 fn transport_flags(transport: &JsValue) -> Result<u8, JsValue> {
+    if transport.is_object() {
+        // A deliberate difference (package README, "Migrating"): the transports live in the
+        // core, so an app-made transport object has nothing to plug into.
+        return Err(js_error(
+            "hubwire does not take a custom ITransport object as 'transport': pass HttpTransportType flags or a transport name.",
+        ));
+    }
     if let Some(flags) = transport.as_f64() {
         return Ok(flags as u8 & 7);
     }

@@ -41,7 +41,6 @@ const cases = {
   "withHubProtocol with nothing": (lib) => new lib.HubConnectionBuilder().withHubProtocol(undefined),
   "withServerTimeout with nothing": (lib) => new lib.HubConnectionBuilder().withServerTimeout(undefined),
   "withKeepAliveInterval with nothing": (lib) => new lib.HubConnectionBuilder().withKeepAliveInterval(undefined),
-  "a relative url in Node": (lib) => new lib.HubConnectionBuilder().withUrl("/hub").build(),
   "the builder's public fields": (lib) => {
     const builder = new lib.HubConnectionBuilder().withUrl("http://127.0.0.1:1/hub", { timeout: 5 }).withUrl("http://127.0.0.1:1/hub2", { withCredentials: false });
     return { url: builder.url, options: builder.httpConnectionOptions };
@@ -96,6 +95,14 @@ const cases = {
 for (const [name, body] of Object.entries(cases)) {
   test(`same as the official client: ${name}`, () => same(body));
 }
+
+test("a relative url in Node: the official client throws from build(); hubwire builds (server rendering) and start() rejects with the same error", async () => {
+  const expected = observe(official, (lib) => new lib.HubConnectionBuilder().withUrl("/hub").build());
+  assert.equal(expected.message, "Cannot resolve '/hub'.");
+  const connection = new hubwire.HubConnectionBuilder().withUrl("/hub").build();
+  assert.equal(connection.state, "Disconnected");
+  await assert.rejects(connection.start(), { message: expected.message });
+});
 
 /** A server on 127.0.0.1 answering every request with `status` and `body`; closes after the test. */
 async function answering(t, status, body) {
