@@ -261,8 +261,8 @@ export class TestHub {
 
   /**
    * Calls `target(...args)` on every connected client, or on the members of `options.group`,
-   * or on one `options.connectionId`. Resolves once the frames are handed over; returns how
-   * many clients it went to.
+   * or on one `options.connectionId`; returns how many clients it went to. The frames reach
+   * the clients as promise jobs, after the calling code.
    */
   publish(target, args = [], options = {}) {
     const list = Array.isArray(args) ? args : [args];
