@@ -24,6 +24,7 @@
 // Nothing here is imported by the other entries: an app bundle that does not import
 // hubwire/testing contains none of it.
 
+import { HttpClient } from "./signalr-api.js";
 import { baseHost, setTestHostOverrides } from "./wasm.js";
 
 const RECORD_SEPARATOR = "\u001e";
@@ -644,27 +645,12 @@ function makeResponse({ status, statusText, body, contentType }, url) {
   };
 }
 
-/** `HttpClient` for @microsoft/signalr: `send(request)` answers from the hub. */
-class TestHttpClient {
+/** `HttpClient` for either client: `send(request)` answers from the hub (get/post/delete come from HttpClient). */
+class TestHttpClient extends HttpClient {
   #hub;
   constructor(hub) {
+    super();
     this.#hub = hub;
-  }
-
-  get(url, options) {
-    return this.send({ ...options, method: "GET", url });
-  }
-
-  post(url, options) {
-    return this.send({ ...options, method: "POST", url });
-  }
-
-  delete(url, options) {
-    return this.send({ ...options, method: "DELETE", url });
-  }
-
-  getCookieString() {
-    return "";
   }
 
   /** Resolves with `{ statusCode, statusText, content }`; rejects as the official FetchHttpClient does on a non-2xx status. */

@@ -218,9 +218,11 @@ for (const [name, transport] of TRANSPORTS) {
         if (name === "LongPolling") {
           assert.ok(seen.negotiates > 5, `the official client storms: ${seen.negotiates} attempts`);
         } else {
-          // The retry policy's 0 s and 2 s delays (the next is 10 s away); one more when a close
-          // loses the race to start() and the reconnect counts as a success. No storm.
-          assert.ok(seen.negotiates >= 2 && seen.negotiates <= 5, `${seen.negotiates} attempts`);
+          // At least the retry policy's 0 s and 2 s attempts. How many more depends on a race
+          // in the official client: when the Close lands after its reconnect counted as a
+          // success, the schedule starts again and it storms (seen from 3 to 10 attempts here,
+          // more under load), so only the floor is asserted; the count is in the diagnostic.
+          assert.ok(seen.negotiates >= 2, `${seen.negotiates} attempts`);
         }
       } finally {
         await mock.control("DELETE /control/faults");
