@@ -26,7 +26,7 @@ if (!dir) {
   process.exit(2);
 }
 
-const MODULES = ["hubwire", "wasm", "errors", "signalr-api", "index", "react", "live"];
+const MODULES = ["hubwire", "wasm", "errors", "signalr-api", "index", "react", "live", "msgpack"];
 // A relative specifier of one of the package's own modules, in static and dynamic imports.
 const OWN_MODULE = new RegExp(`(["'])\\./(${MODULES.join("|")})\\.js\\1`, "g");
 const IMPORT_META = "__hubwire_import_meta";
@@ -54,7 +54,7 @@ for (const name of MODULES) {
 }
 
 // The declarations: the same text, pointed at the CommonJS twins.
-for (const name of ["index", "react", "live"]) {
+for (const name of ["index", "react", "live", "msgpack"]) {
   const source = await readFile(path.join(dir, `${name}.d.ts`), "utf8");
   const pointed = source.replace(/(["'])\.\/(index|react|live)\.js\1/g, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
   await writeFile(path.join(dir, `${name}.d.cts`), pointed);

@@ -271,10 +271,10 @@ fn a_server_offering_only_text_transports_fails_the_start_naming_binary() {
     c.conn.start(c.now).unwrap();
     c.drain();
     let negotiate_request = c.last_request();
-    let text_only = r#"[{"transport":"ServerSentEvents","transferFormats":["Text"]}]"#;
+    let text_only = r#"[{"transport":"LongPolling","transferFormats":["Text"]}]"#;
     c.answer(&negotiate_request, 200, negotiate(text_only, false).into());
     let Some(Event::StartFailed(error)) = c.events.last() else { panic!("{:?}", c.events) };
-    assert!(error.to_string().contains("'ServerSentEvents' does not support Binary."), "{error}");
+    assert!(error.to_string().contains("'LongPolling' does not support Binary."), "{error}");
     assert!(c.opened.is_empty());
 }
 
@@ -307,4 +307,17 @@ fn stateful_reconnect_replays_binary_messages_after_a_binary_sequence() {
     assert!(c.sent.iter().all(|data| matches!(data, TransportData::Binary(_))));
     c.receive(&frame(&[HubMessage::Sequence { sequence_id: 1 }]));
     assert!(c.events.contains(&Event::Resumed));
+}
+
+#[test]
+fn server_sent_events_are_refused_even_when_the_server_claims_binary() {
+    let mut c = Client::new(|config| config.allowed_transports = 2);
+    c.conn.start(c.now).unwrap();
+    c.drain();
+    let negotiate_request = c.last_request();
+    let claims_binary = r#"[{"transport":"ServerSentEvents","transferFormats":["Text","Binary"]}]"#;
+    c.answer(&negotiate_request, 200, negotiate(claims_binary, false).into());
+    let Some(Event::StartFailed(error)) = c.events.last() else { panic!("{:?}", c.events) };
+    assert!(error.to_string().contains("The Server-Sent Events transport only supports the 'Text' transfer format"), "{error}");
+    assert!(c.opened.is_empty());
 }

@@ -29,6 +29,10 @@ fuzz_target!(|data: &[u8]| {
             let bytes = payload.as_msgpack().expect("a MessagePack frame yields MessagePack payloads");
             let checked = RawMessagePack::parse(bytes.as_bytes().to_vec()).expect("a kept payload is one whole value");
             let _ = to_json(&checked);
+            if let Ok(json) = hubwire::protocol::msgpack::to_tagged_json(&checked) {
+                let again = hubwire::protocol::msgpack::from_tagged_json(&json);
+                hubwire::protocol::msgpack::check_one_value(again.as_bytes()).expect("the tagged JSON view converts back to one value");
+            }
         }
         let encoded = encode(&message);
         let again = parse_frame(&encoded, usize::MAX)

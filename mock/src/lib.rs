@@ -259,6 +259,7 @@ use tower_http::services::ServeDir;
 pub mod payloads;
 
 mod bench;
+mod binary;
 mod control;
 mod credentials;
 mod demo;

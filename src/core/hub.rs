@@ -1268,6 +1268,10 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             };
             if self.config.allowed_transports & transport_bit(kind) == 0 {
                 skipped.push(format!("'{}' is disabled by the client.", kind.name()));
+            } else if kind == TransportKind::ServerSentEvents && self.config.protocol.is_binary() {
+                // Whatever the server claims, an EventSource carries text only (the official
+                // transport's own refusal).
+                skipped.push("'ServerSentEvents' failed: The Server-Sent Events transport only supports the 'Text' transfer format.".to_string());
             } else if !offer.transfer_formats.iter().any(|f| f == self.config.protocol.transfer_format()) {
                 // The official client's words.
                 skipped.push(format!("'{}' does not support {}.", kind.name(), self.config.protocol.transfer_format()));

@@ -109,8 +109,8 @@ enum Head {
     Array(usize),
     /// A map of this many key/value pairs follows.
     Map(usize),
-    /// An extension value (its type byte read and dropped): how many data bytes follow.
-    Ext(usize),
+    /// An extension value: its type and how many data bytes follow.
+    Ext(i8, usize),
 }
 
 /// A cursor over one message body.
@@ -169,24 +169,15 @@ impl<'a> Reader<'a> {
             0xc6 => Head::Bin(self.length(4)?),
             0xc7 => {
                 let length = self.length(1)?;
-                {
-                    self.byte()?;
-                    Head::Ext(length)
-                }
+                Head::Ext(self.byte()? as i8, length)
             }
             0xc8 => {
                 let length = self.length(2)?;
-                {
-                    self.byte()?;
-                    Head::Ext(length)
-                }
+                Head::Ext(self.byte()? as i8, length)
             }
             0xc9 => {
                 let length = self.length(4)?;
-                {
-                    self.byte()?;
-                    Head::Ext(length)
-                }
+                Head::Ext(self.byte()? as i8, length)
             }
             0xca => Head::Float(f64::from(f32::from_bits(self.be(4)? as u32))),
             0xcb => Head::Float(f64::from_bits(self.be(8)?)),
@@ -198,26 +189,11 @@ impl<'a> Reader<'a> {
             0xd1 => Head::Signed(i64::from(self.be(2)? as u16 as i16)),
             0xd2 => Head::Signed(i64::from(self.be(4)? as u32 as i32)),
             0xd3 => Head::Signed(self.be(8)? as i64),
-            0xd4 => {
-                self.byte()?;
-                Head::Ext(1)
-            }
-            0xd5 => {
-                self.byte()?;
-                Head::Ext(2)
-            }
-            0xd6 => {
-                self.byte()?;
-                Head::Ext(4)
-            }
-            0xd7 => {
-                self.byte()?;
-                Head::Ext(8)
-            }
-            0xd8 => {
-                self.byte()?;
-                Head::Ext(16)
-            }
+            0xd4 => Head::Ext(self.byte()? as i8, 1),
+            0xd5 => Head::Ext(self.byte()? as i8, 2),
+            0xd6 => Head::Ext(self.byte()? as i8, 4),
+            0xd7 => Head::Ext(self.byte()? as i8, 8),
+            0xd8 => Head::Ext(self.byte()? as i8, 16),
             0xd9 => Head::Str(self.length(1)?),
             0xda => Head::Str(self.length(2)?),
             0xdb => Head::Str(self.length(4)?),
@@ -235,7 +211,7 @@ impl<'a> Reader<'a> {
         while pending > 0 {
             pending -= 1;
             let contained = match self.head()? {
-                Head::Str(length) | Head::Bin(length) | Head::Ext(length) => {
+                Head::Str(length) | Head::Bin(length) | Head::Ext(_, length) => {
                     self.take(length)?;
                     0
                 }
@@ -805,15 +781,27 @@ pub fn encode(message: &HubMessage) -> Vec<u8> {
 /// protocol carries `byte[]`), extension values become `null`. Fails beyond
 /// [`MAX_JSON_DEPTH`] levels of nesting.
 pub fn to_json(value: &RawMessagePack) -> Result<serde_json::Value, ProtocolError> {
+    to_json_as(value, false)
+}
+
+/// Like [`to_json`], but reversible by [`from_tagged_json`]: binary data becomes
+/// `{"$binary": base64}` and an extension value `{"$ext": type, "$data": base64}` (timestamps
+/// are extension type -1). For native tools that handle payloads as JSON and must hand them back
+/// unchanged, such as the mock hub echoing what a client sent.
+pub fn to_tagged_json(value: &RawMessagePack) -> Result<serde_json::Value, ProtocolError> {
+    to_json_as(value, true)
+}
+
+fn to_json_as(value: &RawMessagePack, tagged: bool) -> Result<serde_json::Value, ProtocolError> {
     let mut reader = Reader::new(value.as_bytes());
-    let json = read_json(&mut reader, 0)?;
+    let json = read_json(&mut reader, 0, tagged)?;
     if reader.remaining() != 0 {
         return Err(malformed("bytes follow the value"));
     }
     Ok(json)
 }
 
-fn read_json(reader: &mut Reader<'_>, depth: usize) -> Result<serde_json::Value, ProtocolError> {
+fn read_json(reader: &mut Reader<'_>, depth: usize, tagged: bool) -> Result<serde_json::Value, ProtocolError> {
     use serde_json::Value;
     if depth > MAX_JSON_DEPTH {
         return Err(malformed("values are nested too deeply"));
@@ -827,8 +815,12 @@ fn read_json(reader: &mut Reader<'_>, depth: usize) -> Result<serde_json::Value,
             serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
         }
         Head::Str(length) => Value::String(reader.string_of(length, "value", "string")?),
+        Head::Bin(length) if tagged => serde_json::json!({ "$binary": base64(reader.take(length)?) }),
         Head::Bin(length) => Value::String(base64(reader.take(length)?)),
-        Head::Ext(length) => {
+        Head::Ext(kind, length) if tagged => {
+            serde_json::json!({ "$ext": kind, "$data": base64(reader.take(length)?) })
+        }
+        Head::Ext(_, length) => {
             reader.take(length)?;
             Value::Null
         }
@@ -840,7 +832,7 @@ fn read_json(reader: &mut Reader<'_>, depth: usize) -> Result<serde_json::Value,
             }
             let mut items = Vec::with_capacity(count);
             for _ in 0..count {
-                items.push(read_json(reader, depth + 1)?);
+                items.push(read_json(reader, depth + 1, tagged)?);
             }
             Value::Array(items)
         }
@@ -852,11 +844,11 @@ fn read_json(reader: &mut Reader<'_>, depth: usize) -> Result<serde_json::Value,
             }
             let mut object = serde_json::Map::new();
             for _ in 0..count {
-                let key = match read_json(reader, depth + 1)? {
+                let key = match read_json(reader, depth + 1, tagged)? {
                     Value::String(key) => key,
                     other => other.to_string(),
                 };
-                object.insert(key, read_json(reader, depth + 1)?);
+                object.insert(key, read_json(reader, depth + 1, tagged)?);
             }
             Value::Object(object)
         }
@@ -888,12 +880,97 @@ fn base64(bytes: &[u8]) -> String {
 /// numbers as 64-bit floats, objects as maps with string keys.
 pub fn from_json(value: &serde_json::Value) -> RawMessagePack {
     let mut out = Vec::new();
-    write_json(&mut out, value);
+    write_json(&mut out, value, false);
     RawMessagePack::from_checked(&out)
 }
 
-fn write_json(out: &mut Vec<u8>, value: &serde_json::Value) {
+/// The inverse of [`to_tagged_json`]: `{"$binary": base64}` objects become binary data and
+/// `{"$ext": type, "$data": base64}` objects extension values; everything else as [`from_json`].
+pub fn from_tagged_json(value: &serde_json::Value) -> RawMessagePack {
+    let mut out = Vec::new();
+    write_json(&mut out, value, true);
+    RawMessagePack::from_checked(&out)
+}
+
+/// The bytes of a tagged binary or extension object, with the extension type.
+fn tagged_bytes(object: &serde_json::Map<String, serde_json::Value>) -> Option<(Option<i8>, Vec<u8>)> {
+    match (object.len(), object.get("$binary"), object.get("$ext"), object.get("$data")) {
+        (1, Some(serde_json::Value::String(data)), _, _) => Some((None, unbase64(data)?)),
+        (2, None, Some(kind), Some(serde_json::Value::String(data))) => {
+            let kind = i8::try_from(kind.as_i64()?).ok()?;
+            Some((Some(kind), unbase64(data)?))
+        }
+        _ => None,
+    }
+}
+
+fn unbase64(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let mut bits: u32 = 0;
+    let mut count = 0;
+    for byte in text.bytes().filter(|b| *b != b'=') {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    Some(out)
+}
+
+fn write_bin(out: &mut Vec<u8>, kind: Option<i8>, data: &[u8]) {
+    let length = data.len();
+    match kind {
+        None => match length {
+            0..=0xff => out.extend_from_slice(&[0xc4, length as u8]),
+            0x100..=0xffff => {
+                out.push(0xc5);
+                out.extend_from_slice(&(length as u16).to_be_bytes());
+            }
+            _ => {
+                out.push(0xc6);
+                out.extend_from_slice(&(length as u32).to_be_bytes());
+            }
+        },
+        Some(kind) => {
+            match length {
+                1 => out.push(0xd4),
+                2 => out.push(0xd5),
+                4 => out.push(0xd6),
+                8 => out.push(0xd7),
+                16 => out.push(0xd8),
+                0..=0xff => out.extend_from_slice(&[0xc7, length as u8]),
+                0x100..=0xffff => {
+                    out.push(0xc8);
+                    out.extend_from_slice(&(length as u16).to_be_bytes());
+                }
+                _ => {
+                    out.push(0xc9);
+                    out.extend_from_slice(&(length as u32).to_be_bytes());
+                }
+            }
+            out.push(kind as u8);
+        }
+    }
+    out.extend_from_slice(data);
+}
+
+fn write_json(out: &mut Vec<u8>, value: &serde_json::Value, tagged: bool) {
     use serde_json::Value;
+    if let (true, Value::Object(object)) = (tagged, value) {
+        if let Some((kind, data)) = tagged_bytes(object) {
+            return write_bin(out, kind, &data);
+        }
+    }
     match value {
         Value::Null => out.push(0xc0),
         Value::Bool(false) => out.push(0xc2),
@@ -912,14 +989,14 @@ fn write_json(out: &mut Vec<u8>, value: &serde_json::Value) {
         Value::Array(items) => {
             write_array_header(out, items.len());
             for item in items {
-                write_json(out, item);
+                write_json(out, item, tagged);
             }
         }
         Value::Object(object) => {
             write_map_header(out, object.len());
             for (key, item) in object {
                 write_str(out, key);
-                write_json(out, item);
+                write_json(out, item, tagged);
             }
         }
     }
@@ -1172,6 +1249,10 @@ mod tests {
         assert_eq!(to_json(&from_json(&value)).unwrap(), value);
         let bin = RawMessagePack::parse(vec![0xc4, 0x03, 1, 2, 3]).unwrap();
         assert_eq!(to_json(&bin).unwrap(), serde_json::json!("AQID"));
+        let tagged = RawMessagePack::parse(vec![0x92, 0xc4, 0x03, 1, 2, 3, 0xd6, 0xff, 0, 0, 0, 9]).unwrap();
+        let json = to_tagged_json(&tagged).unwrap();
+        assert_eq!(json, serde_json::json!([{"$binary": "AQID"}, {"$ext": -1, "$data": "AAAACQ=="}]));
+        assert_eq!(from_tagged_json(&json), tagged);
         let mut deep = vec![0x91; MAX_JSON_DEPTH + 5];
         deep.push(0xc0);
         assert!(to_json(&RawMessagePack::parse(deep).unwrap()).is_err());
