@@ -33,6 +33,10 @@ fuzz_target!(|data: &[u8]| {
                 let again = hubwire::protocol::msgpack::from_tagged_json(&json);
                 hubwire::protocol::msgpack::check_one_value(again.as_bytes()).expect("the tagged JSON view converts back to one value");
             }
+            if let Ok(text) = hubwire::protocol::msgpack::to_tagged_json_text(&checked) {
+                hubwire::protocol::msgpack::from_tagged_json_text(&text)
+                    .unwrap_or_else(|error| panic!("the tagged JSON text {text:?} does not convert back: {error}"));
+            }
         }
         let encoded = encode(&message);
         let again = parse_frame(&encoded, usize::MAX)

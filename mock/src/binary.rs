@@ -4,14 +4,14 @@
 //!
 //! Owns that translation and nothing else: sessions, methods, faults and stateful replay keep
 //! working on JSON text as for every connection. Payloads go through the reversible tagged JSON
-//! view of [`hubwire::protocol::msgpack`] (binary data as `{"$binary": base64}`, extension
+//! text of [`hubwire::protocol::msgpack`] (map entries keep their order) (binary data as `{"$binary": base64}`, extension
 //! values such as timestamps as `{"$ext": type, "$data": base64}`), so what a client sends comes
 //! back exactly when a method echoes it. A record that is no hub message (the handshake answer,
 //! or the garbage of a hostile fault) goes out as its bytes unchanged.
 
 use hubwire::protocol::framing::split_records;
 use hubwire::protocol::message::parse_record;
-use hubwire::protocol::msgpack::{self, from_tagged_json, to_tagged_json};
+use hubwire::protocol::msgpack::{self, from_tagged_json_text, to_tagged_json_text};
 use hubwire::protocol::{Completion, HubMessage, Payload, ProtocolError, RawJson};
 
 fn map_payloads(
@@ -35,14 +35,14 @@ fn map_payloads(
 
 fn payload_to_json(payload: &Payload) -> Result<Payload, ProtocolError> {
     match payload {
-        Payload::MessagePack(bytes) => Ok(RawJson::from_value(&to_tagged_json(bytes)?).into()),
+        Payload::MessagePack(bytes) => Ok(RawJson::parse(to_tagged_json_text(bytes)?)?.into()),
         Payload::Json(_) => Ok(payload.clone()),
     }
 }
 
 fn payload_to_msgpack(payload: &Payload) -> Result<Payload, ProtocolError> {
     match payload {
-        Payload::Json(json) => Ok(from_tagged_json(&json.to_value()).into()),
+        Payload::Json(json) => Ok(from_tagged_json_text(json.as_str())?.into()),
         Payload::MessagePack(_) => Ok(payload.clone()),
     }
 }

@@ -15,7 +15,7 @@
 //! | --- | --- | --- |
 //! | `--port N` | 0 | port on 127.0.0.1; 0 picks a free one |
 //! | `--www DIR` | none | serve this folder at `/` (`index.html` for folders) |
-//! | `--pkg DIR` | none | serve the built npm package at `/pkg/` |
+//! | `--pkg DIR` | none | serve the built npm package at `/pkg/` (and its dependency `@msgpack/msgpack`'s ES modules from `DIR/../node_modules` at `/vendor/msgpack/`) |
 //! | `--demo` | off | run the demo scenario (below) |
 //! | `--auth-token TOKEN` | none | auth mode: `/hub` requires this bearer token (below) |
 //! | `--redirect` | off | redirect mode: `/hub/negotiate` sends clients to `/hub2` (below) |
@@ -369,6 +369,15 @@ pub fn app(config: MockConfig) -> Router {
         .merge(telemetry::routes())
         .with_state(state);
     if let Some(pkg_dir) = config.pkg_dir {
+        // The package's one runtime dependency (imported by `hubwire/msgpack`), for pages that
+        // load the package without a bundler: an import map points `@msgpack/msgpack` here.
+        let msgpack = pkg_dir
+            .join("../node_modules/@msgpack/msgpack/dist.es5+esm")
+            .canonicalize()
+            .ok();
+        if let Some(msgpack) = msgpack {
+            router = router.nest_service("/vendor/msgpack", ServeDir::new(msgpack));
+        }
         router = router.nest_service("/pkg", ServeDir::new(pkg_dir));
     }
     if let Some(www_dir) = config.www_dir {

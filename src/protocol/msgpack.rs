@@ -1002,6 +1002,188 @@ fn write_json(out: &mut Vec<u8>, value: &serde_json::Value, tagged: bool) {
     }
 }
 
+/// [`to_tagged_json`] as JSON text, with map entries in their MessagePack order (a
+/// `serde_json::Value` would sort them).
+pub fn to_tagged_json_text(value: &RawMessagePack) -> Result<String, ProtocolError> {
+    let mut reader = Reader::new(value.as_bytes());
+    let mut out = String::new();
+    write_json_text(&mut reader, 0, &mut out)?;
+    if reader.remaining() != 0 {
+        return Err(malformed("bytes follow the value"));
+    }
+    Ok(out)
+}
+
+fn write_json_text(reader: &mut Reader<'_>, depth: usize, out: &mut String) -> Result<(), ProtocolError> {
+    use serde_json::Value;
+    if depth > MAX_JSON_DEPTH {
+        return Err(malformed("values are nested too deeply"));
+    }
+    let push_json = |out: &mut String, value: &Value| out.push_str(&value.to_string());
+    let start = reader.position;
+    match reader.head()? {
+        Head::Array(count) => {
+            if count > reader.remaining() {
+                return Err(malformed("an array claims more elements than the message holds"));
+            }
+            out.push('[');
+            for index in 0..count {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_json_text(reader, depth + 1, out)?;
+            }
+            out.push(']');
+        }
+        Head::Map(count) => {
+            if count.saturating_mul(2) > reader.remaining() {
+                return Err(malformed("a map claims more entries than the message holds"));
+            }
+            out.push('{');
+            for index in 0..count {
+                if index > 0 {
+                    out.push(',');
+                }
+                let key = match read_json(reader, depth + 1, true)? {
+                    Value::String(key) => key,
+                    other => other.to_string(),
+                };
+                push_json(out, &Value::String(key));
+                out.push(':');
+                write_json_text(reader, depth + 1, out)?;
+            }
+            out.push('}');
+        }
+        _ => {
+            // A scalar (or binary/extension data, tagged): read again whole, as `read_json` does.
+            reader.position = start;
+            let value = read_json(reader, depth, true)?;
+            push_json(out, &value);
+        }
+    }
+    Ok(())
+}
+
+/// [`from_tagged_json`] from JSON text, keeping object entries in their text order.
+pub fn from_tagged_json_text(text: &str) -> Result<RawMessagePack, ProtocolError> {
+    use serde::Deserializer as _;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let bytes = deserializer
+        .deserialize_any(MessagePackVisitor)
+        .map_err(|e| ProtocolError::MalformedJson(e.to_string()))?;
+    deserializer.end().map_err(|e| ProtocolError::MalformedJson(e.to_string()))?;
+    Ok(RawMessagePack::from_checked(&bytes))
+}
+
+/// Writes each JSON value as MessagePack while serde_json parses it, so objects keep their order.
+struct MessagePackVisitor;
+
+impl<'de> serde::de::Visitor<'de> for MessagePackVisitor {
+    type Value = Vec<u8>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Vec<u8>, E> {
+        Ok(vec![0xc0])
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Vec<u8>, E> {
+        Ok(vec![if value { 0xc3 } else { 0xc2 }])
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Vec<u8>, E> {
+        let mut out = Vec::new();
+        write_unsigned(&mut out, value);
+        Ok(out)
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Vec<u8>, E> {
+        let mut out = Vec::new();
+        write_signed(&mut out, value);
+        Ok(out)
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Vec<u8>, E> {
+        let mut out = vec![0xcb];
+        out.extend_from_slice(&value.to_bits().to_be_bytes());
+        Ok(out)
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Vec<u8>, E> {
+        let mut out = Vec::new();
+        write_str(&mut out, value);
+        Ok(out)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+        let mut items = Vec::new();
+        let mut count = 0;
+        while let Some(item) = seq.next_element_seed(Seed)? {
+            items.extend(item);
+            count += 1;
+        }
+        let mut out = Vec::with_capacity(items.len() + 5);
+        write_array_header(&mut out, count);
+        out.extend(items);
+        Ok(out)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Vec<u8>, A::Error> {
+        let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(Seed)?;
+            entries.push((key, value));
+        }
+        let text_of = |bytes: &[u8]| -> Option<String> {
+            let mut reader = Reader::new(bytes);
+            match reader.head().ok()? {
+                Head::Str(length) => reader.string_of(length, "value", "string").ok(),
+                _ => None,
+            }
+        };
+        let mut out = Vec::new();
+        match entries.as_slice() {
+            [(key, value)] if key == "$binary" => {
+                if let Some(data) = text_of(value).and_then(|t| unbase64(&t)) {
+                    write_bin(&mut out, None, &data);
+                    return Ok(out);
+                }
+            }
+            [(k1, kind), (k2, data)] | [(k2, data), (k1, kind)] if k1 == "$ext" && k2 == "$data" => {
+                let mut reader = Reader::new(kind);
+                let kind = match reader.head() {
+                    Ok(Head::Unsigned(n)) => i8::try_from(n).ok(),
+                    Ok(Head::Signed(n)) => i8::try_from(n).ok(),
+                    _ => None,
+                };
+                if let (Some(kind), Some(data)) = (kind, text_of(data).and_then(|t| unbase64(&t))) {
+                    write_bin(&mut out, Some(kind), &data);
+                    return Ok(out);
+                }
+            }
+            _ => {}
+        }
+        write_map_header(&mut out, entries.len());
+        for (key, value) in entries {
+            write_str(&mut out, &key);
+            out.extend(value);
+        }
+        Ok(out)
+    }
+}
+
+struct Seed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Seed {
+    type Value = Vec<u8>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Vec<u8>, D::Error> {
+        deserializer.deserialize_any(MessagePackVisitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1253,6 +1435,12 @@ mod tests {
         let json = to_tagged_json(&tagged).unwrap();
         assert_eq!(json, serde_json::json!([{"$binary": "AQID"}, {"$ext": -1, "$data": "AAAACQ=="}]));
         assert_eq!(from_tagged_json(&json), tagged);
+        let ordered = RawMessagePack::parse(vec![0x82, 0xa1, b'z', 0x01, 0xa1, b'a', 0xc4, 0x01, 0x05]).unwrap();
+        let text = to_tagged_json_text(&ordered).unwrap();
+        assert_eq!(text, r#"{"z":1,"a":{"$binary":"BQ=="}}"#);
+        assert_eq!(from_tagged_json_text(&text).unwrap(), ordered);
+        assert_eq!(to_tagged_json_text(&tagged).unwrap(), r#"[{"$binary":"AQID"},{"$data":"AAAACQ==","$ext":-1}]"#);
+        assert_eq!(from_tagged_json_text(r#"[{"$binary":"AQID"},{"$data":"AAAACQ==","$ext":-1}]"#).unwrap(), tagged);
         let mut deep = vec![0x91; MAX_JSON_DEPTH + 5];
         deep.push(0xc0);
         assert!(to_json(&RawMessagePack::parse(deep).unwrap()).is_err());

@@ -62,6 +62,13 @@ const EXPECTED_CHECKS = [
   "an expired token gets a 401 and a refreshed token is used",
   "without a token the authenticated hub refuses the start",
   "stateful reconnect absorbs a socket drop: 1000 numbered messages arrive once, in order",
+  "MessagePack on WebSockets: invoke, send, group event, streams both ways, client result, binary and timestamps",
+  "MessagePack on LongPolling: invoke, send, group event, streams both ways, client result, binary and timestamps",
+  "MessagePack options reach the encoder: forceFloat32 sends 32-bit floats",
+  "MessagePack on Server-Sent Events is refused with the transport's error",
+  "MessagePack on WebSockets: a dropped connection reconnects and its groups get events again",
+  "MessagePack on LongPolling: a dropped connection reconnects and its groups get events again",
+  "MessagePack stateful reconnect absorbs a socket drop: 300 numbered messages arrive once, in order",
 ];
 
 for (const engine of ENGINES) {
