@@ -1,5 +1,8 @@
 // Type declarations for hubwire's JavaScript entry (index.js).
 
+import type { TabSharingInfo, TabSharingOptions } from "./tabs.js";
+export type { TabSharingInfo, TabSharingOptions };
+
 /** The library version (the package's, and the WebAssembly core's). */
 export declare const VERSION: string;
 
@@ -386,6 +389,8 @@ export interface Health {
   rttMs: number | null;
   reconnectCount: number;
   duplicatesDropped: number;
+  /** Only on connections built with `withTabSharing()`: this tab's part in the sharing. */
+  tabSharing?: TabSharingInfo;
 }
 
 /** A telemetry record. Never carries tokens or payloads. */
@@ -398,6 +403,7 @@ export type TelemetryRecord = { type: string; at: number } & (
   | { type: "transportFallback"; from: "WebSockets" | "ServerSentEvents" | "LongPolling"; reason: string }
   | { type: "messageLatency"; event: string; latencyMs: number }
   | { type: "duplicateDropped"; event: string; reason: "repeat" | "stale" }
+  | { type: "tabLeader"; tabId: string; previousTabId: string | null; failover: boolean; failovers: number }
 );
 
 /** Where telemetry goes. */
@@ -512,6 +518,12 @@ export declare class HubConnectionBuilder {
   withTelemetry(options: TelemetryOptions | ((record: TelemetryRecord) => void)): HubConnectionBuilder;
   /** Follow online/offline, visibility and back/forward cache events (default true). */
   withBrowserLifecycle(enabled: boolean): HubConnectionBuilder;
+  /**
+   * One real connection for all tabs of this origin with the same URL and options: one tab
+   * leads (holds it, with its own settings and token), the others use it through the leader.
+   * Without Web Locks or BroadcastChannel each tab connects on its own (see `health().tabSharing`).
+   */
+  withTabSharing(options?: TabSharingOptions): HubConnectionBuilder;
   /** The configured connection, not yet started. Synchronous; its settings are checked here once the WebAssembly module is ready, else by `start()`. */
   build(): HubConnection;
 }

@@ -7,6 +7,7 @@
 // (LazyCore) and replayed on the core in order. Everything below only adapts call shapes (the
 // builder, rest-parameter invoke/send); connection logic lives in the wasm core.
 
+import { TabSharedHubConnection } from "./tabs.js";
 import { LazyCore, LazyStart, ready } from "./wasm.js";
 import { HubConnectionState, loggingSetting } from "./signalr-api.js";
 
@@ -529,6 +530,13 @@ export class HubConnectionBuilder {
     return this;
   }
 
+  /** One connection for all tabs with the same URL and `{ key?, userId? }` (tabs.js). */
+  withTabSharing(options) {
+    this.#tabSharing = { ...options };
+    return this;
+  }
+  #tabSharing = null;
+
   /**
    * The configured connection, not yet started. Synchronous: when the WebAssembly module is not
    * ready yet, the settings are checked by `start()` (which then rejects) instead of here.
@@ -545,6 +553,7 @@ export class HubConnectionBuilder {
     if (options.logger !== undefined && options.logger !== null) {
       Object.assign(settings, { logger: undefined, logLevel: undefined }, loggingSetting(options.logger));
     }
+    if (this.#tabSharing) return new TabSharedHubConnection(settings, this.#tabSharing, HubConnection);
     return new HubConnection(settings);
   }
 }

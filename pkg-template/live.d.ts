@@ -2,7 +2,7 @@
 
 export { ready } from "./index.js";
 
-import type { GroupSpec, HubConnection, HubConnectionState, IRetryPolicy, ReconnectOptions, StateChange, TelemetryRecord } from "./index.js";
+import type { GroupSpec, HubConnection, HubConnectionState, IRetryPolicy, ReconnectOptions, StateChange, TabSharingInfo, TabSharingOptions, TelemetryRecord } from "./index.js";
 
 /** Options of a plain JSON WebSocket connection. */
 export interface PlainSocketOptions {
@@ -20,6 +20,8 @@ export interface PlainSocketOptions {
   logLevel?: number;
   /** Connection telemetry records (connectionOpened, reconnectAttempt, ...). */
   telemetry?: ((record: TelemetryRecord) => void) | { onEvent?: (record: TelemetryRecord) => void };
+  /** One socket for all tabs of this origin with the same URL (and `key`, `userId`), held by a leading tab; as `withTabSharing`. */
+  shareAcrossTabs?: boolean | TabSharingOptions;
 }
 
 /** A connection to a WebSocket endpoint whose server sends `{ type, payload }` JSON messages. */
@@ -29,6 +31,8 @@ export declare class PlainSocketConnection {
   readonly state: HubConnectionState;
   /** Successful reconnects so far. */
   readonly reconnectCount: number;
+  /** Only with `shareAcrossTabs`: this tab's part in the sharing. */
+  readonly tabSharing?: TabSharingInfo;
   /** Connects; resolves once the socket is open, rejects when the start fails for good. */
   start(): Promise<void>;
   /** Disconnects; resolves once Disconnected. */

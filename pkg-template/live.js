@@ -18,6 +18,7 @@
 // the module and starts the core as soon as it is there.
 
 import { HubConnection } from "./index.js";
+import { TabSharedHubConnection, TabSharedPlainConnection } from "./tabs.js";
 import { LazyCore, LazyStart, ready } from "./wasm.js";
 
 export { ready };
@@ -47,6 +48,11 @@ export class PlainSocketConnection {
 
   constructor(url, options = {}) {
     if (typeof url !== "string" || url === "") throw new Error("The 'url' argument is required.");
+    if (options.shareAcrossTabs) {
+      // One socket for the tabs of this origin (tabs.js); the leading tab's is an unshared one.
+      const unshared = { ...options, shareAcrossTabs: false };
+      return new TabSharedPlainConnection(resolveUrl(url), options, () => new PlainSocketConnection(url, unshared), PlainSocketConnection);
+    }
     const { accessTokenFactory, tokenParam, reconnect, openTimeoutMs, browserLifecycle, logLevel, telemetry } = options;
     const settings = {
       url: resolveUrl(url),
@@ -539,5 +545,5 @@ export function subscribe(connectionOrSpec, spec) {
 }
 
 function isConnection(value) {
-  return value instanceof HubConnection || value instanceof PlainSocketConnection;
+  return value instanceof HubConnection || value instanceof PlainSocketConnection || value instanceof TabSharedHubConnection || value instanceof TabSharedPlainConnection;
 }

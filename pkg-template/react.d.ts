@@ -1,7 +1,7 @@
 // Type declarations for hubwire's React hooks (react.js), imported as "hubwire/react".
 
 import type { ReactElement, ReactNode } from "react";
-import type { HubConnection, HubConnectionBuilder, HubConnectionState, IHttpConnectionOptions } from "./index.js";
+import type { HubConnection, HubConnectionBuilder, HubConnectionState, IHttpConnectionOptions, TabSharingOptions } from "./index.js";
 import type { LiveSource, LiveSpec } from "./live.js";
 
 /** Props of `HubProvider`: a hub `url` (with `options` and `configure`), or a ready `connection`. */
@@ -13,6 +13,8 @@ export type HubProviderProps =
       options?: IHttpConnectionOptions;
       /** Further builder calls, e.g. `(b) => b.configureLogging(LogLevel.Warning)` (read when the connection is built). */
       configure?: (builder: HubConnectionBuilder) => HubConnectionBuilder | void;
+      /** One connection for all tabs of the origin (`withTabSharing`): `true`, or its options (read when the connection is built). */
+      shareAcrossTabs?: boolean | TabSharingOptions;
       connection?: undefined;
       children?: ReactNode;
     }
@@ -22,6 +24,7 @@ export type HubProviderProps =
       url?: undefined;
       options?: undefined;
       configure?: undefined;
+      shareAcrossTabs?: undefined;
       children?: ReactNode;
     };
 

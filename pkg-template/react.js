@@ -232,11 +232,12 @@ function openConnection(connection) {
   };
 }
 
-function buildConnection(url, options, configure) {
+function buildConnection(url, options, configure, shareAcrossTabs) {
   if (typeof url !== "string" || url === "") {
     throw new Error("<HubProvider> needs a `url` (the hub's address) or a ready `connection`.");
   }
   const builder = new HubConnectionBuilder().withUrl(url, options);
+  if (shareAcrossTabs) builder.withTabSharing(shareAcrossTabs === true ? {} : shareAcrossTabs);
   const configured = typeof configure === "function" ? configure(builder) : undefined;
   return (configured && typeof configured.build === "function" ? configured : builder).build();
 }
@@ -248,14 +249,15 @@ function buildConnection(url, options, configure) {
 /**
  * Gives its children one hub connection. Built from `url` (+ `options` for `withUrl`, and
  * `configure(builder)` for anything else) or taken ready as `connection`. Started on mount when
- * it is Disconnected, stopped on unmount when the provider started it. `options` and
- * `configure` are read when the connection is built; a new `url` builds a new connection.
+ * it is Disconnected, stopped on unmount when the provider started it. `options`,
+ * `configure` and `shareAcrossTabs` (`true` or `{ key?, userId? }`: `withTabSharing`) are read
+ * when the connection is built; a new `url` builds a new connection.
  */
-export function HubProvider({ url, options, configure, connection: given, children }) {
+export function HubProvider({ url, options, configure, shareAcrossTabs, connection: given, children }) {
   // Building has no side effects (nothing connects before start), so a render React throws
   // away costs nothing. `options` and `configure` are deliberately not dependencies: inline
   // objects and arrow functions are new on every render.
-  const connection = useMemo(() => given ?? buildConnection(url, options, configure), [given, url]);
+  const connection = useMemo(() => given ?? buildConnection(url, options, configure, shareAcrossTabs), [given, url]);
   // A layout effect runs before every passive effect of the children, so the provider starts
   // the connection (and owns stopping it) before their hooks join groups or subscribe; a
   // subscription that found it Disconnected would start it itself, and stop it when it ends.

@@ -67,12 +67,15 @@ function nodeHostOverrides(nodeRequired) {
     const eventsource = optional(nodeRequired, "eventsource");
     if (eventsource) overrides.EventSource = eventsource.EventSource ?? eventsource;
   }
-  if (typeof globalThis.fetch !== "function") {
+  // The family is taken whole when any member is missing (a test kit may have put a `fetch` in
+  // a scope that has no Request), so the four recognise each other.
+  const fetchFamily = ["fetch", "Request", "Headers", "AbortController"];
+  if (fetchFamily.some((name) => typeof globalThis[name] !== "function")) {
     // runInThisContext runs in Node's main context even when this module runs inside a vm
     // context (Jest), so these are Node's own, from one realm.
     const main = nodeRequired("node:vm").runInThisContext("globalThis");
     if (typeof main.fetch === "function") {
-      for (const name of ["fetch", "Request", "Headers", "AbortController"]) overrides[name] = main[name];
+      for (const name of fetchFamily) overrides[name] = main[name];
     }
   }
   return overrides;
@@ -83,13 +86,37 @@ async function load() {
     const nodeRequired = await nodeRequire();
     const bytes = nodeRequired("node:fs").readFileSync(nodeRequired.resolve("./hubwire_bg.wasm"));
     await initWasm({ module_or_path: bytes });
-    glue.setHostOverrides(nodeHostOverrides(nodeRequired));
+    nodeOverrides = nodeHostOverrides(nodeRequired);
   } else {
     await initWasm();
   }
   // Errors the shell raises are instances of the package's exported classes (errors.js).
   glue.setErrorFactory(createError);
   loaded = true;
+  applyHostOverrides();
+}
+
+/** The Node host classes chosen at load (empty in browsers and before the load). */
+let nodeOverrides = {};
+/** Host classes hubwire/testing put over those (null when none). */
+let testOverrides = null;
+
+function applyHostOverrides() {
+  if (loaded && (testOverrides || Object.keys(nodeOverrides).length > 0)) glue.setHostOverrides({ ...nodeOverrides, ...testOverrides });
+}
+
+/**
+ * @internal For hubwire/testing only: host classes (`WebSocket`, `fetch`, ...) that the shell
+ * uses instead of the ones chosen above, now or once the module loads; null puts those back.
+ */
+export function setTestHostOverrides(overrides) {
+  testOverrides = overrides ?? null;
+  if (loaded) glue.setHostOverrides({ ...nodeOverrides, ...testOverrides });
+}
+
+/** @internal For hubwire/testing: the host value `name` the shell would use without its overrides. */
+export function baseHost(name) {
+  return nodeOverrides[name] ?? globalThis[name];
 }
 
 /**

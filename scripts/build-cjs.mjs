@@ -1,6 +1,6 @@
 // Writes the CommonJS build of the npm package next to its ES modules: one `.cjs` file per `.js`
-// module (hubwire.js, wasm.js, index.js, react.js, live.js), so `require("hubwire")` works in
-// Node 20, which cannot require ES modules; and a `.d.cts` twin of each entry's declarations
+// module (hubwire.js, wasm.js, index.js, tabs.js, react.js, live.js, the testing kit's, ...), so
+// `require("hubwire")` works in Node 20, which cannot require ES modules; and a `.d.cts` twin of each entry's declarations
 // (TypeScript takes a `.d.ts` of a "type": "module" package for an ES module, which CommonJS
 // code may not require). Each file is translated on its own (no bundling),
 // with its relative imports pointed at the `.cjs` twins, so the CommonJS entries share one
@@ -26,7 +26,7 @@ if (!dir) {
   process.exit(2);
 }
 
-const MODULES = ["hubwire", "wasm", "errors", "signalr-api", "index", "react", "live", "msgpack"];
+const MODULES = ["hubwire", "wasm", "errors", "signalr-api", "index", "tabs", "react", "live", "testing", "testing-msw", "testing-react", "msgpack"];
 // A relative specifier of one of the package's own modules, in static and dynamic imports.
 const OWN_MODULE = new RegExp(`(["'])\\./(${MODULES.join("|")})\\.js\\1`, "g");
 const IMPORT_META = "__hubwire_import_meta";
@@ -54,9 +54,11 @@ for (const name of MODULES) {
 }
 
 // The declarations: the same text, pointed at the CommonJS twins.
-for (const name of ["index", "react", "live", "msgpack"]) {
+const DECLARED = ["index", "tabs", "react", "live", "testing", "testing-msw", "testing-react", "msgpack"];
+const OWN_DECLARATION = new RegExp(`(["'])\\./(${DECLARED.join("|")})\\.js\\1`, "g");
+for (const name of DECLARED) {
   const source = await readFile(path.join(dir, `${name}.d.ts`), "utf8");
-  const pointed = source.replace(/(["'])\.\/(index|react|live)\.js\1/g, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
+  const pointed = source.replace(OWN_DECLARATION, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
   await writeFile(path.join(dir, `${name}.d.cts`), pointed);
   console.log(`[build-cjs]   ${name}.d.cts`);
 }

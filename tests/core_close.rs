@@ -16,11 +16,14 @@ fn connected_with_pending_invoke() -> (Driver, u64) {
     (d, id)
 }
 
+/// The pending invoke fails first, with the closing error (the official client's rule: the
+/// transport's or the server's error when there is one, the generic cancellation when not).
 fn assert_pending_rejected_then_closed(d: &Driver, id: u64, error: Option<HubError>, reconnect_allowed: bool) {
+    let rejection = error.clone().unwrap_or(HubError::ConnectionClosed);
     assert_eq!(
         d.events,
         vec![
-            Event::InvocationResult { id, outcome: Err(HubError::ConnectionClosed) },
+            Event::InvocationResult { id, outcome: Err(rejection) },
             Event::Closed { error, reconnect_allowed },
         ]
     );
@@ -38,6 +41,16 @@ fn stop_goes_disconnecting_until_the_transport_closes() {
     assert!(d.events.is_empty());
     d.transport_closed(None);
     assert_pending_rejected_then_closed(&d, id, None, false);
+}
+
+#[test]
+fn stop_sends_a_close_message_before_closing_the_transport() {
+    let (mut d, _) = connected_with_pending_invoke();
+    let sent_before = d.sent_messages().len();
+    d.conn.stop(d.now);
+    d.drain();
+    assert_eq!(d.sent_messages()[sent_before..], [HubMessage::Close { error: None, allow_reconnect: false }]);
+    assert_eq!(d.transport_closes, 1);
 }
 
 #[test]

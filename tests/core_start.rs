@@ -4,7 +4,7 @@ mod util;
 
 use std::time::Duration;
 
-use hubwire::core::hub::{Event, HubConfig, MAX_REDIRECTS};
+use hubwire::core::hub::{Event, HttpResponse, HubConfig, MAX_REDIRECTS};
 use hubwire::core::HubError;
 use hubwire::protocol::negotiate::TransportKind;
 use hubwire::protocol::ProtocolError;
@@ -123,10 +123,51 @@ fn negotiate_http_errors_fail_start_with_the_status() {
     let mut d = Driver::with_defaults();
     d.start();
     d.answer_http(404, "");
+    // The official client's text: its HTTP client's error (body, else status text, here both
+    // empty), then the hint it adds for a 404.
     assert_eq!(
         start_failure(&d).to_string(),
-        "Failed to complete negotiation with the server: Error: Status code '404'"
+        "Failed to complete negotiation with the server: Error: : Status code '404' Either this is not a SignalR endpoint or there is a proxy blocking the connection."
     );
+}
+
+#[test]
+fn a_negotiate_error_quotes_the_answer_s_body_else_its_status_text_cut_to_a_bound() {
+    let mut d = Driver::with_defaults();
+    d.start();
+    d.conn.handle_http(d.now, d.requests[0].id, Ok(HttpResponse {
+        status: 503,
+        status_text: "Service Unavailable".into(),
+        body: "Negotiate refused".into(),
+    }));
+    d.drain();
+    assert_eq!(
+        start_failure(&d).to_string(),
+        "Failed to complete negotiation with the server: Error: Negotiate refused: Status code '503'"
+    );
+    let mut d = Driver::with_defaults();
+    d.start();
+    d.conn.handle_http(d.now, d.requests[0].id, Ok(HttpResponse {
+        status: 401,
+        status_text: "Unauthorized".into(),
+        body: String::new(),
+    }));
+    d.drain();
+    assert_eq!(
+        start_failure(&d).to_string(),
+        "Failed to complete negotiation with the server: Error: Unauthorized: Status code '401'"
+    );
+    let mut d = Driver::with_defaults();
+    d.start();
+    d.conn.handle_http(d.now, d.requests[0].id, Ok(HttpResponse {
+        status: 500,
+        status_text: String::new(),
+        body: "x".repeat(10_000),
+    }));
+    d.drain();
+    let text = start_failure(&d).to_string();
+    assert!(text.len() < 700, "{} chars", text.len());
+    assert!(text.ends_with("x: Status code '500'"), "{text}");
 }
 
 #[test]
@@ -224,7 +265,9 @@ fn a_failing_token_factory_fails_start() {
     d.start();
     d.conn.handle_access_token(d.now, Err("no session".into()));
     d.drain();
-    assert_eq!(start_failure(&d).to_string(), "accessTokenFactory failed: no session");
+    // The official client asks the factory inside its negotiate step: the failure reads as a
+    // failed negotiation, quoting the thrown value as `${error}` (the shell's text).
+    assert_eq!(start_failure(&d).to_string(), "Failed to complete negotiation with the server: no session");
 }
 
 #[test]
@@ -246,6 +289,29 @@ fn starting_twice_is_an_error() {
     let mut d = Driver::with_defaults();
     d.start();
     assert_eq!(d.conn.start(d.now), Err(HubError::AlreadyStarted));
+}
+
+#[test]
+fn stop_during_the_transport_or_handshake_fails_start_with_the_handshake_text() {
+    // Before the transport opened, and after it opened with the handshake unanswered.
+    for open_first in [false, true] {
+        let mut d = Driver::with_defaults();
+        d.start();
+        d.answer_http(200, NEGOTIATE_V1);
+        if open_first {
+            d.open_transport();
+        }
+        d.conn.stop(d.now);
+        d.drain();
+        assert_eq!(start_failure(&d), HubError::StoppedDuringHandshake, "opened: {open_first}");
+        assert_eq!(d.conn.state().name(), "Disconnected");
+    }
+    // The official client's texts for the two moments.
+    assert_eq!(HubError::StoppedDuringStart.to_string(), "The connection was stopped during negotiation.");
+    assert_eq!(
+        HubError::StoppedDuringHandshake.to_string(),
+        "The connection was stopped before the hub handshake could complete."
+    );
 }
 
 #[test]
@@ -305,4 +371,33 @@ fn skipping_negotiation_requires_the_websocket_transport_alone() {
     let mut d = Driver::new(config);
     let error = d.conn.start(d.now).unwrap_err();
     assert!(error.to_string().contains("Negotiation can only be skipped"), "{error}");
+}
+
+#[test]
+fn transports_that_cannot_be_used_are_listed_as_the_official_client_lists_them() {
+    let mut config = HubConfig::new(HUB_URL);
+    config.allowed_transports = 1; // WebSockets only
+    let mut d = Driver::new(config);
+    d.start();
+    d.answer_http(
+        200,
+        r#"{"connectionId":"c","connectionToken":"t","negotiateVersion":1,"availableTransports":[{"transport":"ServerSentEvents","transferFormats":["Text"]},{"transport":"LongPolling","transferFormats":["Text","Binary"]}]}"#,
+    );
+    assert_eq!(
+        start_failure(&d).to_string(),
+        "Unable to connect to the server with any of the available transports. \
+         ServerSentEvents failed: Error: 'ServerSentEvents' is disabled by the client. \
+         LongPolling failed: Error: 'LongPolling' is disabled by the client."
+    );
+    let mut d = Driver::with_defaults();
+    d.start();
+    d.answer_http(
+        200,
+        r#"{"connectionId":"c","connectionToken":"t","negotiateVersion":1,"availableTransports":[{"transport":"WebSockets","transferFormats":["Binary"]}]}"#,
+    );
+    assert_eq!(
+        start_failure(&d).to_string(),
+        "Unable to connect to the server with any of the available transports. \
+         WebSockets failed: Error: 'WebSockets' does not support Text."
+    );
 }

@@ -66,7 +66,8 @@ fn cancelling_a_stream_sends_cancel_invocation_and_ignores_later_items() {
 fn upload_streams_get_ids_items_and_a_completion() {
     let mut d = connected();
     let (id, streams) = d.conn.invoke_with_uploads(d.now, "UploadSum", raw("[]"), 1).unwrap();
-    assert_eq!(streams, vec![(id + 1).to_string()]);
+    // As in the official client, the stream takes its id from the shared counter first.
+    assert_eq!(streams, vec![(id - 1).to_string()]);
     d.conn.send_stream_item(d.now, &streams[0], raw("5")).unwrap();
     d.conn.send_stream_item(d.now, &streams[0], raw("7")).unwrap();
     d.conn.complete_upload(d.now, &streams[0], None).unwrap();
@@ -81,6 +82,19 @@ fn upload_streams_get_ids_items_and_a_completion() {
         ]
     );
     assert_eq!(d.conn.send_stream_item(d.now, &streams[0], raw("1")), Err(HubError::UnknownStream(streams[0].clone())));
+}
+
+#[test]
+fn ids_are_numbered_as_the_official_client_numbers_them() {
+    // Official order: each upload's stream id, then the invocation id, from one counter that
+    // lives as long as the connection object.
+    let mut d = connected();
+    let (first, first_streams) = d.conn.invoke_with_uploads(d.now, "UploadSum", raw("[]"), 2).unwrap();
+    assert_eq!((first, first_streams), (2, vec!["0".to_string(), "1".to_string()]));
+    let (stream, stream_uploads) = d.conn.stream(d.now, "Count", raw("[]"), 1).unwrap();
+    assert_eq!((stream, stream_uploads), (4, vec!["3".to_string()]));
+    assert_eq!(d.conn.invoke(d.now, "Echo", raw("[1]")).unwrap(), 5);
+    assert_eq!(d.conn.send_with_uploads(d.now, "UploadSum", raw("[]"), 1).unwrap(), vec!["6".to_string()]);
 }
 
 #[test]
@@ -123,7 +137,8 @@ fn pending_streams_fail_when_the_connection_closes() {
     let mut d = connected();
     let (id, _) = d.conn.stream(d.now, "Count", raw("[10]"), 0).unwrap();
     d.transport_closed(Some("gone"));
-    assert!(d.events.contains(&Event::InvocationResult { id, outcome: Err(HubError::ConnectionClosed) }));
+    // With the transport's error, as the official client fails them.
+    assert!(d.events.contains(&Event::InvocationResult { id, outcome: Err(HubError::Transport("gone".into())) }));
 }
 
 #[test]
@@ -146,5 +161,20 @@ fn an_invoke_given_to_cancel_stream_still_settles_when_the_connection_closes() {
     let id = d.conn.invoke(d.now, "Slow", raw("[]")).unwrap();
     d.conn.cancel_stream(d.now, id);
     d.transport_closed(Some("gone"));
-    assert!(d.events.contains(&Event::InvocationResult { id, outcome: Err(HubError::ConnectionClosed) }));
+    assert!(d.events.contains(&Event::InvocationResult { id, outcome: Err(HubError::Transport("gone".into())) }));
+}
+
+#[test]
+fn pending_calls_fail_with_the_generic_cancellation_when_the_close_carries_no_error() {
+    let mut d = connected();
+    let (stream, _) = d.conn.stream(d.now, "Count", raw("[10]"), 0).unwrap();
+    let invoke = d.conn.invoke(d.now, "Slow", raw("[]")).unwrap();
+    d.transport_closed(None);
+    for id in [stream, invoke] {
+        assert!(d.events.contains(&Event::InvocationResult { id, outcome: Err(HubError::ConnectionClosed) }));
+    }
+    assert_eq!(
+        HubError::ConnectionClosed.to_string(),
+        "Invocation canceled due to the underlying connection being closed."
+    );
 }

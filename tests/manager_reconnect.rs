@@ -35,13 +35,16 @@ fn the_default_schedule_is_0_2_10_30_seconds_then_close() {
     // Retries at 0, 2, 12 and 42 virtual seconds after the drop, each refused.
     assert_eq!(d.negotiate_times, vec![0, 2_000, 12_000, 42_000]);
     assert_eq!(d.state(), "Disconnected");
-    assert_eq!(
-        d.lifecycle(),
-        vec![
-            "reconnecting".to_string(),
-            "closed: Failed to complete negotiation with the server: Service Unavailable: Status code '503'".to_string()
-        ]
-    );
+    // Retries used up: onclose without an error, as in the official client.
+    assert_eq!(d.lifecycle(), vec!["reconnecting".to_string(), "closed".to_string()]);
+}
+
+#[test]
+fn a_policy_that_allows_no_retry_closes_with_the_loss_and_no_reconnecting() {
+    let mut d = connected(reconnect(DelaySchedule::from_millis(&[]), false));
+    d.drop_link();
+    assert_eq!(d.state(), "Disconnected");
+    assert_eq!(d.lifecycle(), vec!["closed: WebSocket closed with status code: 1006 ().".to_string()]);
 }
 
 #[test]
@@ -175,8 +178,10 @@ fn pending_invocations_are_rejected_when_the_connection_drops() {
     let id = d.session.invoke(d.now, "Slow", RawJson::empty_array()).unwrap();
     d.drain();
     d.drop_link();
+    // With the transport's error, as the official client rejects them.
     assert!(d.events.iter().any(|e| matches!(e,
-        SessionEvent::InvocationResult { id: i, outcome: Err(HubError::ConnectionClosed) } if *i == id)));
+        SessionEvent::InvocationResult { id: i, outcome: Err(HubError::Transport(text)) }
+            if *i == id && text == "WebSocket closed with status code: 1006 ().")));
 }
 
 #[test]
@@ -245,7 +250,7 @@ fn stop_during_the_first_start_fails_the_start() {
     d.start();
     d.session.stop(d.now);
     d.drain();
-    assert_eq!(d.lifecycle(), vec!["start failed: The connection was stopped before it finished starting."]);
+    assert_eq!(d.lifecycle(), vec!["start failed: The connection was stopped during negotiation."]);
     assert_eq!(d.state(), "Disconnected");
 }
 
@@ -285,7 +290,7 @@ fn telemetry_records_attempts_and_recovery_time() {
     assert!(telemetry.contains(&Telemetry::ReconnectAttempt {
         attempt: 2,
         delay: Duration::from_secs(2),
-        reason: "Failed to complete negotiation with the server: Service Unavailable: Status code '503'".into()
+        reason: "Failed to complete negotiation with the server: Error: Service Unavailable: Status code '503'".into()
     }));
     assert!(telemetry.contains(&Telemetry::Reconnected {
         recovery: Duration::from_secs(2),
@@ -317,4 +322,16 @@ fn with_skip_negotiation_the_first_reconnect_attempt_survives_the_old_sockets_cl
     d.accept_socket();
     assert_eq!(d.state(), "Connected");
     assert_eq!(d.lifecycle(), vec!["reconnecting", "reconnected -"]);
+}
+
+#[test]
+fn a_loss_without_an_error_gives_the_policy_the_official_stand_in_reason_and_closes_without_one() {
+    let asked = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let policy = Recording { asked: asked.clone(), answers: vec![None] };
+    let mut d = connected(reconnect(policy, false));
+    d.server_sends(&HubMessage::Close { error: None, allow_reconnect: true });
+    assert_eq!(asked.borrow()[0].retry_reason, "Attempting to reconnect due to a unknown error.");
+    // The policy gave up at once: no onreconnecting, and onclose gets what the loss carried.
+    assert_eq!(d.lifecycle(), vec!["closed".to_string()]);
+    assert_eq!(d.state(), "Disconnected");
 }

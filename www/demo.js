@@ -15,6 +15,8 @@ const connection = new HubConnectionBuilder()
     latencyFields: { RecommendationReady: "recommendedAt", JobAssigned: "assignedAt" },
   })
   .configureLogging(LogLevel.Warning)
+  // Open the demo in two tabs: one holds the connection (leading), the other uses it (following).
+  .withTabSharing()
   .build();
 let region = $("region").value;
 const dispatchGroup = (r) => ({ join: "JoinDispatchGroup", leave: "LeaveDispatchGroup", args: [r] });
@@ -42,6 +44,10 @@ function showState(change) {
   parts.push(liveSource);
   if (retryAt !== null && retryAt > Date.now()) parts.push(`retry in ${Math.ceil((retryAt - Date.now()) / 1000)} s`);
   $("badge-text").textContent = parts.join(" · ");
+  const sharing = health.tabSharing;
+  $("tab-role").dataset.role = sharing?.role ?? "alone";
+  $("tab-role").textContent = sharing?.shared ? `${sharing.role}${sharing.failovers ? ` · ${sharing.failovers} failover${sharing.failovers > 1 ? "s" : ""}` : ""}` : "not shared";
+  $("tab-role").title = sharing?.shared ? `this tab ${sharing.tabId.slice(0, 6)}, leader ${sharing.leaderTabId?.slice(0, 6) ?? "?"}` : (sharing?.reason ?? "");
 }
 setInterval(() => showState(), 500);
 

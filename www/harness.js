@@ -4,6 +4,7 @@
 // (www/checks/runner.js).
 
 import { checks as basics } from "./checks/basics.js";
+import { checks as builder } from "./checks/builder.js";
 import { checks as hostile } from "./checks/hostile.js";
 import { checks as lifecycle } from "./checks/lifecycle.js";
 import { checks as tokens } from "./checks/tokens.js";
@@ -13,6 +14,6 @@ import { runChecks } from "./checks/runner.js";
 import { checks as transports } from "./checks/transports.js";
 import { healHub } from "./checks/util.js";
 
-const checks = { ...basics, ...manager, ...lifecycle, ...tokens, ...hostile, ...transports, ...msgpack };
+const checks = { ...basics, ...manager, ...lifecycle, ...tokens, ...hostile, ...transports, ...builder, ...msgpack };
 
 window.hubwireHarness = runChecks(checks, { before: healHub });

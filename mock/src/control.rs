@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use crate::faults::{HostileHandshake, MethodFault, DEFAULT_METHOD_ERROR};
+use crate::faults::{HostileHandshake, MethodFault, DEFAULT_METHOD_ERROR, MAX_NEGOTIATE_DELAY};
 use crate::hub::{Audience, ConnectionInfo, Hub};
 use crate::log::{DisconnectReason, LogEntry};
 use crate::methods;
@@ -157,6 +157,8 @@ struct FaultsRequest {
     /// `true`: every WebSocket resuming a stateful connection is accepted and closed at once;
     /// `false` undoes it.
     close_resumes: Option<bool>,
+    /// Hold every negotiate this long before answering it (0 turns it off; at most 60 000).
+    negotiate_delay_ms: Option<u64>,
 }
 
 /// The `failMethod` field of [`FaultsRequest`].
@@ -332,7 +334,19 @@ async fn set_faults(
         Some(None) => Some(None),
         Some(Some(name)) => Some(Some(hostile_mode(name)?)),
     };
+    let negotiate_delay = match request.negotiate_delay_ms.map(Duration::from_millis) {
+        Some(delay) if delay > MAX_NEGOTIATE_DELAY => {
+            return Err(ControlError(format!(
+                "'negotiateDelayMs' must be at most {}",
+                MAX_NEGOTIATE_DELAY.as_millis()
+            )))
+        }
+        delay => delay,
+    };
     let answer = hub.update_faults(|faults| {
+        if let Some(delay) = negotiate_delay {
+            faults.negotiate_delay = delay;
+        }
         if let Some(hostile) = hostile {
             faults.hostile = hostile;
         }

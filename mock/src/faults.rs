@@ -2,11 +2,13 @@
 //!
 //! Owns the standing faults of `POST /control/faults` (refuse negotiations, refuse connects
 //! N times or always, refuse transports, fail a hub method, send events twice, a hostile
-//! handshake, close stateful resumes) and how each is consumed: a counter goes down by one per
+//! handshake, close stateful resumes, hold negotiates) and how each is consumed: a counter goes down by one per
 //! request it perturbs, a method rule matches by name and first argument, a switch (hostile
-//! handshake, always refuse connects, close resumes) stands until cleared. The hub keeps one [`HubFaults`] under its lock and asks it at the one place each
+//! handshake, always refuse connects, close resumes, negotiate delay) stands until cleared. The hub keeps one [`HubFaults`] under its lock and asks it at the one place each
 //! fault applies; this module does no I/O and knows no connection. One-shot actions (drop after
 //! N messages, drop after a delay) are not standing state and live in the hub.
+
+use std::time::Duration;
 
 use hubwire::protocol::negotiate::TransportKind;
 use serde::Serialize;
@@ -36,7 +38,13 @@ pub struct HubFaults {
     pub hostile: Option<HostileHandshake>,
     /// Every WebSocket resuming a stateful-reconnect connection is accepted and closed at once.
     pub close_resumes: bool,
+    /// How long every negotiate is held before it is answered (zero: not held), so a client's
+    /// request timeout can be seen cutting one off.
+    pub negotiate_delay: Duration,
 }
+
+/// The longest `negotiateDelayMs` the hub accepts: a held request must end by itself.
+pub const MAX_NEGOTIATE_DELAY: Duration = Duration::from_secs(60);
 
 /// A hostile way to treat a handshake, applied to every new connection on every transport once
 /// its handshake request has arrived. Resumes have no handshake and are not affected.
@@ -167,6 +175,7 @@ impl HubFaults {
             "refuseAllConnects": self.refuse_all_connects,
             "hostile": self.hostile.map(HostileHandshake::name),
             "closeResumes": self.close_resumes,
+            "negotiateDelayMs": self.negotiate_delay.as_millis() as u64,
         })
     }
 }

@@ -824,6 +824,11 @@ impl Hub {
         registry.faults.view()
     }
 
+    /// Reads something from the standing faults without changing them.
+    pub fn read_faults<T>(&self, read: impl FnOnce(&HubFaults) -> T) -> T {
+        read(&self.registry().faults)
+    }
+
     /// Every live connection, in connect order.
     pub fn connections(&self) -> Vec<ConnectionInfo> {
         let registry = self.registry();
@@ -872,6 +877,14 @@ impl Hub {
             invocation_id: invocation_id.map(str::to_string),
             target: target.to_string(),
             arguments,
+        });
+    }
+
+    /// Logs a Ping from the client.
+    pub fn log_ping(&self, connection_id: &str) {
+        self.registry().log.push(LogEntry::Ping {
+            at: now_iso8601(),
+            connection_id: connection_id.to_string(),
         });
     }
 

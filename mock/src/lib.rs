@@ -56,7 +56,8 @@
 //! - Stateful reconnect: after a negotiate with `useStatefulReconnect=true` and a version 2
 //!   handshake over WebSockets, the hub numbers what it sends (Invocation, StreamItem,
 //!   Completion, StreamInvocation, CancelInvocation), keeps it until the client Acks it, Acks
-//!   what the client sends (once per frame) and drops the client's replayed duplicates. When
+//!   what the client sends (once per frame) and drops the client's replayed duplicates (the
+//!   last of them is Acked again, its first Ack may have been lost with the socket). When
 //!   the socket is lost (or cut by `/control/drop` or a fault) the connection stays, detached,
 //!   for the grace period; a WebSocket to `/hub?id=<same token>` resumes it: the hub sends
 //!   `Sequence` with the first unacknowledged id and replays every unacknowledged message, and
@@ -170,7 +171,7 @@
 //! (a handshake request arrived, and what the hub sent back), `connect`
 //! `{ connectionId, transport, accessToken? }` (after the handshake), `disconnect`
 //! `{ connectionId, reason }`, `invocation` `{ connectionId, invocationId?, target, arguments }`,
-//! `streamInvocation`, `refused` `{ request: "negotiate" | "connect" | "send" | "close",
+//! `streamInvocation`, `ping` `{ connectionId }` (a Ping from the client), `refused` `{ request: "negotiate" | "connect" | "send" | "close",
 //! transport?, status }` for requests a fault (503, 404) or auth mode (401) turned away,
 //! `redirect` `{ url }`, for stateful reconnect `transportLost` `{ connectionId, reason }` and
 //! `resumed` `{ connectionId }`, and for the scenario `poll` `{ path, status }`,
@@ -200,6 +201,7 @@
 //! | `pollDelayMs: ms` | every data poll is held ms before it is answered (0 turns it off) |
 //! | `refuseAllConnects: true` | every transport connect of a new connection gets 503 (like `refuseConnects`, without end) until `false` or cleared; resumes are not affected |
 //! | `hostile: "<mode>"` | every new connection's handshake is mistreated, on every transport, once its request has arrived (modes below); `null` switches it off |
+//! | `negotiateDelayMs: ms` | every negotiate is held ms before it is answered (0 turns it off; at most 60000), so a client's request timeout can cut it off |
 //! | `closeResumes: true` | every WebSocket resuming a stateful connection is accepted and closed at once (close frame 1000, no SignalR frame, no `Sequence`); the connection stays detached and its grace period runs on; `false` undoes it |
 //!
 //! `hostile` modes (resumes have no handshake and are not affected):

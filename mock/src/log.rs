@@ -158,6 +158,13 @@ pub enum LogEntry {
         /// Why, in words.
         reason: String,
     },
+    /// A Ping message (type 6) arrived from the client: what its keep-alive interval shows as.
+    Ping {
+        /// When, ISO 8601 UTC.
+        at: String,
+        /// The sender.
+        connection_id: String,
+    },
     /// A StreamInvocation message (type 4) arrived.
     StreamInvocation {
         /// When, ISO 8601 UTC.

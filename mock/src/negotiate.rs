@@ -68,6 +68,12 @@ pub async fn negotiate(
             }
         },
     };
+    // The `negotiateDelayMs` fault: the request is answered late (or, when the client gave up
+    // first, not at all: its connection is gone and this future is dropped).
+    let delay = hub.read_faults(|faults| faults.negotiate_delay);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     if endpoint == Endpoint::Main {
         if let Some(token) = hub.redirect_token() {
             return redirect(&hub, &headers, token);

@@ -162,6 +162,13 @@ impl Inbound {
                 let id = self.next_id;
                 self.next_id += 1;
                 if id <= self.latest {
+                    // The client replays what it holds unacknowledged, so the Ack for the last
+                    // of these was lost with the old socket: acknowledge it again (as ASP.NET
+                    // Core does on the last duplicate), or a client whose replay buffer is full
+                    // waits for room forever.
+                    if id == self.latest {
+                        self.acknowledged = self.acknowledged.min(id.saturating_sub(1));
+                    }
                     return Admit::Skip;
                 }
                 self.latest = id;
@@ -480,9 +487,11 @@ impl Session {
             HubMessage::Ack { sequence_id } => self.outbox.acknowledge(sequence_id),
             HubMessage::Close { .. } => return self.end(None, DisconnectReason::ClientClosed),
             // Receiving anything already restarted the client timeout, which is all a Ping is
-            // for; Sequence messages were handled by stateful reconnect's bookkeeping (and mean
+            // for; it is logged so tests can see the client's keep-alive interval.
+            HubMessage::Ping => self.hub.log_ping(&caller),
+            // Sequence messages were handled by stateful reconnect's bookkeeping (and mean
             // nothing without it).
-            HubMessage::Ping | HubMessage::Sequence { .. } => {}
+            HubMessage::Sequence { .. } => {}
         }
         Flow::Continue
     }
@@ -678,7 +687,12 @@ mod tests {
             inbound.admit(&HubMessage::Sequence { sequence_id: 2 }),
             Admit::Skip
         ));
+        inbound.acknowledged = 2;
         assert!(matches!(inbound.admit(&call), Admit::Skip), "id 2 again");
+        assert_eq!(
+            inbound.acknowledged, 1,
+            "the last duplicate is acknowledged again"
+        );
         assert!(
             matches!(inbound.admit(&call), Admit::Process),
             "id 3 is new"

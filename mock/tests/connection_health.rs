@@ -139,3 +139,28 @@ async fn a_client_close_message_ends_the_connection() {
     hub.wait_for_connections(0).await;
     assert_eq!(hub.log().await.pop().unwrap()["reason"], "client closed");
 }
+
+#[tokio::test]
+async fn each_client_ping_is_logged_with_its_connection() {
+    let hub = TestHub::start().await;
+    let mut client = hub.connect().await;
+    let id = hub.connections().await[0]["connectionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..2 {
+        client.send_text("{\"type\":6}\u{1e}").await;
+    }
+    // An Echo after the Pings: once it is answered, both Pings were handled.
+    assert_eq!(result_of(client.invoke("Echo", json!([1])).await), json!(1));
+    let pings: Vec<_> = hub
+        .log()
+        .await
+        .into_iter()
+        .filter(|entry| entry["kind"] == "ping")
+        .collect();
+    assert_eq!(pings.len(), 2, "{pings:?}");
+    assert!(pings
+        .iter()
+        .all(|entry| entry["connectionId"] == id.as_str()));
+}

@@ -216,3 +216,22 @@ async fn a_bad_faults_body_gets_400_and_changes_nothing() {
     }
     assert_eq!(hub.get("/control/faults").await.1, before);
 }
+
+#[tokio::test]
+async fn a_negotiate_delay_holds_each_negotiate_until_it_is_switched_off() {
+    let hub = TestHub::start().await;
+    let answer = set_faults(&hub, json!({ "negotiateDelayMs": 400 })).await;
+    assert_eq!(answer["negotiateDelayMs"], 400);
+    let started = std::time::Instant::now();
+    assert_eq!(hub.negotiate(Some(1), None).await.0, 200);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400));
+    set_faults(&hub, json!({ "negotiateDelayMs": 0 })).await;
+    assert_eq!(hub.get("/control/faults").await.1["negotiateDelayMs"], 0);
+    let (status, answer) = hub
+        .post(
+            "/control/faults",
+            Some(json!({ "negotiateDelayMs": 60_001 })),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+}

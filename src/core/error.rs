@@ -36,8 +36,12 @@ pub enum HubError {
     Server(String),
     /// A pending invocation was cancelled because the connection closed.
     ConnectionClosed,
-    /// `stop()` was called before the connection finished starting.
+    /// The retry reason of a reconnect after a loss that carried no error.
+    LostWithoutError,
+    /// `stop()` was called while the connection was fetching its token or negotiating.
     StoppedDuringStart,
+    /// `stop()` was called while the transport was opening or the handshake was under way.
+    StoppedDuringHandshake,
     /// `leaveGroup` was called while the same membership's join was still pending.
     GroupLeft,
     /// A client-to-server stream id that is not open.
@@ -72,18 +76,20 @@ impl fmt::Display for HubError {
                 "Handshake timed out: the server did not answer within {} ms.",
                 after.as_millis()
             ),
-            HubError::ServerTimeout(after) => write!(
-                f,
-                "Server timeout elapsed without receiving a message from the server ({} ms).",
-                after.as_millis()
-            ),
+            HubError::ServerTimeout(_) => {
+                write!(f, "Server timeout elapsed without receiving a message from the server.")
+            }
             HubError::ServerClosed(error) => write!(f, "Server returned an error on close: {error}"),
             HubError::Server(error) => write!(f, "{error}"),
             HubError::ConnectionClosed => {
                 write!(f, "Invocation canceled due to the underlying connection being closed.")
             }
-            HubError::StoppedDuringStart => {
-                write!(f, "The connection was stopped before it finished starting.")
+            // The official client's retry reason (its spelling) for a loss without an error.
+            HubError::LostWithoutError => write!(f, "Attempting to reconnect due to a unknown error."),
+            // The official client's texts for the two moments a start can be stopped at.
+            HubError::StoppedDuringStart => write!(f, "The connection was stopped during negotiation."),
+            HubError::StoppedDuringHandshake => {
+                write!(f, "The connection was stopped before the hub handshake could complete.")
             }
             HubError::GroupLeft => write!(f, "The group was left before its join completed."),
             HubError::UnknownStream(id) => write!(f, "No open upload stream with id '{id}'."),

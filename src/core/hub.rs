@@ -593,12 +593,16 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     }
 
     /// Stops the connection. A start in progress fails with
-    /// [`HubError::StoppedDuringStart`]; a connected hub goes Disconnecting until the shell
+    /// [`HubError::StoppedDuringStart`] (token or negotiate) or
+    /// [`HubError::StoppedDuringHandshake`] (transport or handshake); a connected hub goes Disconnecting until the shell
     /// reports the transport closed. Stopping a stopped connection does nothing.
-    pub fn stop(&mut self, _now: Instant) {
+    pub fn stop(&mut self, now: Instant) {
         match self.phase {
             Phase::Idle | Phase::Disconnecting => {}
             Phase::Connected => {
+                // As the official client does, the server hears a Close message first (on
+                // Server-Sent Events it is the only sign of a client that left on purpose).
+                self.send_message(now, &HubMessage::Close { error: None, allow_reconnect: false });
                 self.phase = Phase::Disconnecting;
                 self.timers.clear();
                 self.close_transport();
@@ -608,7 +612,10 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 self.timers.clear();
                 self.close_transport();
             }
-            _ => self.fail_start(HubError::StoppedDuringStart),
+            Phase::Opening | Phase::Handshaking { .. } => self.fail_start(HubError::StoppedDuringHandshake),
+            Phase::AwaitingToken { .. } | Phase::Negotiating { .. } => {
+                self.fail_start(HubError::StoppedDuringStart)
+            }
         }
     }
 
@@ -629,9 +636,13 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         arguments: impl Into<Payload>,
         uploads: usize,
     ) -> Result<(u64, Vec<String>), HubError> {
-        self.ensure_connected()?;
+        // Stream ids come first from the one counter, as in the official client: the
+        // invocation of `invoke("UploadSum", subject)` is id 1 and its stream id 0. The ids are
+        // taken even when the call is refused for not being connected, as there.
+        let stream_ids = self.reserve_ids(uploads);
         let id = self.next_id();
-        let stream_ids = self.open_uploads(uploads);
+        self.ensure_connected()?;
+        self.open_uploads(&stream_ids);
         self.pending.insert(id, Pending::Invoke);
         self.send_message(
             now,
@@ -658,8 +669,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         arguments: impl Into<Payload>,
         uploads: usize,
     ) -> Result<Vec<String>, HubError> {
+        let stream_ids = self.reserve_ids(uploads);
         self.ensure_connected()?;
-        let stream_ids = self.open_uploads(uploads);
+        self.open_uploads(&stream_ids);
         self.send_message(
             now,
             &HubMessage::Invocation {
@@ -681,9 +693,11 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         arguments: impl Into<Payload>,
         uploads: usize,
     ) -> Result<(u64, Vec<String>), HubError> {
-        self.ensure_connected()?;
+        // Stream ids first, as for an invoke, taken even when refused.
+        let stream_ids = self.reserve_ids(uploads);
         let id = self.next_id();
-        let stream_ids = self.open_uploads(uploads);
+        self.ensure_connected()?;
+        self.open_uploads(&stream_ids);
         self.pending.insert(id, Pending::Stream);
         self.send_message(
             now,
@@ -759,7 +773,13 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         if let Phase::AwaitingToken { next } = &self.phase {
             let next = next.clone();
             match token {
-                Err(error) => self.fail_start(HubError::AccessToken(error)),
+                // The official client calls the factory inside its negotiate step, so a failure
+                // there reads as a failed negotiation; before a transport connect it stays an
+                // access token error.
+                Err(error) => self.fail_start(match next {
+                    AfterToken::Negotiate => HubError::Negotiate(error),
+                    AfterToken::Connect { .. } => HubError::AccessToken(error),
+                }),
                 Ok(token) => {
                     self.access_token = token.filter(|t| !t.is_empty());
                     if let Some(token) = self.access_token.clone() {
@@ -1050,14 +1070,16 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         id
     }
 
-    fn open_uploads(&mut self, count: usize) -> Vec<String> {
-        (0..count)
-            .map(|_| {
-                let id = self.next_id().to_string();
-                self.uploads.insert(id.clone(), ());
-                id
-            })
-            .collect()
+    /// Takes `count` ids from the invocation counter for client-to-server streams.
+    fn reserve_ids(&mut self, count: usize) -> Vec<String> {
+        (0..count).map(|_| self.next_id().to_string()).collect()
+    }
+
+    /// Opens the upload streams with these ids.
+    fn open_uploads(&mut self, stream_ids: &[String]) {
+        for id in stream_ids {
+            self.uploads.insert(id.clone(), ());
+        }
     }
 
     fn ensure_connected(&self) -> Result<(), HubError> {
@@ -1220,10 +1242,10 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             Ok(response) => response,
         };
         if response.status != 200 {
-            let text = if response.status_text.is_empty() { "Error" } else { &response.status_text };
-            return self.fail_start(HubError::Negotiate(format!(
-                "{text}: Status code '{}'",
-                response.status
+            return self.fail_start(HubError::Negotiate(negotiate_status_text(
+                &self.redacted(&response.body),
+                &response.status_text,
+                response.status,
             )));
         }
         match negotiate::parse_response(&String::from_utf8_lossy(response.body.as_bytes())) {
@@ -1266,15 +1288,19 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 skipped.push(format!("'{}' is not a transport this client knows.", offer.transport));
                 continue;
             };
+            // Worded as the official client lists each transport it could not use.
+            let name = kind.name();
             if self.config.allowed_transports & transport_bit(kind) == 0 {
-                skipped.push(format!("'{}' is disabled by the client.", kind.name()));
+                skipped.push(format!("{name} failed: Error: '{name}' is disabled by the client."));
             } else if kind == TransportKind::ServerSentEvents && self.config.protocol.is_binary() {
                 // Whatever the server claims, an EventSource carries text only (the official
                 // transport's own refusal).
-                skipped.push("'ServerSentEvents' failed: The Server-Sent Events transport only supports the 'Text' transfer format.".to_string());
+                skipped.push(format!(
+                    "{name} failed: Error: The Server-Sent Events transport only supports the 'Text' transfer format"
+                ));
             } else if !offer.transfer_formats.iter().any(|f| f == self.config.protocol.transfer_format()) {
-                // The official client's words.
-                skipped.push(format!("'{}' does not support {}.", kind.name(), self.config.protocol.transfer_format()));
+                let format = self.config.protocol.transfer_format();
+                skipped.push(format!("{name} failed: Error: '{name}' does not support {format}."));
             } else {
                 self.candidates.push_back(kind);
             }
@@ -1361,7 +1387,8 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         match response {
             // A poll the client gave up on simply goes again.
             Err(HttpFailure::TimedOut) => self.poll(now, first),
-            Err(HttpFailure::Network(reason)) => self.transport_failed(now, format!("Long polling failed: {reason}")),
+            // The fetch's own error, as the official transport closes with it.
+            Err(HttpFailure::Network(reason)) => self.transport_failed(now, reason),
             Ok(response) => match response.status {
                 200 if first => {
                     // The first poll only completes the start; then the poll loop begins.
@@ -1476,8 +1503,8 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.emit(Event::StartFailed(error));
     }
 
-    /// Ends a connected (or disconnecting) connection: every pending invocation is rejected,
-    /// then the app hears `Closed`.
+    /// Ends a connected (or disconnecting) connection: every pending invocation is rejected
+    /// (with `error` when there is one), then the app hears `Closed`.
     fn finish_close(&mut self, error: Option<HubError>, reconnect_allowed: bool, close_transport: bool) {
         self.phase = Phase::Idle;
         self.timers.clear();
@@ -1492,8 +1519,12 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.requests.retain(|_, r| r.purpose == Purpose::Delete);
         self.awaiting_token_retry.clear();
         self.uploads.clear();
+        // As in the official client, pending calls fail with the error that closed the
+        // connection (the transport's, the server's Close, the server timeout), and with the
+        // generic cancellation only when it closed without one.
+        let cause = error.clone().unwrap_or(HubError::ConnectionClosed);
         for (id, _) in std::mem::take(&mut self.pending) {
-            self.emit(Event::InvocationResult { id, outcome: Err(HubError::ConnectionClosed) });
+            self.emit(Event::InvocationResult { id, outcome: Err(cause.clone()) });
         }
         self.emit(Event::Closed { error, reconnect_allowed });
     }
@@ -1653,4 +1684,21 @@ pub fn transport_bit(kind: TransportKind) -> u8 {
         TransportKind::ServerSentEvents => 2,
         TransportKind::LongPolling => 4,
     }
+}
+
+/// The most of an error answer's body quoted in a negotiate error.
+const MAX_QUOTED_BODY_CHARS: usize = 500;
+
+/// The official client's text for a negotiate answered with an error status: its HTTP client's
+/// error (`Error: <body, or the status text>: Status code '<n>'`), with the official hint for a
+/// 404. The body is cut to [`MAX_QUOTED_BODY_CHARS`].
+fn negotiate_status_text(body: &str, status_text: &str, status: u16) -> String {
+    let quoted: String = body.chars().take(MAX_QUOTED_BODY_CHARS).collect();
+    let detail = if !quoted.is_empty() { quoted.as_str() } else { status_text };
+    let hint = if status == 404 {
+        " Either this is not a SignalR endpoint or there is a proxy blocking the connection."
+    } else {
+        ""
+    };
+    format!("Error: {detail}: Status code '{status}'{hint}")
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use super::error::HubError;
-use super::hub::{Event, HubConfig, HubConnection, LogLevel, Output, TransportId};
+use super::hub::{ConnectionState, Event, HubConfig, HubConnection, LogLevel, Output, TransportId};
 use super::supervisor::{
     GroupSpec, ManagedState, ReconnectOptions, StateChange, Supervisor, SupervisorEvent,
     SupervisorOutput, Telemetry,
@@ -142,7 +142,8 @@ impl<H: Clone + PartialEq> HubSession<H> {
         HubSession {
             supervisor: Supervisor::new(reconnect)
                 .with_stable_connection_threshold(config.stable_connection_threshold)
-                .with_established_by_traffic(true),
+                .with_established_by_traffic(true)
+                .with_error_when_retries_used_up(false),
             link: HubConnection::new(config),
             outputs: VecDeque::new(),
             group_calls: BTreeMap::new(),
@@ -482,7 +483,12 @@ impl<H: Clone + PartialEq> HubSession<H> {
                 }
                 match self.group_calls.remove(&id) {
                     Some(GroupCall::Join { membership }) => {
-                        self.supervisor.join_settled(now, membership, outcome.map(|_| ()))
+                        // A join failed by the connection closing under it carries the closing
+                        // error (as every pending call does); for the membership it is a cut-off
+                        // join, to be completed on the next connection, not a refusal.
+                        let cut_off = outcome.is_err() && self.link.state() != ConnectionState::Connected;
+                        let result = if cut_off { Err(HubError::ConnectionClosed) } else { outcome.map(|_| ()) };
+                        self.supervisor.join_settled(now, membership, result)
                     }
                     Some(GroupCall::Leave { request }) => {
                         self.supervisor.leave_settled(request, outcome.map(|_| ()))

@@ -284,6 +284,10 @@ pub struct Supervisor {
     resume: Option<(u32, Instant)>,
     /// Zero-delay attempts started synchronously in the current pump.
     immediate_attempts: u32,
+    /// Whether `Closed` carries the last attempt's error once the retries are used up (the
+    /// plain socket's rule); the hub session turns it off to close without one, as the
+    /// official client does.
+    error_when_retries_used_up: bool,
 }
 
 impl Supervisor {
@@ -317,7 +321,16 @@ impl Supervisor {
             carried_episode: None,
             resume: None,
             immediate_attempts: 0,
+            error_when_retries_used_up: true,
         }
+    }
+
+    /// Whether `Closed` carries the last attempt's error once retries were made and used up
+    /// (default true). A policy that allows no retry at all closes with the loss's error either
+    /// way.
+    pub fn with_error_when_retries_used_up(mut self, with_error: bool) -> Self {
+        self.error_when_retries_used_up = with_error;
+        self
     }
 
     /// Sets the stable-connection threshold (see the module docs). Zero turns flapping
@@ -511,8 +524,12 @@ impl Supervisor {
                 self.emit(SupervisorEvent::StartFailed(error));
             }
             ManagedState::Reconnecting => self.schedule_retry(now, error),
-            // Stopped while starting: a waiting start() hears StoppedDuringStart, onclose nothing.
-            ManagedState::Disconnecting => self.finish(None, "stopped"),
+            // Stopped while starting: a waiting start() hears why (StoppedDuringStart or
+            // StoppedDuringHandshake), onclose nothing.
+            ManagedState::Disconnecting => {
+                let error = self.start_pending.then_some(error);
+                self.finish(error, "stopped")
+            }
             _ => {}
         }
     }
@@ -590,19 +607,23 @@ impl Supervisor {
                         self.episode_started = Some(now);
                     }
                     // As the official client: a policy that allows no retry closes at once,
-                    // without `onreconnecting`.
-                    let cause = error.clone().unwrap_or(HubError::ConnectionClosed);
+                    // without `onreconnecting`, with the loss's own error (none if it had
+                    // none); the policy hears a stand-in reason for an error-less loss.
+                    let cause = error.clone().unwrap_or(HubError::LostWithoutError);
                     let delay = self.next_delay(now, &cause);
-                    if delay.is_some() {
-                        self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionClosed {
-                            reason: Some(reason.clone()),
-                        }));
-                        self.set_state(ManagedState::Reconnecting, &reason, None);
-                        self.emit(SupervisorEvent::Reconnecting(error.clone()));
+                    if delay.is_none() {
+                        let reason = format!("gave up after {} retries: {cause}", self.attempt);
+                        self.last_error = Some(cause);
+                        return self.finish(error, &reason);
                     }
+                    self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionClosed {
+                        reason: Some(reason.clone()),
+                    }));
+                    self.set_state(ManagedState::Reconnecting, &reason, None);
+                    self.emit(SupervisorEvent::Reconnecting(error.clone()));
                     return self.retry_after(now, cause, delay);
                 }
-                self.schedule_retry(now, error.unwrap_or(HubError::ConnectionClosed));
+                self.schedule_retry(now, error.unwrap_or(HubError::LostWithoutError));
             }
             ManagedState::Connected | ManagedState::Reconnecting | ManagedState::Connecting => {
                 let reason = error.as_ref().map_or("connection closed".to_string(), |e| e.to_string());
@@ -802,7 +823,12 @@ impl Supervisor {
         match delay {
             None => {
                 let reason = format!("gave up after {} retries: {error}", self.attempt);
-                self.finish(Some(error), &reason);
+                // The official client closes with the loss's error when the policy allows no
+                // retry at all, and with none once retries were made and used up (the last
+                // attempt's error stays in the state change's reason and in `last_error`).
+                let used_up = self.state == ManagedState::Reconnecting;
+                let closing = (!used_up || self.error_when_retries_used_up).then_some(error);
+                self.finish(closing, &reason);
             }
             Some(delay) => {
                 self.emit(SupervisorEvent::Telemetry(Telemetry::ReconnectAttempt {

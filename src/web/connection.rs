@@ -372,7 +372,7 @@ impl HubConnectionCore {
     /// The connection state's name.
     #[wasm_bindgen(getter)]
     pub fn state(&self) -> String {
-        self.driver.with(|s| s.session.state().name().to_string())
+        self.driver.state_name().to_string()
     }
 
     /// The server timeout in ms, as the official `serverTimeoutInMilliseconds`.

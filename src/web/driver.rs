@@ -193,6 +193,9 @@ pub struct Shared {
     batch_timer: Option<Timeout>,
     listeners: Vec<Listener>,
     duplicates_dropped: u64,
+    /// `stop()` ended a pending `start()` in this call stack: the app reads "Disconnecting"
+    /// until the next microtask, as the official client's state reads until its start rejects.
+    stopping_start: bool,
 }
 
 /// A handle on one connection's shared state.
@@ -218,6 +221,7 @@ impl Driver {
             batch_timer: None,
             listeners: Vec::new(),
             duplicates_dropped: 0,
+            stopping_start: false,
         })));
         if lifecycle {
             driver.listen_to_lifecycle();
@@ -279,6 +283,18 @@ impl Driver {
 
     /// `stop()`: a promise settled once the connection is Disconnected.
     pub fn stop(&self) -> Promise {
+        let ends_a_start = self.with(|s| s.session.state() == ManagedState::Connecting && !s.start_waiters.is_empty());
+        if ends_a_start {
+            // Queued before the start promise is rejected, so the app's rejection handler
+            // already reads "Disconnected".
+            self.with(|s| s.stopping_start = true);
+            let weak = self.weak();
+            spawn_local(async move {
+                if let Some(driver) = Driver::upgrade(&weak) {
+                    driver.with(|s| s.stopping_start = false);
+                }
+            });
+        }
         self.feed(|s| s.stop(now()));
         let (promise, settle) = Settle::promise();
         let disconnected = self.with(|s| s.session.state() == ManagedState::Disconnected);
@@ -366,6 +382,14 @@ impl Driver {
             .with("reconnectCount", health.reconnects)
             .with("duplicatesDropped", duplicates as f64)
             .to_object()
+    }
+
+    /// The state's name as the app reads it (see `stopping_start`).
+    pub fn state_name(&self) -> &'static str {
+        self.with(|s| match s.session.state() {
+            ManagedState::Disconnected if s.stopping_start => ManagedState::Disconnecting.name(),
+            state => state.name(),
+        })
     }
 
     /// Duplicates dropped so far by every dedupe filter.
@@ -459,12 +483,13 @@ impl Driver {
         };
         let weak = self.weak();
         spawn_local(async move {
+            // The failure as `${error}` ("TypeError: ..."), as the official client quotes it.
             let token = match returned {
-                Err(thrown) => Err(describe_js_error(&thrown)),
+                Err(thrown) => Err(thrown_as_text(&thrown)),
                 // Promise.resolve accepts both a plain value and a promise.
                 Ok(value) => match JsFuture::from(Promise::resolve(&value)).await {
                     Ok(token) => Ok(token.as_string()),
-                    Err(thrown) => Err(describe_js_error(&thrown)),
+                    Err(thrown) => Err(thrown_as_text(&thrown)),
                 },
             };
             if let Some(driver) = Driver::upgrade(&weak) {
@@ -492,11 +517,19 @@ impl Driver {
                     Some("Received a binary WebSocket frame that is not UTF-8 text.".into()),
                 ),
                 SocketEvent::Closed { code, reason, was_clean } => {
+                    let open_event_stream = matches!(&s.channel, Some(Channel::Events(stream)) if stream.is_open());
                     s.channel = None;
-                    let error = (!was_clean || code != 1000).then(|| match kind {
-                        TransportKind::WebSockets => format!("WebSocket closed with status code: {code} ({reason})."),
-                        _ => reason,
-                    });
+                    let error = match kind {
+                        TransportKind::WebSockets => (!was_clean || code != 1000).then(|| {
+                            let reason = if reason.is_empty() { "no reason given" } else { reason.as_str() };
+                            format!("WebSocket closed with status code: {code} ({reason}).")
+                        }),
+                        // An event stream that fails after it opened closes the connection with
+                        // no error, as the official transport does (EventSource tells nothing
+                        // about why); one that never opened fails the start with the reason.
+                        _ if open_event_stream => None,
+                        _ => (!was_clean || code != 1000).then_some(reason),
+                    };
                     s.session.handle_transport_closed(now(), transport, error);
                 }
             });

@@ -37,8 +37,8 @@ test("the package declares itself free of side effects", () => {
   assert.equal(manifest.sideEffects, false);
 });
 
-test("exports offer '.', './react' and './live' as ES modules (import), CommonJS (require) and a default, each with its types first", () => {
-  for (const subpath of [".", "./react", "./live"]) {
+test("exports offer '.', './react', './live' and the testing kit's entries as ES modules (import), CommonJS (require) and a default, each with its types first", () => {
+  for (const subpath of [".", "./react", "./live", "./testing", "./testing/msw", "./testing/react"]) {
     const target = manifest.exports[subpath] ?? {};
     assert.deepEqual(Object.keys(target), ["import", "require", "default"], `exports["${subpath}"]`);
     assert.deepEqual(Object.keys(target.import), ["types", "default"], `exports["${subpath}"].import`);
@@ -56,6 +56,11 @@ test("ws and eventsource are optional peer dependencies (Node's transports where
     assert.ok(manifest.peerDependencies?.[name], `peerDependencies.${name}`);
     assert.deepEqual(manifest.peerDependenciesMeta?.[name], { optional: true }, `peerDependenciesMeta.${name}`);
   }
+});
+
+test("msw is an optional peer dependency, of version 2 (hubwire/testing/msw's ws handlers)", () => {
+  assert.match(manifest.peerDependencies?.msw ?? "", /^\^2\./);
+  assert.deepEqual(manifest.peerDependenciesMeta?.msw, { optional: true });
 });
 
 test("every file the exports map names is in the tarball", () => {

@@ -1,5 +1,6 @@
 // The packed npm package's TypeScript declarations: the tarball installs into a TypeScript app
-// (tests/fixtures/typescript-app) that uses "hubwire", "hubwire/react" and "hubwire/live", and
+// (tests/fixtures/typescript-app) that uses "hubwire", "hubwire/react", "hubwire/live" and
+// "hubwire/testing" with "hubwire/testing/react", and
 // `tsc` (strict, moduleResolution "bundler", so the exports map's "types" conditions are what
 // it reads) finds no error. The app's expect-error lines make sure the types are precise. A
 // CommonJS module of the same app (src-cjs/, module "node16") checks the .d.cts declarations.

@@ -1,7 +1,8 @@
 // The packed npm package in a fresh Vite + React app (tests/fixtures/vite-react-app): the
 // tarball installs, `vite build` bundles it, and the built app, served by the mock hub, connects
-// in every browser engine and shows a value echoed by the hub. Then the same app under Vite's dev
-// server (with the README's proxy for /hub).
+// in every browser engine and shows a value echoed by the hub; the bundle holds nothing of
+// hubwire/testing, which the app does not import. Then the same app under Vite's dev server
+// (with the README's proxy for /hub).
 //
 // Only the tarball is installed into the app (offline, from the file); react, react-dom and
 // vite come from the root node_modules (see tests/js/support/fixture-apps.mjs).
@@ -17,6 +18,7 @@ import { createServer } from "vite";
 import { ENGINES, echoShown, launch } from "./support/engines.mjs";
 import { VITE_BIN, copyFixture, installTarball, listFiles, packPackage, run, workDir } from "./support/fixture-apps.mjs";
 import { startMock } from "./support/mock.mjs";
+import { testingKitMarkersIn } from "./support/testing-kit.mjs";
 
 const ECHOED = "hello from vite";
 
@@ -56,11 +58,13 @@ for (const engine of ENGINES) {
       installed = true;
     });
 
-    test(`[${engine}] vite build bundles the app and emits the wasm as an asset`, async () => {
+    test(`[${engine}] vite build bundles the app (without hubwire/testing) and emits the wasm as an asset`, async () => {
       assert.ok(installed, "the install step failed");
       await run(process.execPath, [VITE_BIN, "build"], { cwd: app });
       const files = await listFiles(path.join(app, "dist"));
       assert.ok(files.some((f) => /^assets\/hubwire_bg-.*\.wasm$/.test(f)), `dist: ${files.join(", ")}`);
+      // The app does not import hubwire/testing, so nothing of it is bundled.
+      assert.deepEqual(await testingKitMarkersIn(path.join(app, "dist")), []);
       built = true;
     });
 

@@ -1,7 +1,8 @@
 // The packed npm package in a webpack 5 app (tests/fixtures/webpack-app): the tarball installs,
 // webpack builds the app with its defaults (top-level await on, the wasm emitted as an asset
 // through `new URL(..., import.meta.url)`), and the built app, served by the mock hub, connects
-// in every browser engine and shows a value echoed by the hub.
+// in every browser engine and shows a value echoed by the hub; the bundle holds nothing of
+// hubwire/testing, which the app does not import.
 //
 // Only the tarball is installed into the app (offline, from the file); webpack comes from the
 // root node_modules (see tests/js/support/fixture-apps.mjs).
@@ -15,6 +16,7 @@ import path from "node:path";
 import { ENGINES, echoShown, launch } from "./support/engines.mjs";
 import { copyFixture, installTarball, listFiles, packPackage, run, workDir } from "./support/fixture-apps.mjs";
 import { startMock } from "./support/mock.mjs";
+import { testingKitMarkersIn } from "./support/testing-kit.mjs";
 
 for (const engine of ENGINES) {
   describe(`${engine}: package in a webpack app`, () => {
@@ -39,10 +41,12 @@ for (const engine of ENGINES) {
 
     // The build is the same in every engine; each engine's process builds its own copy, so the
     // engines can run side by side.
-    test(`[${engine}] webpack 5 builds the app without warnings and emits the wasm as an asset`, async () => {
+    test(`[${engine}] webpack 5 builds the app (without hubwire/testing) without warnings and emits the wasm as an asset`, async () => {
       await run(process.execPath, ["build.js"], { cwd: app });
       const files = await listFiles(path.join(app, "dist"));
       assert.ok(files.some((f) => f.endsWith(".wasm")), `dist: ${files.join(", ")}`);
+      // The app does not import hubwire/testing, so nothing of it is bundled.
+      assert.deepEqual(await testingKitMarkersIn(path.join(app, "dist")), []);
       built = true;
     });
 

@@ -92,6 +92,11 @@ for (const engine of ENGINES) {
       assert.equal(state, "Connected");
     });
 
+    test(`[${engine}] HubProvider with shareAcrossTabs builds a tab-shared connection, which this lone tab leads`, async () => {
+      const result = await scenario("a provider with shareAcrossTabs builds a tab-shared connection");
+      assert.deepEqual(result, { shared: true, role: "leading", state: "Disconnected" });
+    });
+
     // --- useConnectionState ----------------------------------------------------------------------
 
     test(`[${engine}] useConnectionState goes Disconnected -> Connecting -> Connected as the provider starts`, async () => {
