@@ -1243,7 +1243,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         };
         if response.status != 200 {
             return self.fail_start(HubError::Negotiate(negotiate_status_text(
-                &self.redacted(&response.body),
+                &self.redacted(&String::from_utf8_lossy(response.body.as_bytes())),
                 &response.status_text,
                 response.status,
             )));
