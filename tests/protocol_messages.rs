@@ -224,3 +224,20 @@ fn strings_with_separators_and_unicode_survive_a_round_trip() {
     let frame = message.encode();
     assert_eq!(parse_frame(&frame, DEFAULT_MAX_FRAME_BYTES).unwrap(), vec![message]);
 }
+
+#[test]
+fn a_null_result_is_a_result_and_an_absent_one_is_void() {
+    let parse = |text: &str| parse_record(text).unwrap().unwrap();
+    assert_eq!(
+        parse(r#"{"type":3,"invocationId":"1","result":null}"#),
+        HubMessage::Completion { invocation_id: "1".into(), completion: Completion::Result(RawJson::null().into()) }
+    );
+    assert_eq!(
+        parse(r#"{"type":3,"invocationId":"1"}"#),
+        HubMessage::Completion { invocation_id: "1".into(), completion: Completion::Void }
+    );
+    assert_eq!(
+        parse(r#"{"type":3,"invocationId":"1","error":"e","result":null}"#),
+        HubMessage::Completion { invocation_id: "1".into(), completion: Completion::Error("e".into()) }
+    );
+}

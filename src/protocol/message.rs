@@ -334,7 +334,8 @@ struct Envelope<'a> {
     stream_ids: Option<&'a RawValue>,
     #[serde(borrow, default)]
     item: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    /// `"result": null` is a result (the hub's answer of a void method), not an absent one.
+    #[serde(borrow, default, deserialize_with = "present")]
     result: Option<&'a RawValue>,
     #[serde(borrow, default)]
     error: Option<&'a RawValue>,
@@ -342,6 +343,12 @@ struct Envelope<'a> {
     allow_reconnect: Option<&'a RawValue>,
     #[serde(rename = "sequenceId", borrow, default)]
     sequence_id: Option<&'a RawValue>,
+}
+
+/// Deserializes a raw value that is present, `null` included (serde's `Option` would read
+/// `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
 }
 
 /// Field access for one message kind, turning absence and wrong types into precise errors.
@@ -453,6 +460,8 @@ pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
             let invocation_id = f.invocation_id()?;
             let error = f.optional_string(envelope.error, "error")?;
             let completion = match (error, envelope.result) {
+                // A null result next to an error is no result (the official client reads it so).
+                (Some(error), Some(result)) if result.get() == "null" => Completion::Error(error),
                 (Some(_), Some(_)) => {
                     return Err(ProtocolError::MalformedJson(
                         "a Completion cannot carry both 'result' and 'error'".into(),

@@ -645,7 +645,8 @@ impl Driver {
                 }
                 let Some(settle) = self.with(|s| s.pending.remove(&id)) else { return };
                 match outcome {
-                    Ok(None) => settle.resolve(&JsValue::NULL),
+                    // A Completion without a result (the official client resolves undefined too).
+                    Ok(None) => settle.resolve(&JsValue::UNDEFINED),
                     Ok(Some(result)) => match self.codec().decode(&result) {
                         Ok(value) => settle.resolve(&value),
                         Err(error) => settle.reject(&HubError::Protocol(crate::protocol::ProtocolError::MalformedMessagePack(error))),
