@@ -36,8 +36,9 @@
 //!
 //! - `POST /hub/negotiate?negotiateVersion=1`: version 1 answer (`connectionId`,
 //!   `connectionToken`, `negotiateVersion`, `availableTransports`); version 0 without the
-//!   parameter. Offers `WebSockets`, `ServerSentEvents`, `LongPolling` in that order, each with
-//!   the Text format (minus transports a fault refuses). `useStatefulReconnect=true` in the
+//!   parameter. Offers `WebSockets`, `ServerSentEvents`, `LongPolling` in that order (minus
+//!   transports a fault refuses), WebSockets and Long Polling with the Text and Binary formats,
+//!   Server-Sent Events with Text. `useStatefulReconnect=true` in the
 //!   query is answered with `"useStatefulReconnect": true`. The `Authorization: Bearer` token is
 //!   recorded.
 //! - `GET /hub?id=<token>` is, by the request: a WebSocket upgrade (without `id`: a new
@@ -52,7 +53,10 @@
 //!   (200; 404 for an unknown or ended connection; 409 while another POST is in progress; 405
 //!   for a WebSocket connection). `DELETE /hub?id=<token>` ends a Long Polling connection (202;
 //!   its pending poll gets 204).
-//! - Handshake: JSON protocol, version 1 or 2; anything else gets an error handshake response.
+//! - Handshake: the `json` or `messagepack` protocol, version 1 or 2; anything else gets an
+//!   error handshake response (and so does `messagepack` on Server-Sent Events, which carries
+//!   text only). A MessagePack connection's binary frames and bodies are translated to and from
+//!   the JSON records the rest of the hub works with (`binary`).
 //! - Stateful reconnect: after a negotiate with `useStatefulReconnect=true` and a version 2
 //!   handshake over WebSockets, the hub numbers what it sends (Invocation, StreamItem,
 //!   Completion, StreamInvocation, CancelInvocation), keeps it until the client Acks it, Acks
