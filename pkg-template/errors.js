@@ -90,12 +90,14 @@ const CLASSES = {
 };
 
 /**
- * An error of the class called `kind` (plain `Error` for an unknown kind) whose message is
+ * An error of the class called `kind` (one of the classes above or `TypeError`; plain `Error`
+ * for an unknown kind) whose message is
  * exactly `message`, with `fields` (`statusCode`, `transport`, `innerErrors`) copied on. Used by
  * the shell, which has finished texts rather than constructor arguments.
  */
 export function createError(kind, message, fields) {
-  const Class = CLASSES[kind] ?? Error;
+  // The runtime's own TypeError too: a failed fetch reaches the app as one, as with the official client.
+  const Class = CLASSES[kind] ?? (kind === "TypeError" ? TypeError : Error);
   // Reflect.construct with Error as the constructor keeps the text as given (HttpError's own
   // constructor would append the status again) while the prototype is the class's.
   const error = Reflect.construct(Error, [message], Class);

@@ -8,8 +8,8 @@
 //
 //   election   a Web Lock named for the key; whoever holds it leads. The browser frees a lock
 //              when its tab closes or crashes, and hands it to the next tab waiting for it, so
-//              failover needs no timers. A leader silent for FROZEN_LEADER_MS (frozen, or stuck)
-//              is replaced by stealing the lock.
+//              failover needs no timers. A leader silent for FROZEN_LEADER_MS that does not
+//              answer a ping either (frozen, or stuck) is replaced by stealing the lock.
 //   messages   a BroadcastChannel named for the key. Every message the leader sends carries its
 //              epoch (a new one per leadership); tabs act only on the current leader's, so an
 //              event is never delivered twice across a change of leader.
@@ -55,10 +55,9 @@ export function tabSharingUnavailable() {
 
 /** The sharing key: the URL, plus the app's key and user id when given (two users never share). */
 function sharingKey(url, options) {
-  const parts = [url];
-  if (options?.key !== undefined && options.key !== null) parts.push(`key=${String(options.key)}`);
-  if (options?.userId !== undefined && options.userId !== null) parts.push(`user=${String(options.userId)}`);
-  return parts.join("\n");
+  // JSON keeps the parts apart whatever they contain: no key can pass for another user's.
+  const part = (value) => (value === undefined || value === null ? null : String(value));
+  return JSON.stringify([url, part(options?.key), part(options?.userId)]);
 }
 
 function randomId() {

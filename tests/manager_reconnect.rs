@@ -335,3 +335,17 @@ fn a_loss_without_an_error_gives_the_policy_the_official_stand_in_reason_and_clo
     assert_eq!(d.lifecycle(), vec!["closed".to_string()]);
     assert_eq!(d.state(), "Disconnected");
 }
+
+#[test]
+fn the_policy_gets_the_failure_as_an_error_along_with_its_text() {
+    let asked = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let policy = Recording { asked: asked.clone(), answers: vec![Some(0), None] };
+    let mut d = connected(reconnect(policy, false));
+    d.drop_link();
+    d.refuse_negotiate();
+    let asked = asked.borrow();
+    assert_eq!(asked[0].retry_error, Some(HubError::Transport("WebSocket closed with status code: 1006 ().".into())));
+    // A failed negotiate: the shell can make the same error start() would reject with.
+    assert!(matches!(&asked[1].retry_error, Some(HubError::Negotiate(_))), "{:?}", asked[1].retry_error);
+    assert_eq!(asked[1].retry_error.as_ref().map(ToString::to_string), Some(asked[1].retry_reason.clone()));
+}

@@ -7,7 +7,7 @@ use hubwire::core::retry::{DelaySchedule, RetryContext, RetryPolicy};
 use hubwire::core::Instant;
 
 fn context(count: u32) -> RetryContext {
-    RetryContext { previous_retry_count: count, elapsed: Duration::ZERO, retry_reason: String::new() }
+    RetryContext { previous_retry_count: count, elapsed: Duration::ZERO, retry_reason: String::new(), retry_error: None }
 }
 
 fn delays(policy: &mut impl RetryPolicy, n: u32) -> Vec<Option<u64>> {

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use super::error::HubError;
 use super::limits::{ConfigError, MAX_TIMER};
 
 /// What a policy knows when it is asked for the next delay.
@@ -17,6 +18,10 @@ pub struct RetryContext {
     pub elapsed: Duration,
     /// Why the last attempt (or the connection) failed.
     pub retry_reason: String,
+    /// That failure as an error, when there is one, so the shell can hand the policy the same
+    /// error (class, `errorType`, `statusCode`) the app sees elsewhere; `retry_reason` is its
+    /// text. None for the resume of a stateful connection, whose reason is a transport text.
+    pub retry_error: Option<HubError>,
 }
 
 /// Decides the delay before the next attempt; `None` gives up.

@@ -565,6 +565,7 @@ impl Supervisor {
             previous_retry_count: attempts,
             elapsed: now.saturating_duration_since(episode),
             retry_reason: reason.unwrap_or("connection lost").to_string(),
+            retry_error: None,
         };
         if reconnect.policy.next_retry_delay(&context).is_none() {
             return false;
@@ -806,6 +807,7 @@ impl Supervisor {
             previous_retry_count: self.attempt,
             elapsed,
             retry_reason: error.to_string(),
+            retry_error: Some(error.clone()),
         };
         // A policy (the app's function) may answer anything: beyond what a timer can wait,
         // browsers fire at once, so the delay is capped instead.

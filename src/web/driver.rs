@@ -20,6 +20,7 @@ use super::clock::now;
 use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
 use super::console::{self, ConsoleLevel};
 use super::http::{describe_js_error, fetch, send_with_client};
+use super::platform::thrown_as_text;
 use super::telemetry::{self, Batch, Record, TelemetryOptions};
 use super::wake::WakeTimer;
 use super::event_source::EventStream;
@@ -69,8 +70,16 @@ impl Settle {
 /// a plain `Error`, with the error's text as its message.
 pub fn to_js_error(error: &HubError) -> JsValue {
     let kind = match error {
-        HubError::StoppedDuringStart => "AbortError",
+        HubError::StoppedDuringStart | HubError::StoppedDuringHandshake => "AbortError",
         HubError::Negotiate(_) | HubError::TooManyRedirects(_) => "FailedToNegotiateWithServerError",
+        // A transport that failed because `fetch` rejected carries the rejection's text
+        // ("TypeError: fetch failed"); the official client hands the app that TypeError itself.
+        HubError::Transport(text) => {
+            if let Some(message) = text.strip_prefix("TypeError: ") {
+                return super::platform::error("TypeError", message, &JsValue::UNDEFINED);
+            }
+            "Error"
+        }
         _ => "Error",
     };
     super::platform::error(kind, &error.to_string(), &JsValue::UNDEFINED)
@@ -982,13 +991,3 @@ fn state_change_object(change: &StateChange, connection_id: Option<String>, tran
     object.into()
 }
 
-/// A thrown value as JavaScript's `String(value)` spells it ("TypeError: nope" for an error,
-/// the text itself for a thrown string), redacted.
-fn thrown_as_text(thrown: &JsValue) -> String {
-    let text = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("String"))
-        .ok()
-        .and_then(|string| string.dyn_ref::<Function>().and_then(|f| f.call1(&JsValue::UNDEFINED, thrown).ok()))
-        .and_then(|text| text.as_string())
-        .unwrap_or_else(|| describe_js_error(thrown));
-    crate::core::redact::redact(&text, &[])
-}

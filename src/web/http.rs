@@ -63,7 +63,8 @@ async fn fetch_inner(
         init.set_signal(Some(&abort.signal()));
     }
     let js_request = platform::construct("Request", &Array::of2(&JsValue::from_str(&request.url), &init))?;
-    let answer = JsFuture::from(platform::fetch(&js_request)?).await.map_err(|e| describe_js_error(&e))?;
+    // A rejected fetch is described as the official client quotes it: "TypeError: fetch failed".
+    let answer = JsFuture::from(platform::fetch(&js_request)?).await.map_err(|e| platform::thrown_as_text(&e))?;
     if !answer.is_object() {
         return Err("fetch did not return a Response".to_string());
     }

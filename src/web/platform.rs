@@ -127,3 +127,14 @@ pub fn describe_js_error(value: &JsValue) -> String {
     let text = text.unwrap_or_else(|| value.as_string().unwrap_or_else(|| format!("{value:?}")));
     crate::core::redact::redact(&text, &[])
 }
+
+/// A thrown value as JavaScript's `String(value)` spells it ("TypeError: nope" for an error,
+/// the text itself for a thrown string), redacted.
+pub fn thrown_as_text(thrown: &JsValue) -> String {
+    let text = Reflect::get(&js_sys::global(), &JsValue::from_str("String"))
+        .ok()
+        .and_then(|string| string.dyn_ref::<Function>().and_then(|f| f.call1(&JsValue::UNDEFINED, thrown).ok()))
+        .and_then(|text| text.as_string())
+        .unwrap_or_else(|| describe_js_error(thrown));
+    crate::core::redact::redact(&text, &[])
+}

@@ -100,6 +100,18 @@ async function closedPort() {
   return port;
 }
 
+/**
+ * Waits until the hub has no connection left: `stop()` resolves before the hub has seen every
+ * transport go (a WebSocket's closing handshake, an event stream's end), and the order of that
+ * disconnect and a next connection's negotiate in the hub's log would otherwise be a race.
+ */
+async function hubForgotEveryone(env) {
+  for (let waited = 0; waited < 3000; waited += 25) {
+    if ((await env.control("/control/connections")).length === 0) return;
+    await sleep(25);
+  }
+}
+
 /** The transport the mock sees the connection on. */
 async function hubTransport(env, connection) {
   const connections = await env.control("/control/connections");
@@ -149,6 +161,7 @@ export const scenarios = [
       await rec.outcome("stop", connection.stop());
       snapshot(env, connection, "after stop");
       await rec.outcome("stop again", connection.stop());
+      await hubForgotEveryone(env);
       await rec.outcome("restart", connection.start());
       snapshot(env, connection, "after restart");
       await rec.outcome("stop after restart", connection.stop());
@@ -169,6 +182,7 @@ export const scenarios = [
       snapshot(env, connection, "stopping");
       await Promise.all([rec.outcome("start", starting), rec.outcome("stop", stopping)]);
       snapshot(env, connection, "after both");
+      await hubForgotEveryone(env);
       await rec.outcome("start after the aborted start", connection.start());
       snapshot(env, connection, "after restart");
       await rec.outcome("stop", connection.stop());
@@ -483,6 +497,7 @@ export const scenarios = [
       await rec.waitFor("onreconnected");
       snapshot(env, withReconnect, "after reconnect");
       await withReconnect.stop();
+      await hubForgotEveryone(env);
       rec.push("--- without automatic reconnect ---");
       const without = build(env);
       watch(env, without);
@@ -559,6 +574,7 @@ export const scenarios = [
       snapshot(env, refused, "after 503");
       await rec.outcome("start again", refused.start());
       await refused.stop();
+      await hubForgotEveryone(env);
       const missing = build(env, { url: new URL("no-such-hub", env.mockUrl).href });
       await rec.outcome("start on a path with no hub (404)", missing.start());
       const port = await closedPort();
@@ -577,6 +593,7 @@ export const scenarios = [
       await rec.outcome("start with every transport allowed", connection.start());
       rec.push("connected on", { transport: await hubTransport(env, connection) });
       await connection.stop();
+      await hubForgotEveryone(env);
       const only = build(env);
       await rec.outcome("start with only the refused transport", only.start());
     },

@@ -36,6 +36,11 @@ before(async () => {
 
 after(async () => {
   for (const mock of mocks.values()) await (await mock).stop();
+  // The official client leaves the EventSource of a refused Server-Sent Events connect open
+  // (its connect rejects without closing it), and the `eventsource` package then retries the
+  // stopped hub forever, which would keep this process alive after the last test. Nothing else
+  // is left running: exit once the results are out.
+  setTimeout(() => process.exit(), 1_000).unref();
 });
 
 function mockFor(args = []) {

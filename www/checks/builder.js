@@ -249,7 +249,8 @@ const each = {
     await connection.start();
     const [error] = await closed;
     check(error instanceof Error, `onclose got ${error}`);
-    check(/server timeout/i.test(error.message) && error.message.includes("600"), `onclose's error: ${error.message}`);
+    // The official client's text (it names no duration).
+    equal(error.message, "Server timeout elapsed without receiving a message from the server.", "onclose's error");
     equal(connection.state, HubConnectionState.Disconnected, "state");
   },
 
@@ -264,7 +265,7 @@ const each = {
     equal(connection.serverTimeoutInMilliseconds, 500, "after the change");
     await control("publish", { target: "Tick", arguments: [1] });
     const [error] = await closed;
-    check(error instanceof Error && /server timeout/i.test(error.message) && error.message.includes("500"), `onclose got ${error?.message ?? error}`);
+    check(error instanceof Error && /server timeout/i.test(error.message), `onclose got ${error?.message ?? error}`);
   },
 
   async "withStatefulReconnect({ bufferSize }): sends wait for Acks beyond the buffer"() {
