@@ -2,6 +2,7 @@
 // mock hub, on WebSockets and Long Polling: invoke, a group event, a server-to-client stream, an
 // upload stream and a client result, binary data and timestamps both ways; Server-Sent Events
 // refused; then stateful reconnect over WebSockets. Proof that the mock speaks real MessagePack.
+// Last, hubwire given the official package's protocol object (withHubProtocol accepts it).
 //
 // Run: node --test tests/js/official-msgpack.test.mjs
 // Client logs: HUBWIRE_SIGNALR_LOG=Debug node --test tests/js/official-msgpack.test.mjs
@@ -169,5 +170,23 @@ describe("MessagePack stateful reconnect over WebSockets", () => {
       },
       (builder) => builder.withStatefulReconnect(),
     );
+  });
+});
+
+describe("hubwire with the official package's protocol object", () => {
+  test("withHubProtocol(new MessagePackHubProtocol()) from @microsoft/signalr-protocol-msgpack speaks MessagePack", { timeout: TEST_TIMEOUT_MS }, async () => {
+    const hubwire = await import("../../pkg/index.js");
+    const connection = new hubwire.HubConnectionBuilder()
+      .withUrl(new URL("hub", mock.url).href, { transport: hubwire.HttpTransportType.WebSockets })
+      .withHubProtocol(new MessagePackHubProtocol())
+      .build();
+    try {
+      await connection.start();
+      const echoed = await connection.invoke("Echo", { bytes: new Uint8Array([1, 2, 3]) });
+      assert.ok(echoed.bytes instanceof Uint8Array, "binary stays binary: the payload went as MessagePack");
+      assert.deepEqual([...echoed.bytes], [1, 2, 3]);
+    } finally {
+      await connection.stop();
+    }
   });
 });
