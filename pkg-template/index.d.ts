@@ -219,7 +219,7 @@ export interface SequenceMessage extends HubMessageBase {
   readonly sequenceId: number;
 }
 
-/** A hub protocol: hubwire's core speaks JSON, so `withHubProtocol` takes one named "json". */
+/** A hub protocol: `withHubProtocol` takes one named "json" or hubwire/msgpack's MessagePack protocol. */
 export interface IHubProtocol {
   readonly name: string;
   readonly version: number;
@@ -495,7 +495,10 @@ export declare class HubConnectionBuilder {
   /** A level by name ("trace", "debug", "info", "information", "warn", "warning", "error", "critical", "none"); an unknown name throws. */
   configureLogging(logLevel: string): HubConnectionBuilder;
   configureLogging(logging: LogLevel | string | ILogger): HubConnectionBuilder;
-  /** The hub protocol: one named "json" (`new JsonHubProtocol()`); any other throws. */
+  /**
+   * The hub protocol: one named "json" (`new JsonHubProtocol()`, the default) or
+   * `new MessagePackHubProtocol(options)` from `hubwire/msgpack`; any other throws.
+   */
   withHubProtocol(protocol: IHubProtocol): HubConnectionBuilder;
   /** Reconnect after 0, 2, 10 and 30 s, then give up (the official default). */
   withAutomaticReconnect(): HubConnectionBuilder;

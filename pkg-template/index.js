@@ -406,6 +406,22 @@ const CONNECTION_OPTIONS = [
   "logMessageContent",
 ];
 
+/**
+ * The core's `hubProtocol` setting for a MessagePack protocol object: its payload encoder and
+ * decoder. hubwire/msgpack's class hands them over under a shared symbol; the official
+ * package's class keeps an @msgpack/msgpack Encoder and Decoder built from the same options.
+ */
+function messagePackSetting(protocol) {
+  const codec = protocol[Symbol.for("hubwire.payloadCodec")];
+  if (codec) return { name: "messagepack", encode: codec.encode, decode: codec.decode };
+  const encoder = protocol._encoder;
+  const decoder = protocol._decoder;
+  if (typeof encoder?.encode === "function" && typeof decoder?.decode === "function") {
+    return { name: "messagepack", encode: (value) => encoder.encode(value), decode: (bytes) => decoder.decode(bytes) };
+  }
+  throw new Error("A 'messagepack' protocol must be the MessagePackHubProtocol of 'hubwire/msgpack'.");
+}
+
 /** Builds a `HubConnection`, as `@microsoft/signalr`'s builder does. */
 export class HubConnectionBuilder {
   /** The hub URL given to `withUrl` (as given; resolved by `build()`). */
@@ -444,13 +460,18 @@ export class HubConnectionBuilder {
   }
 
   /**
-   * The hub protocol. hubwire's core speaks the JSON protocol, so `new JsonHubProtocol()` (or
-   * any protocol named "json") is accepted and any other throws here, naming it.
+   * The hub protocol: `new JsonHubProtocol()` (or any protocol named "json"; the default), or
+   * `new MessagePackHubProtocol(options)` from `hubwire/msgpack` (the official package's
+   * `MessagePackHubProtocol` is accepted too). Any other throws here, naming it.
    */
   withHubProtocol(protocol) {
     requireArgument(protocol, "protocol");
-    if (protocol.name !== "json") {
-      throw new Error(`hubwire speaks the 'json' hub protocol only; '${String(protocol.name)}' is not supported.`);
+    if (protocol.name === "json") {
+      this.#settings.hubProtocol = undefined;
+    } else if (protocol.name === "messagepack") {
+      this.#settings.hubProtocol = messagePackSetting(protocol);
+    } else {
+      throw new Error(`hubwire speaks the 'json' and 'messagepack' hub protocols; '${String(protocol.name)}' is not supported.`);
     }
     this.protocol = protocol;
     return this;

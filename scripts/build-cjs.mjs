@@ -26,7 +26,7 @@ if (!dir) {
   process.exit(2);
 }
 
-const MODULES = ["hubwire", "wasm", "errors", "signalr-api", "index", "tabs", "react", "live", "testing", "testing-msw", "testing-react"];
+const MODULES = ["hubwire", "wasm", "errors", "signalr-api", "index", "tabs", "react", "live", "testing", "testing-msw", "testing-react", "msgpack"];
 // A relative specifier of one of the package's own modules, in static and dynamic imports.
 const OWN_MODULE = new RegExp(`(["'])\\./(${MODULES.join("|")})\\.js\\1`, "g");
 const IMPORT_META = "__hubwire_import_meta";
@@ -54,7 +54,7 @@ for (const name of MODULES) {
 }
 
 // The declarations: the same text, pointed at the CommonJS twins.
-const DECLARED = ["index", "tabs", "react", "live", "testing", "testing-msw", "testing-react"];
+const DECLARED = ["index", "tabs", "react", "live", "testing", "testing-msw", "testing-react", "msgpack"];
 const OWN_DECLARATION = new RegExp(`(["'])\\./(${DECLARED.join("|")})\\.js\\1`, "g");
 for (const name of DECLARED) {
   const source = await readFile(path.join(dir, `${name}.d.ts`), "utf8");

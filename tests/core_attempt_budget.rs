@@ -247,7 +247,7 @@ impl Fake {
     }
 
     fn respond(&mut self, request: &HttpRequest, status: u16, body: &str) {
-        let response = HttpResponse { status, status_text: String::new(), body: body.to_string() };
+        let response = HttpResponse { status, status_text: String::new(), body: body.into() };
         self.session.handle_http(self.now, request.id, Ok(response));
         self.drain();
     }

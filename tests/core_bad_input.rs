@@ -133,7 +133,7 @@ fn server_errors_on_http_transport_requests_close_with_the_status() {
         d.conn.send(d.now, "Echo", hubwire::protocol::RawJson::empty_array()).unwrap();
         d.drain();
         let post = d.requests.iter().rev().find(|r| r.method == "POST").unwrap().clone();
-        d.conn.handle_http(d.now, post.id, Ok(HttpResponse { status: 500, status_text: "Internal Server Error".into(), body: String::new() }));
+        d.conn.handle_http(d.now, post.id, Ok(HttpResponse { status: 500, status_text: "Internal Server Error".into(), body: String::new().into() }));
         d.drain();
         assert!(
             matches!(d.events.last(), Some(Event::Closed { error: Some(HubError::Transport(e)), .. }) if e.contains("500")),

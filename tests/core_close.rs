@@ -87,7 +87,7 @@ fn messages_after_a_close_in_the_same_frame_are_dropped() {
     d.conn.on("Late", "h");
     d.server_sends(&[
         HubMessage::Close { error: None, allow_reconnect: false },
-        HubMessage::Invocation { invocation_id: None, target: "Late".into(), arguments: RawJson::empty_array(), stream_ids: vec![] },
+        HubMessage::Invocation { invocation_id: None, target: "Late".into(), arguments: RawJson::empty_array().into(), stream_ids: vec![] },
     ]);
     assert_pending_rejected_then_closed(&d, id, None, false);
 }

@@ -32,8 +32,8 @@ fn invoke_sends_an_invocation_with_increasing_ids() {
     assert_eq!(
         d.sent_messages(),
         vec![
-            HubMessage::Invocation { invocation_id: Some("0".into()), target: "Echo".into(), arguments: raw("[\"a\"]"), stream_ids: vec![] },
-            HubMessage::Invocation { invocation_id: Some("1".into()), target: "Echo".into(), arguments: raw("[{\"b\":2}]"), stream_ids: vec![] },
+            HubMessage::Invocation { invocation_id: Some("0".into()), target: "Echo".into(), arguments: raw("[\"a\"]").into(), stream_ids: vec![] },
+            HubMessage::Invocation { invocation_id: Some("1".into()), target: "Echo".into(), arguments: raw("[{\"b\":2}]").into(), stream_ids: vec![] },
         ]
     );
 }
@@ -42,8 +42,8 @@ fn invoke_sends_an_invocation_with_increasing_ids() {
 fn completion_with_a_result_resolves_the_invocation() {
     let mut d = connected();
     let id = d.conn.invoke(d.now, "Echo", raw("[\"a\"]")).unwrap();
-    d.server_sends(&[completion("0", Completion::Result(raw("\"a\"")))]);
-    assert_eq!(d.events, vec![Event::InvocationResult { id, outcome: Ok(Some(raw("\"a\""))) }]);
+    d.server_sends(&[completion("0", Completion::Result(raw("\"a\"").into()))]);
+    assert_eq!(d.events, vec![Event::InvocationResult { id, outcome: Ok(Some(raw("\"a\"").into())) }]);
 }
 
 #[test]
@@ -68,12 +68,12 @@ fn completions_resolve_out_of_order() {
     let mut d = connected();
     let a = d.conn.invoke(d.now, "A", raw("[]")).unwrap();
     let b = d.conn.invoke(d.now, "B", raw("[]")).unwrap();
-    d.server_sends(&[completion("1", Completion::Result(raw("2"))), completion("0", Completion::Result(raw("1")))]);
+    d.server_sends(&[completion("1", Completion::Result(raw("2").into())), completion("0", Completion::Result(raw("1").into()))]);
     assert_eq!(
         d.events,
         vec![
-            Event::InvocationResult { id: b, outcome: Ok(Some(raw("2"))) },
-            Event::InvocationResult { id: a, outcome: Ok(Some(raw("1"))) },
+            Event::InvocationResult { id: b, outcome: Ok(Some(raw("2").into())) },
+            Event::InvocationResult { id: a, outcome: Ok(Some(raw("1").into())) },
         ]
     );
 }
@@ -111,7 +111,7 @@ fn send_carries_no_invocation_id() {
     d.drain();
     assert_eq!(
         d.sent_messages(),
-        vec![HubMessage::Invocation { invocation_id: None, target: "SendMessage".into(), arguments: raw("[\"hi\"]"), stream_ids: vec![] }]
+        vec![HubMessage::Invocation { invocation_id: None, target: "SendMessage".into(), arguments: raw("[\"hi\"]").into(), stream_ids: vec![] }]
     );
 }
 
@@ -123,7 +123,7 @@ fn server_invocations_reach_every_handler_by_case_insensitive_name() {
     d.server_sends(&[HubMessage::Invocation {
         invocation_id: None,
         target: "RECEIVEMESSAGE".into(),
-        arguments: raw("[{\"text\":\"hi\"}]"),
+        arguments: raw("[{\"text\":\"hi\"}]").into(),
         stream_ids: vec![],
     }]);
     assert_eq!(
@@ -131,7 +131,7 @@ fn server_invocations_reach_every_handler_by_case_insensitive_name() {
         vec![Event::Invocation {
             invocation_id: None,
             target: "RECEIVEMESSAGE".into(),
-            arguments: raw("[{\"text\":\"hi\"}]"),
+            arguments: raw("[{\"text\":\"hi\"}]").into(),
             handlers: vec!["first", "second"],
         }]
     );
@@ -143,7 +143,7 @@ fn off_removes_one_handler_or_all() {
     d.conn.on("Tick", "a");
     d.conn.on("Tick", "b");
     d.conn.off("tick", Some(&"a"));
-    let tick = HubMessage::Invocation { invocation_id: None, target: "Tick".into(), arguments: raw("[]"), stream_ids: vec![] };
+    let tick = HubMessage::Invocation { invocation_id: None, target: "Tick".into(), arguments: raw("[]").into(), stream_ids: vec![] };
     d.server_sends(std::slice::from_ref(&tick));
     assert!(matches!(&d.events[0], Event::Invocation { handlers, .. } if *handlers == vec!["b"]));
     d.conn.off("Tick", None);
@@ -155,7 +155,7 @@ fn off_removes_one_handler_or_all() {
 #[test]
 fn an_invocation_without_a_handler_is_warned_about() {
     let mut d = connected();
-    d.server_sends(&[HubMessage::Invocation { invocation_id: None, target: "Nobody".into(), arguments: raw("[]"), stream_ids: vec![] }]);
+    d.server_sends(&[HubMessage::Invocation { invocation_id: None, target: "Nobody".into(), arguments: raw("[]").into(), stream_ids: vec![] }]);
     assert_eq!(
         d.events,
         vec![Event::Log { level: LogLevel::Warning, message: "No client method with the name 'Nobody' found.".into() }]
@@ -166,7 +166,7 @@ fn an_invocation_without_a_handler_is_warned_about() {
 #[test]
 fn a_server_call_awaiting_a_result_without_a_handler_gets_an_error_completion() {
     let mut d = connected();
-    d.server_sends(&[HubMessage::Invocation { invocation_id: Some("s1".into()), target: "GetLocation".into(), arguments: raw("[]"), stream_ids: vec![] }]);
+    d.server_sends(&[HubMessage::Invocation { invocation_id: Some("s1".into()), target: "GetLocation".into(), arguments: raw("[]").into(), stream_ids: vec![] }]);
     assert_eq!(
         d.sent_messages(),
         vec![HubMessage::Completion {

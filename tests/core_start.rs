@@ -150,7 +150,7 @@ fn a_negotiate_error_quotes_the_answer_s_body_else_its_status_text_cut_to_a_boun
     d.conn.handle_http(d.now, d.requests[0].id, Ok(HttpResponse {
         status: 401,
         status_text: "Unauthorized".into(),
-        body: String::new(),
+        body: String::new().into(),
     }));
     d.drain();
     assert_eq!(
@@ -162,7 +162,7 @@ fn a_negotiate_error_quotes_the_answer_s_body_else_its_status_text_cut_to_a_boun
     d.conn.handle_http(d.now, d.requests[0].id, Ok(HttpResponse {
         status: 500,
         status_text: String::new(),
-        body: "x".repeat(10_000),
+        body: "x".repeat(10_000).into(),
     }));
     d.drain();
     let text = start_failure(&d).to_string();

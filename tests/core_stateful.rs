@@ -31,14 +31,14 @@ fn stateful(limit: usize) -> Driver {
 }
 
 fn tick(n: u32) -> HubMessage {
-    HubMessage::Invocation { invocation_id: None, target: "Tick".into(), arguments: raw(&format!("[{n}]")), stream_ids: vec![] }
+    HubMessage::Invocation { invocation_id: None, target: "Tick".into(), arguments: raw(&format!("[{n}]")).into(), stream_ids: vec![] }
 }
 
 fn ticks_delivered(d: &Driver) -> Vec<String> {
     d.events
         .iter()
         .filter_map(|e| match e {
-            Event::Invocation { arguments, .. } => Some(arguments.as_str().to_string()),
+            Event::Invocation { arguments, .. } => Some(arguments.as_json().unwrap().as_str().to_string()),
             _ => None,
         })
         .collect()
@@ -94,8 +94,8 @@ fn unacknowledged_messages_are_replayed_after_a_sequence() {
         resent,
         vec![
             HubMessage::Sequence { sequence_id: 2 },
-            HubMessage::Invocation { invocation_id: None, target: "B".into(), arguments: raw("[2]"), stream_ids: vec![] },
-            HubMessage::Invocation { invocation_id: None, target: "C".into(), arguments: raw("[3]"), stream_ids: vec![] },
+            HubMessage::Invocation { invocation_id: None, target: "B".into(), arguments: raw("[2]").into(), stream_ids: vec![] },
+            HubMessage::Invocation { invocation_id: None, target: "C".into(), arguments: raw("[3]").into(), stream_ids: vec![] },
         ]
     );
 }
@@ -165,9 +165,9 @@ fn invocations_across_a_resume_complete() {
     d.open_transport();
     d.server_sends(&[
         HubMessage::Sequence { sequence_id: 1 },
-        HubMessage::Completion { invocation_id: id.to_string(), completion: Completion::Result(raw("1")) },
+        HubMessage::Completion { invocation_id: id.to_string(), completion: Completion::Result(raw("1").into()) },
     ]);
-    assert!(d.events.contains(&Event::InvocationResult { id, outcome: Ok(Some(raw("1"))) }));
+    assert!(d.events.contains(&Event::InvocationResult { id, outcome: Ok(Some(raw("1").into())) }));
 }
 
 #[test]

@@ -4,7 +4,7 @@ mod util;
 
 use hubwire::core::hub::Event;
 use hubwire::core::HubError;
-use hubwire::protocol::{Completion, HubMessage, RawJson};
+use hubwire::protocol::{Completion, HubMessage, Payload, RawJson};
 use util::Driver;
 
 fn raw(text: &str) -> RawJson {
@@ -26,18 +26,18 @@ fn a_server_stream_delivers_items_then_completes() {
     assert!(uploads.is_empty());
     assert_eq!(
         d.sent_messages(),
-        vec![HubMessage::StreamInvocation { invocation_id: id.to_string(), target: "Count".into(), arguments: raw("[3]"), stream_ids: vec![] }]
+        vec![HubMessage::StreamInvocation { invocation_id: id.to_string(), target: "Count".into(), arguments: raw("[3]").into(), stream_ids: vec![] }]
     );
     for n in 1..=3 {
-        d.server_sends(&[HubMessage::StreamItem { invocation_id: id.to_string(), item: raw(&n.to_string()) }]);
+        d.server_sends(&[HubMessage::StreamItem { invocation_id: id.to_string(), item: raw(&n.to_string()).into() }]);
     }
     d.server_sends(&[HubMessage::Completion { invocation_id: id.to_string(), completion: Completion::Void }]);
     assert_eq!(
         d.events,
         vec![
-            Event::StreamItem { id, item: raw("1") },
-            Event::StreamItem { id, item: raw("2") },
-            Event::StreamItem { id, item: raw("3") },
+            Event::StreamItem { id, item: raw("1").into() },
+            Event::StreamItem { id, item: raw("2").into() },
+            Event::StreamItem { id, item: raw("3").into() },
             Event::InvocationResult { id, outcome: Ok(None) },
         ]
     );
@@ -58,7 +58,7 @@ fn cancelling_a_stream_sends_cancel_invocation_and_ignores_later_items() {
     d.conn.cancel_stream(d.now, id);
     d.drain();
     assert_eq!(d.sent_messages()[1], HubMessage::CancelInvocation { invocation_id: id.to_string() });
-    d.server_sends(&[HubMessage::StreamItem { invocation_id: id.to_string(), item: raw("1") }]);
+    d.server_sends(&[HubMessage::StreamItem { invocation_id: id.to_string(), item: raw("1").into() }]);
     assert!(matches!(&d.events[..], [Event::Log { .. }]));
 }
 
@@ -75,9 +75,9 @@ fn upload_streams_get_ids_items_and_a_completion() {
     assert_eq!(
         d.sent_messages(),
         vec![
-            HubMessage::Invocation { invocation_id: Some(id.to_string()), target: "UploadSum".into(), arguments: raw("[]"), stream_ids: streams.clone() },
-            HubMessage::StreamItem { invocation_id: streams[0].clone(), item: raw("5") },
-            HubMessage::StreamItem { invocation_id: streams[0].clone(), item: raw("7") },
+            HubMessage::Invocation { invocation_id: Some(id.to_string()), target: "UploadSum".into(), arguments: raw("[]").into(), stream_ids: streams.clone() },
+            HubMessage::StreamItem { invocation_id: streams[0].clone(), item: raw("5").into() },
+            HubMessage::StreamItem { invocation_id: streams[0].clone(), item: raw("7").into() },
             HubMessage::Completion { invocation_id: streams[0].clone(), completion: Completion::Void },
         ]
     );
@@ -113,14 +113,14 @@ fn an_upload_that_fails_completes_with_its_error() {
 fn a_server_call_with_an_id_reaches_the_handler_with_its_id() {
     let mut d = connected();
     d.conn.on("GetLocation", "h");
-    d.server_sends(&[HubMessage::Invocation { invocation_id: Some("9".into()), target: "GetLocation".into(), arguments: raw("[]"), stream_ids: vec![] }]);
+    d.server_sends(&[HubMessage::Invocation { invocation_id: Some("9".into()), target: "GetLocation".into(), arguments: raw("[]").into(), stream_ids: vec![] }]);
     assert!(matches!(&d.events[0], Event::Invocation { invocation_id: Some(id), .. } if id == "9"));
 }
 
 #[test]
 fn client_results_are_sent_as_completions() {
-    let cases: Vec<(Result<Option<RawJson>, String>, Completion)> = vec![
-        (Ok(Some(raw("{\"lat\":1}"))), Completion::Result(raw("{\"lat\":1}"))),
+    let cases: Vec<(Result<Option<Payload>, String>, Completion)> = vec![
+        (Ok(Some(raw("{\"lat\":1}").into())), Completion::Result(raw("{\"lat\":1}").into())),
         (Ok(None), Completion::Error("Client didn't provide a result.".into())),
         (Err("Error: gps off".into()), Completion::Error("Error: gps off".into())),
     ];
@@ -151,8 +151,8 @@ fn cancel_stream_given_an_invoke_id_leaves_the_invoke_to_settle() {
         !d.sent_messages().iter().any(|m| matches!(m, HubMessage::CancelInvocation { .. })),
         "an invoke is not a stream: nothing to cancel"
     );
-    d.server_sends(&[HubMessage::Completion { invocation_id: id.to_string(), completion: Completion::Result(raw("7")) }]);
-    assert_eq!(d.events, vec![Event::InvocationResult { id, outcome: Ok(Some(raw("7"))) }]);
+    d.server_sends(&[HubMessage::Completion { invocation_id: id.to_string(), completion: Completion::Result(raw("7").into()) }]);
+    assert_eq!(d.events, vec![Event::InvocationResult { id, outcome: Ok(Some(raw("7").into())) }]);
 }
 
 #[test]

@@ -16,7 +16,7 @@ fn every_message_type() -> Vec<(HubMessage, &'static str)> {
             HubMessage::Invocation {
                 invocation_id: Some("1".into()),
                 target: "Echo".into(),
-                arguments: raw("[\"hi\",{\"a\":1}]"),
+                arguments: raw("[\"hi\",{\"a\":1}]").into(),
                 stream_ids: vec![],
             },
             r#"{"type":1,"invocationId":"1","target":"Echo","arguments":["hi",{"a":1}]}"#,
@@ -25,13 +25,13 @@ fn every_message_type() -> Vec<(HubMessage, &'static str)> {
             HubMessage::Invocation {
                 invocation_id: None,
                 target: "Notify".into(),
-                arguments: raw("[]"),
+                arguments: raw("[]").into(),
                 stream_ids: vec!["7".into()],
             },
             r#"{"type":1,"target":"Notify","arguments":[],"streamIds":["7"]}"#,
         ),
         (
-            HubMessage::StreamItem { invocation_id: "2".into(), item: raw("42") },
+            HubMessage::StreamItem { invocation_id: "2".into(), item: raw("42").into() },
             r#"{"type":2,"invocationId":"2","item":42}"#,
         ),
         (
@@ -41,7 +41,7 @@ fn every_message_type() -> Vec<(HubMessage, &'static str)> {
         (
             HubMessage::Completion {
                 invocation_id: "3".into(),
-                completion: Completion::Result(raw("{\"ok\":true}")),
+                completion: Completion::Result(raw("{\"ok\":true}").into()),
             },
             r#"{"type":3,"invocationId":"3","result":{"ok":true}}"#,
         ),
@@ -56,7 +56,7 @@ fn every_message_type() -> Vec<(HubMessage, &'static str)> {
             HubMessage::StreamInvocation {
                 invocation_id: "4".into(),
                 target: "Count".into(),
-                arguments: raw("[10]"),
+                arguments: raw("[10]").into(),
                 stream_ids: vec![],
             },
             r#"{"type":4,"invocationId":"4","target":"Count","arguments":[10]}"#,
@@ -94,7 +94,7 @@ fn several_messages_in_one_frame_parse_in_order() {
         parse_frame(frame, DEFAULT_MAX_FRAME_BYTES).unwrap(),
         vec![
             HubMessage::Ping,
-            HubMessage::Completion { invocation_id: "1".into(), completion: Completion::Result(raw("2")) },
+            HubMessage::Completion { invocation_id: "1".into(), completion: Completion::Result(raw("2").into()) },
         ]
     );
 }
@@ -203,8 +203,8 @@ fn deeply_nested_arguments_neither_overflow_the_stack_nor_get_rebuilt() {
     let Ok(Some(HubMessage::Invocation { arguments: parsed, .. })) = parse_record(&wire) else {
         panic!("the envelope should parse");
     };
-    assert_eq!(parsed.as_str(), arguments);
-    assert_eq!(parsed.to_value(), serde_json::Value::Null);
+    assert_eq!(parsed.as_json().unwrap().as_str(), arguments);
+    assert_eq!(parsed.as_json().unwrap().to_value(), serde_json::Value::Null);
 }
 
 #[test]
@@ -218,9 +218,26 @@ fn strings_with_separators_and_unicode_survive_a_round_trip() {
     let message = HubMessage::Invocation {
         invocation_id: Some("1".into()),
         target: "Send\u{1e}Weird".into(),
-        arguments: RawJson::from_value(&serde_json::json!(["snow ☃ \u{1e} end"])),
+        arguments: RawJson::from_value(&serde_json::json!(["snow ☃ \u{1e} end"])).into(),
         stream_ids: vec![],
     };
     let frame = message.encode();
     assert_eq!(parse_frame(&frame, DEFAULT_MAX_FRAME_BYTES).unwrap(), vec![message]);
+}
+
+#[test]
+fn a_null_result_is_a_result_and_an_absent_one_is_void() {
+    let parse = |text: &str| parse_record(text).unwrap().unwrap();
+    assert_eq!(
+        parse(r#"{"type":3,"invocationId":"1","result":null}"#),
+        HubMessage::Completion { invocation_id: "1".into(), completion: Completion::Result(RawJson::null().into()) }
+    );
+    assert_eq!(
+        parse(r#"{"type":3,"invocationId":"1"}"#),
+        HubMessage::Completion { invocation_id: "1".into(), completion: Completion::Void }
+    );
+    assert_eq!(
+        parse(r#"{"type":3,"invocationId":"1","error":"e","result":null}"#),
+        HubMessage::Completion { invocation_id: "1".into(), completion: Completion::Error("e".into()) }
+    );
 }

@@ -9,10 +9,11 @@ import { checks as hostile } from "./checks/hostile.js";
 import { checks as lifecycle } from "./checks/lifecycle.js";
 import { checks as tokens } from "./checks/tokens.js";
 import { checks as manager } from "./checks/manager.js";
+import { checks as msgpack } from "./checks/msgpack.js";
 import { runChecks } from "./checks/runner.js";
 import { checks as transports } from "./checks/transports.js";
 import { healHub } from "./checks/util.js";
 
-const checks = { ...basics, ...manager, ...lifecycle, ...tokens, ...hostile, ...transports, ...builder };
+const checks = { ...basics, ...manager, ...lifecycle, ...tokens, ...hostile, ...transports, ...builder, ...msgpack };
 
 window.hubwireHarness = runChecks(checks, { before: healHub });

@@ -21,7 +21,7 @@ use hubwire::core::session::{HubSession, SessionEvent, SessionOutput};
 use hubwire::core::supervisor::{GroupSpec, ReconnectOptions};
 use hubwire::core::Instant;
 use hubwire::protocol::negotiate::encode_query_value;
-use hubwire::protocol::{HubMessage, RawJson};
+use hubwire::protocol::{HubMessage, HubProtocol, Payload, RawJson, TransportData};
 use libfuzzer_sys::fuzz_target;
 
 const ACCESS_TOKEN: &str = "acc-s3cr3t#token";
@@ -50,6 +50,8 @@ struct Run<'a> {
     gave_connection_token: bool,
     /// The core asked for a token and has not been answered yet.
     token_requested: bool,
+    /// The hub protocol of this run (JSON, or MessagePack for inputs of odd length).
+    protocol: HubProtocol,
 }
 
 impl Run<'_> {
@@ -128,7 +130,7 @@ impl Run<'_> {
         let transports = match self.byte() % 4 {
             0 => r#"[{"transport":"WebSockets","transferFormats":["Text"]}]"#,
             1 => r#"[{"transport":"ServerSentEvents","transferFormats":["Text"]},{"transport":"LongPolling","transferFormats":["Text"]}]"#,
-            2 => r#"[{"transport":"WebSockets","transferFormats":["Text"]},{"transport":"LongPolling","transferFormats":["Text"]}]"#,
+            2 => r#"[{"transport":"WebSockets","transferFormats":["Text","Binary"]},{"transport":"LongPolling","transferFormats":["Text","Binary"]}]"#,
             _ => "[]",
         };
         let stateful = self.byte() % 2 == 0;
@@ -155,19 +157,27 @@ impl Run<'_> {
         text
     }
 
-    fn frame(&mut self) -> String {
+    /// A payload in the run's protocol.
+    fn payload(&self, json: RawJson) -> Payload {
+        match self.protocol {
+            HubProtocol::Json => json.into(),
+            HubProtocol::MessagePack => hubwire::protocol::msgpack::from_json(&json.to_value()).into(),
+        }
+    }
+
+    fn frame(&mut self) -> TransportData {
         let id = u64::from(self.byte() % 4);
         let message = match self.byte() % 8 {
             0 => HubMessage::Ping,
-            1 => HubMessage::Invocation { invocation_id: None, target: "Tick".into(), arguments: RawJson::from_value(&[id]), stream_ids: vec![] },
+            1 => HubMessage::Invocation { invocation_id: None, target: "Tick".into(), arguments: self.payload(RawJson::from_value(&[id])), stream_ids: vec![] },
             2 => HubMessage::Completion { invocation_id: id.to_string(), completion: hubwire::protocol::Completion::Void },
             3 => HubMessage::Close { error: Some("bye".into()), allow_reconnect: self.byte() % 2 == 0 },
             4 => HubMessage::Sequence { sequence_id: id },
             5 => HubMessage::Ack { sequence_id: id },
-            6 => HubMessage::StreamItem { invocation_id: id.to_string(), item: RawJson::from_value(&id) },
+            6 => HubMessage::StreamItem { invocation_id: id.to_string(), item: self.payload(RawJson::from_value(&id)) },
             _ => HubMessage::Completion { invocation_id: id.to_string(), completion: hubwire::protocol::Completion::Error("no".into()) },
         };
-        message.encode()
+        self.protocol.encode(&message)
     }
 
     fn advance(&mut self, by_ms: u64) {
@@ -195,12 +205,12 @@ impl Run<'_> {
             1 => self.session.stop(self.now),
             2 => {
                 let body = self.negotiate_body();
-                let _ = self.answer_http(Ok(HttpResponse { status: 200, status_text: "OK".into(), body }));
+                let _ = self.answer_http(Ok(HttpResponse { status: 200, status_text: "OK".into(), body: body.into() }));
             }
             3 => {
                 let status = [200, 204, 401, 404, 500][usize::from(self.byte() % 5)];
                 let body = self.text();
-                let _ = self.answer_http(Ok(HttpResponse { status, status_text: String::new(), body }));
+                let _ = self.answer_http(Ok(HttpResponse { status, status_text: String::new(), body: body.into() }));
             }
             4 => {
                 let error = self.quoting_error();
@@ -214,7 +224,7 @@ impl Run<'_> {
             }
             8 => {
                 let frame = self.frame();
-                self.session.handle_transport_data(self.now, transport, &frame);
+                self.session.handle_transport_binary(self.now, transport, frame.as_bytes());
             }
             9 => {
                 let error = self.quoting_error();
@@ -231,15 +241,15 @@ impl Run<'_> {
             }
             12 => match self.byte() % 4 {
                 0 => {
-                    if let Ok(id) = self.session.invoke(self.now, "Echo", RawJson::from_value(&[1])) {
+                    if let Ok(id) = self.session.invoke(self.now, "Echo", self.payload(RawJson::from_value(&[1]))) {
                         self.invoked.insert(id);
                     }
                 }
                 1 => {
-                    let _ = self.session.send(self.now, "Send", RawJson::empty_array());
+                    let _ = self.session.send(self.now, "Send", self.payload(RawJson::empty_array()));
                 }
                 2 => {
-                    if let Ok((id, _)) = self.session.stream(self.now, "Count", RawJson::from_value(&[3]), 0) {
+                    if let Ok((id, _)) = self.session.stream(self.now, "Count", self.payload(RawJson::from_value(&[3])), 0) {
                         self.invoked.insert(id);
                         self.streams.insert(id);
                     }
@@ -275,7 +285,7 @@ impl Run<'_> {
                 }
             },
             _ => {
-                let spec = GroupSpec { join: "Join".into(), leave: "Leave".into(), args: RawJson::from_value(&["g"]) };
+                let spec = GroupSpec { join: "Join".into(), leave: "Leave".into(), args: self.payload(RawJson::from_value(&["g"])) };
                 let _ = self.session.join_group(self.now, spec);
             }
         }
@@ -287,6 +297,8 @@ fuzz_target!(|data: &[u8]| {
     let mut config = HubConfig::new("http://127.0.0.1:5000/hub");
     config.uses_access_token = data.first().is_some_and(|b| b & 1 == 1);
     config.stateful_reconnect = data.first().is_some_and(|b| b & 2 == 2);
+    config.protocol = if data.len() % 2 == 1 { HubProtocol::MessagePack } else { HubProtocol::Json };
+    let protocol = config.protocol;
     let reconnect = Some(ReconnectOptions { policy: Box::new(DelaySchedule::official_default()), retry_first_start: data.first().is_some_and(|b| b & 4 == 4) });
     let mut run = Run {
         data,
@@ -300,6 +312,7 @@ fuzz_target!(|data: &[u8]| {
         gave_access_token: false,
         gave_connection_token: false,
         token_requested: false,
+        protocol,
     };
     run.session.on("Tick", 1);
     while run.at < data.len() {

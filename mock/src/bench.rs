@@ -82,7 +82,7 @@ async fn burst(State(hub): State<Hub>, body: Bytes) -> Response {
         let message = HubMessage::Invocation {
             invocation_id: None,
             target: request.target.clone(),
-            arguments: argument(index, &assigned_at, padding),
+            arguments: argument(index, &assigned_at, padding).into(),
             stream_ids: Vec::new(),
         };
         let audience = match &request.group {

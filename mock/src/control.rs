@@ -230,7 +230,7 @@ async fn publish(State(hub): State<Hub>, body: Bytes) -> Result<Json<Value>, Con
     let message = HubMessage::Invocation {
         invocation_id: None,
         target: request.target,
-        arguments,
+        arguments: arguments.into(),
         stream_ids: Vec::new(),
     };
     let audience = match &request.group {
@@ -440,7 +440,7 @@ async fn invoke_client(State(hub): State<Hub>, body: Bytes) -> Response {
         // The client's value goes back exactly as it sent it.
         Ok(Ok(Completion::Result(value))) => (
             [(axum::http::header::CONTENT_TYPE, "application/json")],
-            format!("{{\"result\":{}}}", value.as_str()),
+            format!("{{\"result\":{}}}", value.as_json().map_or("null", RawJson::as_str)),
         )
             .into_response(),
         Ok(Ok(Completion::Void)) => Json(json!({ "result": null })).into_response(),

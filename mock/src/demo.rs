@@ -168,7 +168,7 @@ fn publish<T: Serialize>(hub: &Hub, group: &str, target: &str, payload: &T) {
     let event = HubMessage::Invocation {
         invocation_id: None,
         target: target.to_string(),
-        arguments: RawJson::from_value(&[payload]),
+        arguments: RawJson::from_value(&[payload]).into(),
         stream_ids: Vec::new(),
     };
     hub.send_to(Audience::Group(group), &event);

@@ -676,7 +676,7 @@ impl Hub {
             .send(&Encoded::new(&HubMessage::Invocation {
                 invocation_id: Some(invocation_id.clone()),
                 target: target.to_string(),
-                arguments,
+                arguments: arguments.into(),
                 stream_ids: Vec::new(),
             }));
         let connection_id = connection.connection_id.clone();

@@ -15,7 +15,7 @@
 //! | --- | --- | --- |
 //! | `--port N` | 0 | port on 127.0.0.1; 0 picks a free one |
 //! | `--www DIR` | none | serve this folder at `/` (`index.html` for folders) |
-//! | `--pkg DIR` | none | serve the built npm package at `/pkg/` |
+//! | `--pkg DIR` | none | serve the built npm package at `/pkg/` (and its dependency `@msgpack/msgpack`'s ES modules from `DIR/../node_modules` at `/vendor/msgpack/`) |
 //! | `--demo` | off | run the demo scenario (below) |
 //! | `--auth-token TOKEN` | none | auth mode: `/hub` requires this bearer token (below) |
 //! | `--redirect` | off | redirect mode: `/hub/negotiate` sends clients to `/hub2` (below) |
@@ -36,8 +36,9 @@
 //!
 //! - `POST /hub/negotiate?negotiateVersion=1`: version 1 answer (`connectionId`,
 //!   `connectionToken`, `negotiateVersion`, `availableTransports`); version 0 without the
-//!   parameter. Offers `WebSockets`, `ServerSentEvents`, `LongPolling` in that order, each with
-//!   the Text format (minus transports a fault refuses). `useStatefulReconnect=true` in the
+//!   parameter. Offers `WebSockets`, `ServerSentEvents`, `LongPolling` in that order (minus
+//!   transports a fault refuses), WebSockets and Long Polling with the Text and Binary formats,
+//!   Server-Sent Events with Text. `useStatefulReconnect=true` in the
 //!   query is answered with `"useStatefulReconnect": true`. The `Authorization: Bearer` token is
 //!   recorded.
 //! - `GET /hub?id=<token>` is, by the request: a WebSocket upgrade (without `id`: a new
@@ -52,7 +53,10 @@
 //!   (200; 404 for an unknown or ended connection; 409 while another POST is in progress; 405
 //!   for a WebSocket connection). `DELETE /hub?id=<token>` ends a Long Polling connection (202;
 //!   its pending poll gets 204).
-//! - Handshake: JSON protocol, version 1 or 2; anything else gets an error handshake response.
+//! - Handshake: the `json` or `messagepack` protocol, version 1 or 2; anything else gets an
+//!   error handshake response (and so does `messagepack` on Server-Sent Events, which carries
+//!   text only). A MessagePack connection's binary frames and bodies are translated to and from
+//!   the JSON records the rest of the hub works with (`binary`).
 //! - Stateful reconnect: after a negotiate with `useStatefulReconnect=true` and a version 2
 //!   handshake over WebSockets, the hub numbers what it sends (Invocation, StreamItem,
 //!   Completion, StreamInvocation, CancelInvocation), keeps it until the client Acks it, Acks
@@ -261,6 +265,7 @@ use tower_http::services::ServeDir;
 pub mod payloads;
 
 mod bench;
+mod binary;
 mod control;
 mod credentials;
 mod demo;
@@ -370,6 +375,15 @@ pub fn app(config: MockConfig) -> Router {
         .merge(telemetry::routes())
         .with_state(state);
     if let Some(pkg_dir) = config.pkg_dir {
+        // The package's one runtime dependency (imported by `hubwire/msgpack`), for pages that
+        // load the package without a bundler: an import map points `@msgpack/msgpack` here.
+        let msgpack = pkg_dir
+            .join("../node_modules/@msgpack/msgpack/dist.es5+esm")
+            .canonicalize()
+            .ok();
+        if let Some(msgpack) = msgpack {
+            router = router.nest_service("/vendor/msgpack", ServeDir::new(msgpack));
+        }
         router = router.nest_service("/pkg", ServeDir::new(pkg_dir));
     }
     if let Some(www_dir) = config.www_dir {

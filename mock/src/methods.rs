@@ -409,7 +409,7 @@ impl BoundArguments<'_> {
 
 fn run(hub: &Hub, caller: &str, target: &str, call: BoundCall) -> Completion {
     match call {
-        BoundCall::Echo(value) => Completion::Result(value),
+        BoundCall::Echo(value) => Completion::Result(value.into()),
         BoundCall::Fail(message) => Completion::Error(hub_exception(target, &message)),
         BoundCall::JoinGroup(group) => {
             hub.join_group(caller, &group);
@@ -434,7 +434,7 @@ fn run(hub: &Hub, caller: &str, target: &str, call: BoundCall) -> Completion {
                 let event = HubMessage::Invocation {
                     invocation_id: None,
                     target: "ReceiveMessage".to_string(),
-                    arguments: RawJson::from_value(&[message]),
+                    arguments: RawJson::from_value(&[message]).into(),
                     stream_ids: Vec::new(),
                 };
                 hub.send_to(Audience::Group(&group), &event);
@@ -449,7 +449,7 @@ fn run(hub: &Hub, caller: &str, target: &str, call: BoundCall) -> Completion {
 /// How a method without a return value completes: ASP.NET Core sends `"result": null` for
 /// those (not a Completion without `result`), so clients resolve such calls with `null`.
 fn void_result() -> Completion {
-    Completion::Result(RawJson::null())
+    Completion::Result(RawJson::null().into())
 }
 
 #[cfg(test)]

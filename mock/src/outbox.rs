@@ -76,6 +76,9 @@ struct State {
     finished: bool,
     /// The attached transport was told to go silent: records are no longer forwarded to it.
     silent: bool,
+    /// The connection speaks MessagePack: transports translate its records (see
+    /// [`crate::binary`]) and send binary frames and bodies.
+    binary: bool,
 }
 
 /// The sending half of stateful reconnect.
@@ -105,6 +108,7 @@ impl Outbox {
                 replay: None,
                 finished: false,
                 silent: false,
+                binary: false,
             })),
         }
     }
@@ -121,6 +125,16 @@ impl Outbox {
     fn state(&self) -> MutexGuard<'_, State> {
         // The state is plain data; a panic elsewhere must not stop this connection's sends.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks the connection as speaking MessagePack (its handshake chose it).
+    pub fn use_binary(&self) {
+        self.state().binary = true;
+    }
+
+    /// Whether the connection speaks MessagePack.
+    pub fn is_binary(&self) -> bool {
+        self.state().binary
     }
 
     /// Whether the connection negotiated stateful reconnect.
@@ -341,7 +355,7 @@ mod tests {
         Encoded::new(&HubMessage::Invocation {
             invocation_id: None,
             target: "Tick".into(),
-            arguments: RawJson::from_value(&[n]),
+            arguments: RawJson::from_value(&[n]).into(),
             stream_ids: Vec::new(),
         })
     }

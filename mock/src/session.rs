@@ -21,7 +21,8 @@ use hubwire::protocol::framing::DEFAULT_MAX_FRAME_BYTES;
 use hubwire::protocol::handshake::{encode_response, parse_request};
 use hubwire::protocol::message::parse_frame;
 use hubwire::protocol::negotiate::TransportKind;
-use hubwire::protocol::{Completion, HubMessage, RawJson};
+use hubwire::protocol::wire::handshake_end;
+use hubwire::protocol::{Completion, HubMessage, HubProtocol, Payload, RawJson};
 use serde_json::Number;
 use tokio::sync::oneshot;
 
@@ -31,8 +32,6 @@ use crate::log::{DisconnectReason, HandshakeAnswer};
 use crate::methods::{self, Invoked, StreamPlan};
 use crate::outbox::{Encoded, Outbox};
 
-/// The only hub protocol spoken.
-const PROTOCOL: &str = "json";
 /// Handshake versions accepted: 1, and 2, which asks for stateful reconnect.
 const PROTOCOL_VERSIONS: [u32; 2] = [1, 2];
 
@@ -77,6 +76,8 @@ pub struct Session {
     streams: HashMap<String, oneshot::Sender<()>>,
     /// Upload streams being collected, by the client's stream id.
     uploads: HashMap<String, Upload>,
+    /// The hub protocol the handshake chose (JSON until then).
+    protocol: HubProtocol,
     /// Stateful reconnect's receiving half, when the handshake turned it on.
     inbound: Option<Inbound>,
 }
@@ -188,6 +189,7 @@ impl Session {
             phase: Phase::AwaitingHandshake(String::new()),
             streams: HashMap::new(),
             uploads: HashMap::new(),
+            protocol: HubProtocol::Json,
             inbound: None,
         }
     }
@@ -199,6 +201,9 @@ impl Session {
 
     /// Handles one piece of text from the client (a transport frame or request body).
     pub fn receive(&mut self, text: &str) -> Flow {
+        if self.protocol.is_binary() && matches!(self.phase, Phase::Open) {
+            return self.receive_bytes(text.as_bytes(), "");
+        }
         match &mut self.phase {
             Phase::AwaitingHandshake(received) => {
                 received.push_str(text);
@@ -207,6 +212,37 @@ impl Session {
             }
             Phase::Open => self.receive_messages(text),
             Phase::Unanswered | Phase::Ended => Flow::Continue,
+        }
+    }
+
+    /// Handles bytes from the client (a binary frame or a request body): the handshake text,
+    /// then hub messages of the chosen protocol. For JSON they must be UTF-8 text; what is not
+    /// fails as `not_text` says.
+    pub fn receive_bytes(&mut self, data: &[u8], not_text: &str) -> Flow {
+        if matches!(self.phase, Phase::AwaitingHandshake(_)) {
+            // The handshake request is JSON text whatever the protocol.
+            let end = handshake_end(data).unwrap_or(data.len());
+            let Ok(head) = std::str::from_utf8(&data[..end]) else {
+                return self.protocol_error(not_text);
+            };
+            let flow = self.receive(head);
+            if flow == Flow::Closing || end == data.len() {
+                return flow;
+            }
+            return self.receive_bytes(&data[end..], not_text);
+        }
+        if !matches!(self.phase, Phase::Open) {
+            return Flow::Continue;
+        }
+        match self.protocol {
+            HubProtocol::MessagePack => match crate::binary::frame_to_records(data, DEFAULT_MAX_FRAME_BYTES) {
+                Ok(records) => self.receive_messages(&records),
+                Err(error) => self.fail(error.to_string()),
+            },
+            HubProtocol::Json => match std::str::from_utf8(data) {
+                Ok(text) => self.receive_messages(text),
+                Err(_) => self.protocol_error(not_text),
+            },
         }
     }
 
@@ -280,10 +316,18 @@ impl Session {
             }
             _ => {}
         }
-        if request.protocol != PROTOCOL {
+        let Some(protocol) = HubProtocol::from_name(&request.protocol) else {
             return self.refuse_handshake(format!(
                 "The protocol '{}' is not supported.",
                 request.protocol
+            ));
+        };
+        // As ASP.NET Core: an event stream carries text only.
+        if protocol.is_binary() && self.admission.transport == TransportKind::ServerSentEvents {
+            return self.refuse_handshake(format!(
+                "Cannot use the '{}' protocol on the current transport. The transport does not support '{}' transfer format.",
+                request.protocol,
+                protocol.transfer_format()
             ));
         }
         if !PROTOCOL_VERSIONS.contains(&request.version) {
@@ -306,6 +350,11 @@ impl Session {
         }
         self.hub
             .log_handshake(&self.admission, HandshakeAnswer::Accepted);
+        self.protocol = protocol;
+        if protocol.is_binary() {
+            // From the handshake answer on, what goes out is translated to MessagePack.
+            self.outbox.use_binary();
+        }
         // Queue the response before registering, so no published event can overtake it.
         self.outbox.send_handshake(encode_response(None));
         self.hub.register(&self.admission, self.outbox.clone());
@@ -379,6 +428,7 @@ impl Session {
                 arguments,
                 stream_ids,
             } => {
+                let arguments = json_arguments(&arguments);
                 self.hub
                     .log_invocation(&caller, invocation_id.as_deref(), &target, &arguments);
                 match methods::invoke(&self.hub, &caller, &target, &arguments, &stream_ids) {
@@ -404,6 +454,7 @@ impl Session {
                 arguments,
                 stream_ids,
             } => {
+                let arguments = json_arguments(&arguments);
                 self.hub
                     .log_stream_invocation(&caller, &invocation_id, &target, &arguments);
                 match methods::stream(&self.hub, &target, &arguments, &stream_ids) {
@@ -420,7 +471,7 @@ impl Session {
             HubMessage::StreamItem {
                 invocation_id,
                 item,
-            } => self.upload_item(&invocation_id, &item),
+            } => self.upload_item(&invocation_id, &json_value(&item)),
             HubMessage::Completion {
                 invocation_id,
                 completion,
@@ -483,7 +534,7 @@ impl Session {
             Completion::Error(error) => {
                 Completion::Error(methods::upload_failed(&upload.target, &error))
             }
-            Completion::Void | Completion::Result(_) => Completion::Result(upload.total.to_json()),
+            Completion::Void | Completion::Result(_) => Completion::Result(upload.total.to_json().into()),
         };
         self.complete(invocation_id, completion);
     }
@@ -545,7 +596,7 @@ async fn run_stream(
         }
         outbox.send(&Encoded::new(&HubMessage::StreamItem {
             invocation_id: invocation_id.clone(),
-            item: RawJson::from_value(&n),
+            item: RawJson::from_value(&n).into(),
         }));
     }
     outbox.send(&completion(&invocation_id));
@@ -565,6 +616,17 @@ async fn pause(delay: Duration) {
     } else {
         tokio::time::sleep(delay).await;
     }
+}
+
+/// A payload as JSON: every payload is, since the MessagePack edge ([`crate::binary`])
+/// translated what a MessagePack client sent.
+fn json_value(payload: &Payload) -> RawJson {
+    payload.as_json().cloned().unwrap_or_else(RawJson::null)
+}
+
+/// An argument list as JSON (see [`json_value`]).
+fn json_arguments(payload: &Payload) -> RawJson {
+    payload.as_json().cloned().unwrap_or_else(RawJson::empty_array)
 }
 
 fn handshake_error(detail: &str) -> String {
@@ -610,7 +672,7 @@ mod tests {
         let call = HubMessage::Invocation {
             invocation_id: None,
             target: "Echo".into(),
-            arguments: RawJson::empty_array(),
+            arguments: RawJson::empty_array().into(),
             stream_ids: Vec::new(),
         };
         assert!(matches!(inbound.admit(&call), Admit::Process));

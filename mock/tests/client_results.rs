@@ -25,7 +25,7 @@ async fn server_call(client: &mut HubClient) -> (String, String, RawJson) {
             target,
             arguments,
             ..
-        } => (id, target, arguments),
+        } => (id, target, arguments.as_json().cloned().unwrap()),
         other => panic!("expected an Invocation with an id, got {other:?}"),
     }
 }
@@ -55,7 +55,7 @@ async fn the_clients_result_is_the_answer() {
     answer(
         &mut client,
         id,
-        Completion::Result(RawJson::parse(r#"{"lat":1}"#).unwrap()),
+        Completion::Result(RawJson::parse(r#"{"lat":1}"#).unwrap().into()),
     )
     .await;
     assert_eq!(

@@ -32,7 +32,7 @@ async fn next_event(client: &mut HubClient, target: &str) -> Value {
         } = client.next_message().await
         {
             if name == target {
-                return arguments.to_value()[0].clone();
+                return arguments.as_json().unwrap().to_value()[0].clone();
             }
         }
     }

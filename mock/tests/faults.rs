@@ -35,7 +35,7 @@ async fn next_tick(client: &mut HubClient) -> Value {
     match client.next_message().await {
         HubMessage::Invocation {
             target, arguments, ..
-        } if target == "Tick" => arguments.to_value()[0].clone(),
+        } if target == "Tick" => arguments.as_json().unwrap().to_value()[0].clone(),
         other => panic!("expected a Tick, got {other:?}"),
     }
 }

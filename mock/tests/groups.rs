@@ -25,7 +25,7 @@ async fn next_event(client: &mut HubClient) -> (String, Value) {
             target,
             arguments,
             ..
-        } => (target, arguments.to_value()[0].clone()),
+        } => (target, arguments.as_json().unwrap().to_value()[0].clone()),
         other => panic!("expected an event, got {other:?}"),
     }
 }

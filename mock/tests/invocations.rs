@@ -27,11 +27,11 @@ async fn another_protocol_gets_an_error_handshake_response_and_a_close() {
         .await
         .unwrap();
     client
-        .send_text("{\"protocol\":\"messagepack\",\"version\":1}\u{1e}")
+        .send_text("{\"protocol\":\"bson\",\"version\":1}\u{1e}")
         .await;
     assert_eq!(
         client.next_text().await.as_deref(),
-        Some("{\"error\":\"The protocol 'messagepack' is not supported.\"}\u{1e}")
+        Some("{\"error\":\"The protocol 'bson' is not supported.\"}\u{1e}")
     );
     assert_eq!(client.next_text().await, None, "the socket closes");
 }
@@ -144,7 +144,7 @@ async fn a_send_without_invocation_id_gets_no_completion() {
         client.next_message().await,
         HubMessage::Completion {
             invocation_id: "second".into(),
-            completion: Completion::Result(hubwire::protocol::RawJson::from_value(&"answered")),
+            completion: Completion::Result(hubwire::protocol::RawJson::from_value(&"answered").into()),
         }
     );
 }

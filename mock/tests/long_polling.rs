@@ -59,7 +59,7 @@ async fn a_poll_carries_everything_queued_since_the_last_one() {
         .unwrap()
         .into_iter()
         .map(|message| match message {
-            HubMessage::Invocation { arguments, .. } => arguments,
+            HubMessage::Invocation { arguments, .. } => arguments.as_json().cloned().unwrap(),
             other => panic!("unexpected {other:?}"),
         })
         .collect();

@@ -17,9 +17,9 @@ async fn negotiate_v1_answers_id_token_and_all_three_transports_best_first() {
     assert_eq!(
         body["availableTransports"],
         json!([
-            { "transport": "WebSockets", "transferFormats": ["Text"] },
+            { "transport": "WebSockets", "transferFormats": ["Text", "Binary"] },
             { "transport": "ServerSentEvents", "transferFormats": ["Text"] },
-            { "transport": "LongPolling", "transferFormats": ["Text"] },
+            { "transport": "LongPolling", "transferFormats": ["Text", "Binary"] },
         ])
     );
     assert!(body.get("useStatefulReconnect").is_none(), "not asked for");

@@ -13,7 +13,7 @@ async fn next_obligations(client: &mut HubClient) -> Value {
     match client.next_message().await {
         HubMessage::Invocation {
             target, arguments, ..
-        } if target == "LongTermObligationsUpdated" => arguments.to_value()[0].clone(),
+        } if target == "LongTermObligationsUpdated" => arguments.as_json().unwrap().to_value()[0].clone(),
         other => panic!("expected LongTermObligationsUpdated, got {other:?}"),
     }
 }

@@ -11,7 +11,7 @@ fn echo(id: &str, value: &str) -> String {
     HubMessage::Invocation {
         invocation_id: Some(id.into()),
         target: "Echo".into(),
-        arguments: RawJson::parse(format!("[{value}]")).unwrap(),
+        arguments: RawJson::parse(format!("[{value}]")).unwrap().into(),
         stream_ids: Vec::new(),
     }
     .encode()
@@ -36,7 +36,7 @@ async fn posted_invocations_are_answered_on_the_event_stream() {
         events.next_messages().await,
         vec![HubMessage::Completion {
             invocation_id: "1".into(),
-            completion: Completion::Result(RawJson::parse("\"hi\"").unwrap()),
+            completion: Completion::Result(RawJson::parse("\"hi\"").unwrap().into()),
         }]
     );
 }
@@ -60,7 +60,7 @@ async fn a_record_with_line_breaks_arrives_whole() {
         messages,
         vec![HubMessage::Completion {
             invocation_id: "1".into(),
-            completion: Completion::Result(RawJson::parse("[1,\n2]").unwrap()),
+            completion: Completion::Result(RawJson::parse("[1,\n2]").unwrap().into()),
         }]
     );
 }

@@ -14,7 +14,7 @@ fn tick(n: u32) -> HubMessage {
     HubMessage::Invocation {
         invocation_id: None,
         target: "Tick".into(),
-        arguments: RawJson::from_value(&[n]),
+        arguments: RawJson::from_value(&[n]).into(),
         stream_ids: Vec::new(),
     }
 }
@@ -23,7 +23,7 @@ fn echo(id: &str) -> HubMessage {
     HubMessage::Invocation {
         invocation_id: Some(id.into()),
         target: "Echo".into(),
-        arguments: RawJson::parse(format!("[\"{id}\"]")).unwrap(),
+        arguments: RawJson::parse(format!("[\"{id}\"]")).unwrap().into(),
         stream_ids: Vec::new(),
     }
 }
@@ -31,7 +31,7 @@ fn echo(id: &str) -> HubMessage {
 fn echoed(id: &str) -> HubMessage {
     HubMessage::Completion {
         invocation_id: id.into(),
-        completion: Completion::Result(RawJson::parse(format!("\"{id}\"")).unwrap()),
+        completion: Completion::Result(RawJson::parse(format!("\"{id}\"")).unwrap().into()),
     }
 }
 

@@ -15,7 +15,7 @@ async fn start_count(client: &mut HubClient, id: &str, arguments: &str) {
         .send_message(&HubMessage::StreamInvocation {
             invocation_id: id.into(),
             target: "Count".into(),
-            arguments: raw(arguments),
+            arguments: raw(arguments).into(),
             stream_ids: Vec::new(),
         })
         .await;
@@ -26,7 +26,7 @@ async fn start_upload(client: &mut HubClient, id: &str, stream: &str) {
         .send_message(&HubMessage::Invocation {
             invocation_id: Some(id.into()),
             target: "UploadSum".into(),
-            arguments: RawJson::empty_array(),
+            arguments: RawJson::empty_array().into(),
             stream_ids: vec![stream.into()],
         })
         .await;
@@ -36,7 +36,7 @@ async fn send_item(client: &mut HubClient, stream: &str, item: &str) {
     client
         .send_message(&HubMessage::StreamItem {
             invocation_id: stream.into(),
-            item: raw(item),
+            item: raw(item).into(),
         })
         .await;
 }
@@ -76,7 +76,7 @@ async fn count_streams_its_items_then_completes() {
     }
     let item = |n: &str| HubMessage::StreamItem {
         invocation_id: "s1".into(),
-        item: raw(n),
+        item: raw(n).into(),
     };
     assert_eq!(
         seen,
@@ -115,7 +115,7 @@ async fn cancel_invocation_stops_the_stream_with_a_completion() {
         client.next_message().await,
         HubMessage::Completion {
             invocation_id: "probe".into(),
-            completion: Completion::Result(raw("\"after\""))
+            completion: Completion::Result(raw("\"after\"").into())
         }
     );
 }
@@ -148,7 +148,7 @@ async fn upload_sum_adds_the_items_of_the_client_stream() {
     end_stream(&mut client, "7", Completion::Void).await;
     assert_eq!(
         completion_of(&mut client, "u1").await,
-        Completion::Result(raw("42"))
+        Completion::Result(raw("42").into())
     );
 }
 

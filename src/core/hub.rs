@@ -53,11 +53,11 @@ use super::redact::redact;
 use super::timer::{Timer, TimerTable};
 use crate::protocol::framing::DEFAULT_MAX_FRAME_BYTES;
 use crate::protocol::handshake::{self, HandshakeParse, HandshakeRequest};
-use crate::protocol::message::parse_frame;
 use crate::protocol::negotiate::{
     self, encode_query_value, ConnectionDetails, NegotiateResponse, TransportKind,
 };
-use crate::protocol::{Completion, HubMessage, RawJson};
+use crate::protocol::wire::handshake_end;
+use crate::protocol::{Completion, HubMessage, HubProtocol, Payload, TransportData};
 
 /// How many negotiate redirects are followed before giving up (as the official client).
 pub const MAX_REDIRECTS: u32 = 100;
@@ -103,6 +103,9 @@ pub struct HubConfig {
     /// Ask for stateful reconnect: over WebSockets, a dropped socket is replaced by a new one
     /// to the same connection and unacknowledged messages are replayed both ways.
     pub stateful_reconnect: bool,
+    /// The hub protocol: JSON (text) or MessagePack (binary, on WebSockets and Long Polling;
+    /// Server-Sent Events cannot carry it). Payloads given to the engine must be in its encoding.
+    pub protocol: HubProtocol,
     /// Bytes of unacknowledged messages kept for replay before further sends wait.
     pub replay_buffer_bytes: usize,
     /// The flapping threshold. A connection is established (automatic reconnect restarts its
@@ -131,6 +134,7 @@ impl HubConfig {
             request_timeout: Duration::from_secs(100),
             poll_timeout: Duration::from_secs(100),
             stateful_reconnect: false,
+            protocol: HubProtocol::Json,
             replay_buffer_bytes: 100_000,
             stable_connection_threshold: DEFAULT_STABLE_CONNECTION_THRESHOLD,
         }
@@ -189,8 +193,10 @@ pub struct HttpRequest {
     pub url: String,
     /// Headers to set.
     pub headers: Vec<(String, String)>,
-    /// Request body, if any.
-    pub body: Option<String>,
+    /// Request body, if any: text, or bytes for MessagePack sends (`application/octet-stream`).
+    pub body: Option<TransportData>,
+    /// Read the response body as bytes (`arraybuffer`): the polls of a MessagePack connection.
+    pub binary_response: bool,
     /// Abort and answer [`HttpFailure::TimedOut`] after this long.
     pub timeout: Option<Duration>,
 }
@@ -220,8 +226,15 @@ pub struct HttpResponse {
     pub status: u16,
     /// Status text (may be empty).
     pub status_text: String,
-    /// Body as text.
-    pub body: String,
+    /// Body as text, or as bytes when the request asked for [`HttpRequest::binary_response`].
+    pub body: TransportData,
+}
+
+impl HttpRequest {
+    /// The body, when it is text.
+    pub fn body_text(&self) -> Option<&str> {
+        self.body.as_ref().and_then(TransportData::as_text)
+    }
 }
 
 /// Severity of a [`Event::Log`] line.
@@ -251,8 +264,8 @@ pub enum Event<H> {
         invocation_id: Option<String>,
         /// The method name as the server sent it.
         target: String,
-        /// The arguments, a JSON array.
-        arguments: RawJson,
+        /// The arguments, an array in the connection's protocol.
+        arguments: Payload,
         /// The handlers registered for the name.
         handlers: Vec<H>,
     },
@@ -261,14 +274,14 @@ pub enum Event<H> {
         /// The id `stream` returned.
         id: u64,
         /// The item.
-        item: RawJson,
+        item: Payload,
     },
     /// An `invoke` finished, or a `stream` ended (`Ok(_)` completes it, `Err` fails it).
     InvocationResult {
         /// The id `invoke` returned.
         id: u64,
         /// The result (`None` for a void method) or the error.
-        outcome: Result<Option<RawJson>, HubError>,
+        outcome: Result<Option<Payload>, HubError>,
     },
     /// A started connection closed (after `stop()`, an error, or a server Close).
     Closed {
@@ -319,8 +332,8 @@ pub enum Output<H> {
         /// Its URL, ready to use (ws:// for WebSockets).
         url: String,
     },
-    /// Send this text on the open transport.
-    Send(String),
+    /// Send this on the open transport: text as a text frame, bytes as a binary frame.
+    Send(TransportData),
     /// Close the transport; answer with `handle_transport_closed` naming it once it is closed
     /// (the shell may answer at once rather than wait for a slow close handshake).
     CloseTransport {
@@ -340,7 +353,7 @@ enum Phase {
     Negotiating { request_id: u64 },
     /// The transport is opening (a WebSocket or EventSource, or the first long poll).
     Opening,
-    Handshaking { buffer: String },
+    Handshaking { buffer: Vec<u8> },
     Connected,
     /// Stateful reconnect: the socket dropped and a new one to the same connection is opening
     /// (`opened`: it is open, the replay went out, and the server has not spoken yet). The app
@@ -382,7 +395,7 @@ struct Transport {
     /// The http(s) URL with `id=`, without the token (the token goes in a header or the query).
     connect_url: String,
     /// Messages waiting to be POSTed (Server-Sent Events and Long Polling only).
-    outbox: String,
+    outbox: Option<TransportData>,
     /// A POST of the outbox is on its way.
     sending: bool,
 }
@@ -608,7 +621,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     /// Calls a hub method and expects its result as [`Event::InvocationResult`] with the
     /// returned id.
-    pub fn invoke(&mut self, now: Instant, target: &str, arguments: RawJson) -> Result<u64, HubError> {
+    pub fn invoke(&mut self, now: Instant, target: &str, arguments: impl Into<Payload>) -> Result<u64, HubError> {
         self.invoke_with_uploads(now, target, arguments, 0).map(|(id, _)| id)
     }
 
@@ -620,7 +633,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         &mut self,
         now: Instant,
         target: &str,
-        arguments: RawJson,
+        arguments: impl Into<Payload>,
         uploads: usize,
     ) -> Result<(u64, Vec<String>), HubError> {
         // Stream ids come first from the one counter, as in the official client: the
@@ -636,7 +649,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             &HubMessage::Invocation {
                 invocation_id: Some(id.to_string()),
                 target: target.to_string(),
-                arguments,
+                arguments: arguments.into(),
                 stream_ids: stream_ids.clone(),
             },
         );
@@ -644,7 +657,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     }
 
     /// Calls a hub method without waiting for a result.
-    pub fn send(&mut self, now: Instant, target: &str, arguments: RawJson) -> Result<(), HubError> {
+    pub fn send(&mut self, now: Instant, target: &str, arguments: impl Into<Payload>) -> Result<(), HubError> {
         self.send_with_uploads(now, target, arguments, 0).map(|_| ())
     }
 
@@ -653,7 +666,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         &mut self,
         now: Instant,
         target: &str,
-        arguments: RawJson,
+        arguments: impl Into<Payload>,
         uploads: usize,
     ) -> Result<Vec<String>, HubError> {
         let stream_ids = self.reserve_ids(uploads);
@@ -664,7 +677,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             &HubMessage::Invocation {
                 invocation_id: None,
                 target: target.to_string(),
-                arguments,
+                arguments: arguments.into(),
                 stream_ids: stream_ids.clone(),
             },
         );
@@ -677,7 +690,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         &mut self,
         now: Instant,
         target: &str,
-        arguments: RawJson,
+        arguments: impl Into<Payload>,
         uploads: usize,
     ) -> Result<(u64, Vec<String>), HubError> {
         // Stream ids first, as for an invoke, taken even when refused.
@@ -691,7 +704,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             &HubMessage::StreamInvocation {
                 invocation_id: id.to_string(),
                 target: target.to_string(),
-                arguments,
+                arguments: arguments.into(),
                 stream_ids: stream_ids.clone(),
             },
         );
@@ -712,12 +725,12 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     }
 
     /// Sends one item of a client-to-server stream.
-    pub fn send_stream_item(&mut self, now: Instant, stream_id: &str, item: RawJson) -> Result<(), HubError> {
+    pub fn send_stream_item(&mut self, now: Instant, stream_id: &str, item: impl Into<Payload>) -> Result<(), HubError> {
         self.ensure_connected()?;
         if !self.uploads.contains_key(stream_id) {
             return Err(HubError::UnknownStream(stream_id.to_string()));
         }
-        self.send_message(now, &HubMessage::StreamItem { invocation_id: stream_id.to_string(), item });
+        self.send_message(now, &HubMessage::StreamItem { invocation_id: stream_id.to_string(), item: item.into() });
         Ok(())
     }
 
@@ -739,7 +752,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         &mut self,
         now: Instant,
         invocation_id: &str,
-        result: Result<Option<RawJson>, String>,
+        result: Result<Option<Payload>, String>,
     ) {
         if self.ensure_connected().is_err() {
             return;
@@ -843,6 +856,12 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     /// Text arrived on the transport named `transport`. A stale id is ignored.
     pub fn handle_transport_data(&mut self, now: Instant, transport: TransportId, data: &str) {
+        self.handle_transport_binary(now, transport, data.as_bytes());
+    }
+
+    /// Bytes arrived on the transport named `transport` (a binary frame; a MessagePack
+    /// connection's data, or JSON text sent as a binary frame). A stale id is ignored.
+    pub fn handle_transport_binary(&mut self, now: Instant, transport: TransportId, data: &[u8]) {
         if self.is_current(transport) {
             self.transport_data(now, data);
         }
@@ -887,14 +906,15 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         if self.phase == (Phase::Resuming { opened: false }) {
             return self.resume(now);
         }
-        self.phase = Phase::Handshaking { buffer: String::new() };
+        self.phase = Phase::Handshaking { buffer: Vec::new() };
         self.arm(Timer::Handshake, now, self.config.handshake_timeout);
         // Stateful reconnect is hub protocol version 2; older servers only know version 1.
         let version = if self.stateful_agreed { 2 } else { 1 };
-        self.transport_send(HandshakeRequest::json(version).encode());
+        let request = HandshakeRequest { protocol: self.config.protocol.name().to_string(), version };
+        self.transport_send(TransportData::Text(request.encode()));
     }
 
-    fn transport_data(&mut self, now: Instant, data: &str) {
+    fn transport_data(&mut self, now: Instant, data: &[u8]) {
         match &mut self.phase {
             Phase::Handshaking { buffer } => {
                 if buffer.len() + data.len() > self.config.max_frame_bytes {
@@ -902,28 +922,37 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                     let limit = self.config.max_frame_bytes;
                     return self.fail_start(crate::protocol::ProtocolError::TooLarge { size, limit }.into());
                 }
-                buffer.push_str(data);
+                buffer.extend_from_slice(data);
                 let buffer = std::mem::take(buffer);
-                match handshake::parse_response(&buffer) {
+                // The response is JSON text whatever the protocol; binary messages may follow
+                // it in the same frame.
+                let Some(end) = handshake_end(&buffer) else {
+                    self.phase = Phase::Handshaking { buffer };
+                    return;
+                };
+                let parsed = std::str::from_utf8(&buffer[..end])
+                    .map_err(|_| crate::protocol::ProtocolError::MalformedJson("handshake response is not UTF-8 text".into()))
+                    .and_then(handshake::parse_response);
+                match parsed {
                     Err(error) => self.fail_start(error.into()),
                     Ok(HandshakeParse::Incomplete) => {
                         self.phase = Phase::Handshaking { buffer };
                     }
-                    Ok(HandshakeParse::Accepted { rest }) => {
+                    Ok(HandshakeParse::Accepted { .. }) => {
+                        let rest = &buffer[end..];
                         self.phase = Phase::Connected;
                         self.confirmed_at = Some(now);
                         self.timers.stop(Timer::Handshake);
                         let websockets = self.transport() == Some(TransportKind::WebSockets);
                         self.replay = (self.stateful_agreed && websockets)
-                            .then(|| Replay::new(self.config.replay_buffer_bytes));
+                            .then(|| Replay::new(self.config.replay_buffer_bytes, self.config.protocol));
                         if !self.transport.as_ref().is_some_and(Transport::inherent_keep_alive) {
                             self.arm(Timer::KeepAlive, now, self.config.keep_alive_interval);
                             self.arm(Timer::ServerTimeout, now, self.config.server_timeout);
                         }
                         self.emit(Event::Started { connection_id: self.connection_id.clone() });
                         if !rest.is_empty() {
-                            let rest = rest.to_string();
-                            self.receive_messages(now, &rest);
+                            self.receive_messages(now, rest);
                         }
                     }
                 }
@@ -1012,7 +1041,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 Timer::Ack => {
                     let ack = self.replay.as_mut().and_then(Replay::ack_due);
                     if let (Some(sequence_id), Phase::Connected) = (ack, &self.phase) {
-                        self.transport_send(HubMessage::Ack { sequence_id }.encode());
+                        self.transport_send(self.config.protocol.encode(&HubMessage::Ack { sequence_id }));
                     }
                 }
             }
@@ -1061,7 +1090,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     }
 
     fn send_message(&mut self, now: Instant, message: &HubMessage) {
-        let text = message.encode();
+        let text = self.config.protocol.encode(message);
         if let Some(replay) = &mut self.replay {
             if Replay::is_trackable(message) {
                 // Kept for replay; sent now unless resuming or over the buffer limit.
@@ -1088,13 +1117,16 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// Hands text to the transport: straight to the socket for WebSockets, into the POST
     /// outbox for the HTTP transports (one POST in flight at a time; what accumulates meanwhile
     /// goes in the next one, in order).
-    fn transport_send(&mut self, text: String) {
+    fn transport_send(&mut self, text: TransportData) {
         let Some(transport) = &mut self.transport else { return };
         if transport.kind == TransportKind::WebSockets {
             self.outputs.push_back(Output::Send(text));
             return;
         }
-        transport.outbox.push_str(&text);
+        match &mut transport.outbox {
+            Some(outbox) => outbox.append(text),
+            None => transport.outbox = Some(text),
+        }
         if !transport.sending {
             self.flush_outbox();
         }
@@ -1102,15 +1134,18 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     fn flush_outbox(&mut self) {
         let Some(transport) = &mut self.transport else { return };
-        if transport.outbox.is_empty() {
+        let Some(body) = transport.outbox.take().filter(|body| !body.is_empty()) else {
             transport.sending = false;
             return;
-        }
+        };
         transport.sending = true;
-        let body = std::mem::take(&mut transport.outbox);
         let url = transport.connect_url.clone();
         let mut headers = self.base_headers();
-        headers.push(("Content-Type".to_string(), "text/plain;charset=UTF-8".to_string()));
+        let content_type = match body {
+            TransportData::Text(_) => "text/plain;charset=UTF-8",
+            TransportData::Binary(_) => "application/octet-stream",
+        };
+        headers.push(("Content-Type".to_string(), content_type.to_string()));
         self.http(Purpose::Send, "POST", url, headers, Some(body), Some(self.config.request_timeout));
     }
 
@@ -1132,10 +1167,11 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         method: &'static str,
         url: String,
         headers: Vec<(String, String)>,
-        body: Option<String>,
+        body: Option<TransportData>,
         timeout: Option<Duration>,
     ) -> u64 {
-        let request = HttpRequest { id: 0, method, url, headers, body, timeout };
+        let binary_response = matches!(purpose, Purpose::Poll { .. }) && self.config.protocol.is_binary();
+        let request = HttpRequest { id: 0, method, url, headers, body, binary_response, timeout };
         self.reissue(InFlight { purpose, request, retried_after_401: false })
     }
 
@@ -1207,12 +1243,12 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         };
         if response.status != 200 {
             return self.fail_start(HubError::Negotiate(negotiate_status_text(
-                &self.redacted(&response.body),
+                &self.redacted(&String::from_utf8_lossy(response.body.as_bytes())),
                 &response.status_text,
                 response.status,
             )));
         }
-        match negotiate::parse_response(&response.body) {
+        match negotiate::parse_response(&String::from_utf8_lossy(response.body.as_bytes())) {
             Err(error) => self.fail_start(error.into()),
             Ok(NegotiateResponse::Redirect { url, access_token }) => {
                 self.redirects += 1;
@@ -1256,8 +1292,15 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             let name = kind.name();
             if self.config.allowed_transports & transport_bit(kind) == 0 {
                 skipped.push(format!("{name} failed: Error: '{name}' is disabled by the client."));
-            } else if !offer.transfer_formats.iter().any(|f| f == "Text") {
-                skipped.push(format!("{name} failed: Error: '{name}' does not support Text."));
+            } else if kind == TransportKind::ServerSentEvents && self.config.protocol.is_binary() {
+                // Whatever the server claims, an EventSource carries text only (the official
+                // transport's own refusal).
+                skipped.push(format!(
+                    "{name} failed: Error: The Server-Sent Events transport only supports the 'Text' transfer format"
+                ));
+            } else if !offer.transfer_formats.iter().any(|f| f == self.config.protocol.transfer_format()) {
+                let format = self.config.protocol.transfer_format();
+                skipped.push(format!("{name} failed: Error: '{name}' does not support {format}."));
             } else {
                 self.candidates.push_back(kind);
             }
@@ -1291,7 +1334,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.transport = Some(Transport {
             kind,
             connect_url: connect_url.clone(),
-            outbox: String::new(),
+            outbox: None,
             sending: false,
         });
         self.phase = Phase::Opening;
@@ -1354,7 +1397,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 }
                 200 => {
                     if !response.body.is_empty() {
-                        self.transport_data(now, &response.body);
+                        self.transport_data(now, response.body.as_bytes());
                     }
                     if matches!(self.phase, Phase::Handshaking { .. } | Phase::Connected) {
                         self.poll(now, false);
@@ -1488,8 +1531,8 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     // ----- internals: receiving -----------------------------------------------------------
 
-    fn receive_messages(&mut self, now: Instant, frame: &str) {
-        let messages = match parse_frame(frame, self.config.max_frame_bytes) {
+    fn receive_messages(&mut self, now: Instant, frame: &[u8]) {
+        let messages = match self.config.protocol.parse_frame(frame, self.config.max_frame_bytes) {
             Ok(messages) => messages,
             // A server that breaks the protocol cannot be trusted with the rest of the frame.
             Err(error) => return self.finish_close(Some(error.into()), true, true),

@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::error::HubError;
-use crate::protocol::HubMessage;
+use crate::protocol::{HubMessage, HubProtocol, TransportData};
 
 /// How long after receiving a message we acknowledge it (acks are coalesced meanwhile).
 pub const ACK_DELAY: Duration = Duration::from_secs(1);
@@ -30,11 +30,13 @@ pub const ACK_DELAY: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone)]
 pub struct Replay {
     limit: usize,
+    /// Encodes the Sequence messages of a resume.
+    protocol: HubProtocol,
     /// Sent (or to be sent on resume) and not yet acknowledged: (id, text).
-    buffer: VecDeque<(u64, String)>,
+    buffer: VecDeque<(u64, TransportData)>,
     buffered_bytes: usize,
     /// Waiting for room in the buffer, not numbered yet.
-    backlog: VecDeque<String>,
+    backlog: VecDeque<TransportData>,
     /// Trackable messages numbered so far.
     sent_count: u64,
     /// The id the next received trackable message is expected to carry.
@@ -50,10 +52,11 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// Fresh counters with a buffer of `limit` bytes.
-    pub fn new(limit: usize) -> Self {
+    /// Fresh counters with a buffer of `limit` bytes, for a connection speaking `protocol`.
+    pub fn new(limit: usize, protocol: HubProtocol) -> Self {
         Replay {
             limit: limit.max(1),
+            protocol,
             buffer: VecDeque::new(),
             buffered_bytes: 0,
             backlog: VecDeque::new(),
@@ -79,7 +82,7 @@ impl Replay {
     }
 
     /// Takes a trackable message to send; returns what may go on the wire now.
-    pub fn outgoing(&mut self, text: String, resuming: bool) -> Vec<String> {
+    pub fn outgoing(&mut self, text: TransportData, resuming: bool) -> Vec<TransportData> {
         if self.buffered_bytes >= self.limit || !self.backlog.is_empty() {
             self.backlog.push_back(text);
             return Vec::new();
@@ -92,7 +95,7 @@ impl Replay {
         }
     }
 
-    fn number(&mut self, text: String) -> String {
+    fn number(&mut self, text: TransportData) -> TransportData {
         self.sent_count += 1;
         self.buffered_bytes += text.len();
         self.buffer.push_back((self.sent_count, text.clone()));
@@ -101,7 +104,7 @@ impl Replay {
 
     /// The peer acknowledged everything up to `sequence_id`: release it and return backlog
     /// messages that now fit (to send in order).
-    pub fn acknowledged(&mut self, sequence_id: u64) -> Vec<String> {
+    pub fn acknowledged(&mut self, sequence_id: u64) -> Vec<TransportData> {
         while self.buffer.front().is_some_and(|(id, _)| *id <= sequence_id) {
             if let Some((_, text)) = self.buffer.pop_front() {
                 self.buffered_bytes -= text.len();
@@ -169,10 +172,10 @@ impl Replay {
     }
 
     /// The new socket is open: the Sequence and every unacknowledged message, in order.
-    pub fn resend(&mut self) -> Vec<String> {
+    pub fn resend(&mut self) -> Vec<TransportData> {
         self.resuming = false;
         let first = self.buffer.front().map_or(self.sent_count + 1, |(id, _)| *id);
-        let mut texts = vec![HubMessage::Sequence { sequence_id: first }.encode()];
+        let mut texts = vec![self.protocol.encode(&HubMessage::Sequence { sequence_id: first })];
         texts.extend(self.buffer.iter().map(|(_, text)| text.clone()));
         texts
     }

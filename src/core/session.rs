@@ -16,7 +16,7 @@ use super::supervisor::{
     SupervisorOutput, Telemetry,
 };
 use super::time::Instant;
-use crate::protocol::RawJson;
+use crate::protocol::Payload;
 
 /// What the app hears from a session.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +49,7 @@ pub enum SessionEvent<H> {
         /// Method name as sent.
         target: String,
         /// Arguments, a JSON array.
-        arguments: RawJson,
+        arguments: Payload,
         /// The handlers for it.
         handlers: Vec<H>,
     },
@@ -58,14 +58,14 @@ pub enum SessionEvent<H> {
         /// The id `stream` returned.
         id: u64,
         /// The item.
-        item: RawJson,
+        item: Payload,
     },
     /// An app `invoke` finished, or a `stream` ended.
     InvocationResult {
         /// The id `invoke` returned.
         id: u64,
         /// Result or error.
-        outcome: Result<Option<RawJson>, HubError>,
+        outcome: Result<Option<Payload>, HubError>,
     },
     /// A `join_group` / `leave_group` request settled.
     GroupSettled {
@@ -232,7 +232,7 @@ impl<H: Clone + PartialEq> HubSession<H> {
     }
 
     /// Invokes a hub method; the result comes as `InvocationResult` with the returned id.
-    pub fn invoke(&mut self, now: Instant, target: &str, arguments: RawJson) -> Result<u64, HubError> {
+    pub fn invoke(&mut self, now: Instant, target: &str, arguments: impl Into<Payload>) -> Result<u64, HubError> {
         let id = self.link.invoke(now, target, arguments)?;
         self.sent_at.insert(id, now);
         self.process(now);
@@ -240,7 +240,7 @@ impl<H: Clone + PartialEq> HubSession<H> {
     }
 
     /// Sends a hub method call without a result.
-    pub fn send(&mut self, now: Instant, target: &str, arguments: RawJson) -> Result<(), HubError> {
+    pub fn send(&mut self, now: Instant, target: &str, arguments: impl Into<Payload>) -> Result<(), HubError> {
         self.send_with_uploads(now, target, arguments, 0).map(|_| ())
     }
 
@@ -249,7 +249,7 @@ impl<H: Clone + PartialEq> HubSession<H> {
         &mut self,
         now: Instant,
         target: &str,
-        arguments: RawJson,
+        arguments: impl Into<Payload>,
         uploads: usize,
     ) -> Result<(u64, Vec<String>), HubError> {
         let result = self.link.invoke_with_uploads(now, target, arguments, uploads)?;
@@ -263,7 +263,7 @@ impl<H: Clone + PartialEq> HubSession<H> {
         &mut self,
         now: Instant,
         target: &str,
-        arguments: RawJson,
+        arguments: impl Into<Payload>,
         uploads: usize,
     ) -> Result<Vec<String>, HubError> {
         let ids = self.link.send_with_uploads(now, target, arguments, uploads)?;
@@ -276,7 +276,7 @@ impl<H: Clone + PartialEq> HubSession<H> {
         &mut self,
         now: Instant,
         target: &str,
-        arguments: RawJson,
+        arguments: impl Into<Payload>,
         uploads: usize,
     ) -> Result<(u64, Vec<String>), HubError> {
         let result = self.link.stream(now, target, arguments, uploads)?;
@@ -291,7 +291,7 @@ impl<H: Clone + PartialEq> HubSession<H> {
     }
 
     /// Sends an item of a client-to-server stream.
-    pub fn send_stream_item(&mut self, now: Instant, stream_id: &str, item: RawJson) -> Result<(), HubError> {
+    pub fn send_stream_item(&mut self, now: Instant, stream_id: &str, item: impl Into<Payload>) -> Result<(), HubError> {
         self.link.send_stream_item(now, stream_id, item)?;
         self.process(now);
         Ok(())
@@ -305,7 +305,7 @@ impl<H: Clone + PartialEq> HubSession<H> {
     }
 
     /// Answers a server call that expects a result.
-    pub fn complete_client_invocation(&mut self, now: Instant, invocation_id: &str, result: Result<Option<RawJson>, String>) {
+    pub fn complete_client_invocation(&mut self, now: Instant, invocation_id: &str, result: Result<Option<Payload>, String>) {
         self.link.complete_client_invocation(now, invocation_id, result);
         self.process(now);
     }
@@ -406,13 +406,18 @@ impl<H: Clone + PartialEq> HubSession<H> {
         self.process(now);
     }
 
-    /// Data arrived on the transport named `transport` (a stale id is ignored).
+    /// Text arrived on the transport named `transport` (a stale id is ignored).
     pub fn handle_transport_data(&mut self, now: Instant, transport: TransportId, data: &str) {
+        self.handle_transport_binary(now, transport, data.as_bytes());
+    }
+
+    /// Bytes arrived on the transport named `transport` (a binary frame; a stale id is ignored).
+    pub fn handle_transport_binary(&mut self, now: Instant, transport: TransportId, data: &[u8]) {
         if transport == self.link.transport_id() {
             self.last_message_at = Some(now);
             self.heard(now);
         }
-        self.link.handle_transport_data(now, transport, data);
+        self.link.handle_transport_binary(now, transport, data);
         self.process(now);
     }
 

@@ -42,7 +42,7 @@ use super::error::HubError;
 use super::limits::{MAX_TIMER, MIN_TIMER};
 use super::retry::{RetryContext, RetryPolicy};
 use super::time::Instant;
-use crate::protocol::RawJson;
+use crate::protocol::Payload;
 
 /// Default of the stable-connection threshold: a connection that lives shorter is flapping.
 pub const DEFAULT_STABLE_CONNECTION_THRESHOLD: Duration = Duration::from_secs(5);
@@ -87,7 +87,7 @@ pub struct GroupSpec {
     /// Hub method that leaves, e.g. `LeaveDispatchGroup`.
     pub leave: String,
     /// Arguments of both, a JSON array.
-    pub args: RawJson,
+    pub args: Payload,
 }
 
 /// A state transition, with what the app's status display needs.

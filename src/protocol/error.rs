@@ -16,6 +16,8 @@ pub enum ProtocolError {
     },
     /// A record that is not valid JSON, or JSON of the wrong overall shape.
     MalformedJson(String),
+    /// A binary message that is not valid MessagePack, or MessagePack of the wrong shape.
+    MalformedMessagePack(String),
     /// A message whose required field is absent.
     MissingField {
         /// The message kind being parsed (e.g. "Invocation").
@@ -55,6 +57,7 @@ impl fmt::Display for ProtocolError {
                 write!(f, "Message of {size} bytes exceeds the maximum of {limit} bytes.")
             }
             ProtocolError::MalformedJson(detail) => write!(f, "Malformed message: {detail}"),
+            ProtocolError::MalformedMessagePack(detail) => write!(f, "Malformed MessagePack message: {detail}"),
             ProtocolError::MissingField { message, field } => {
                 write!(f, "Invalid {message} message: the '{field}' property is missing.")
             }

@@ -1,8 +1,10 @@
 //! Hub messages (types 1–9 of the SignalR hub protocol) and their JSON encoding.
 //!
-//! Payloads (invocation arguments, results, stream items) stay as [`RawJson`] text: the core
-//! routes messages by their envelope and never needs a value tree of the app's data, and the
-//! browser shell hands the text to the JavaScript engine's own `JSON.parse`.
+//! Payloads (invocation arguments, results, stream items) stay in their wire encoding as a
+//! [`Payload`]: [`RawJson`] text for the JSON protocol, [`RawMessagePack`] bytes for MessagePack
+//! (see [`super::msgpack`]). The core routes messages by their envelope and never needs a value
+//! tree of the app's data, and the browser shell hands the payload to JavaScript's own decoder
+//! (`JSON.parse`, or the app's MessagePack codec).
 
 use std::fmt::Write as _;
 
@@ -58,13 +60,107 @@ impl RawJson {
     }
 }
 
+/// One value of the MessagePack encoding, kept as its bytes: exactly one complete value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RawMessagePack(Vec<u8>);
+
+impl RawMessagePack {
+    /// Checks that `bytes` hold exactly one complete MessagePack value and wraps them.
+    pub fn parse(bytes: impl Into<Vec<u8>>) -> Result<Self, ProtocolError> {
+        let bytes = bytes.into();
+        super::msgpack::check_one_value(&bytes)?;
+        Ok(RawMessagePack(bytes))
+    }
+
+    /// Wraps bytes the MessagePack reader already delimited as one value.
+    pub(crate) fn from_checked(bytes: &[u8]) -> Self {
+        RawMessagePack(bytes.to_vec())
+    }
+
+    /// The MessagePack `nil`.
+    pub fn nil() -> Self {
+        RawMessagePack(vec![0xc0])
+    }
+
+    /// An empty MessagePack array, the argument list of a call without arguments.
+    pub fn empty_array() -> Self {
+        RawMessagePack(vec![0x90])
+    }
+
+    /// The encoded bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// A payload (arguments, a result, a stream item) in the encoding of the connection's hub
+/// protocol. A connection only ever carries payloads of its own protocol: the shell builds them
+/// with the protocol's codec. Should one of the other kind reach an encoder anyway, the encoder
+/// writes that protocol's null in its place (documented there) rather than fail.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Payload {
+    /// JSON text.
+    Json(RawJson),
+    /// MessagePack bytes.
+    MessagePack(RawMessagePack),
+}
+
+impl Payload {
+    /// The JSON text, when this is a JSON payload.
+    pub fn as_json(&self) -> Option<&RawJson> {
+        match self {
+            Payload::Json(json) => Some(json),
+            Payload::MessagePack(_) => None,
+        }
+    }
+
+    /// The MessagePack bytes, when this is a MessagePack payload.
+    pub fn as_msgpack(&self) -> Option<&RawMessagePack> {
+        match self {
+            Payload::MessagePack(bytes) => Some(bytes),
+            Payload::Json(_) => None,
+        }
+    }
+
+    /// Size of the encoded payload in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Json(json) => json.as_str().len(),
+            Payload::MessagePack(bytes) => bytes.as_bytes().len(),
+        }
+    }
+
+    /// Whether the encoded payload is empty (never, for a payload that was parsed).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<RawJson> for Payload {
+    fn from(json: RawJson) -> Self {
+        Payload::Json(json)
+    }
+}
+
+impl From<RawMessagePack> for Payload {
+    fn from(bytes: RawMessagePack) -> Self {
+        Payload::MessagePack(bytes)
+    }
+}
+
+impl PartialEq<RawJson> for Payload {
+    fn eq(&self, other: &RawJson) -> bool {
+        self.as_json() == Some(other)
+    }
+}
+
 /// How an invocation ended, as carried by a Completion message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Completion {
     /// Completed without a result (a void hub method, or the end of a stream).
     Void,
     /// Completed with a result value.
-    Result(RawJson),
+    Result(Payload),
     /// Failed with an error message from the other side.
     Error(String),
 }
@@ -78,8 +174,8 @@ pub enum HubMessage {
         invocation_id: Option<String>,
         /// The method name.
         target: String,
-        /// The arguments, a JSON array.
-        arguments: RawJson,
+        /// The arguments, an array.
+        arguments: Payload,
         /// Ids of client-to-server streams passed as arguments.
         stream_ids: Vec<String>,
     },
@@ -88,7 +184,7 @@ pub enum HubMessage {
         /// The stream's invocation id.
         invocation_id: String,
         /// The item.
-        item: RawJson,
+        item: Payload,
     },
     /// Type 3: the end of an invocation or stream.
     Completion {
@@ -103,8 +199,8 @@ pub enum HubMessage {
         invocation_id: String,
         /// The method name.
         target: String,
-        /// The arguments, a JSON array.
-        arguments: RawJson,
+        /// The arguments, an array.
+        arguments: Payload,
         /// Ids of client-to-server streams passed as arguments.
         stream_ids: Vec<String>,
     },
@@ -160,24 +256,24 @@ impl HubMessage {
                     push_string_field(&mut out, "invocationId", id);
                 }
                 push_string_field(&mut out, "target", target);
-                push_raw_field(&mut out, "arguments", arguments.as_str());
+                push_raw_field(&mut out, "arguments", arguments);
                 push_stream_ids(&mut out, stream_ids);
             }
             HubMessage::StreamInvocation { invocation_id, target, arguments, stream_ids } => {
                 push_string_field(&mut out, "invocationId", invocation_id);
                 push_string_field(&mut out, "target", target);
-                push_raw_field(&mut out, "arguments", arguments.as_str());
+                push_raw_field(&mut out, "arguments", arguments);
                 push_stream_ids(&mut out, stream_ids);
             }
             HubMessage::StreamItem { invocation_id, item } => {
                 push_string_field(&mut out, "invocationId", invocation_id);
-                push_raw_field(&mut out, "item", item.as_str());
+                push_raw_field(&mut out, "item", item);
             }
             HubMessage::Completion { invocation_id, completion } => {
                 push_string_field(&mut out, "invocationId", invocation_id);
                 match completion {
                     Completion::Void => {}
-                    Completion::Result(result) => push_raw_field(&mut out, "result", result.as_str()),
+                    Completion::Result(result) => push_raw_field(&mut out, "result", result),
                     Completion::Error(error) => push_string_field(&mut out, "error", error),
                 }
             }
@@ -208,8 +304,11 @@ fn push_string_field(out: &mut String, name: &str, value: &str) {
     out.push_str(&serde_json::to_string(value).unwrap_or_default());
 }
 
-fn push_raw_field(out: &mut String, name: &str, raw: &str) {
-    let _ = write!(out, ",\"{name}\":{raw}");
+/// Writes a payload field. A MessagePack payload has no JSON text: it is written as `null`
+/// (a connection never mixes protocols; see [`Payload`]).
+fn push_raw_field(out: &mut String, name: &str, raw: &Payload) {
+    let text = raw.as_json().map_or("null", RawJson::as_str);
+    let _ = write!(out, ",\"{name}\":{text}");
 }
 
 fn push_stream_ids(out: &mut String, stream_ids: &[String]) {
@@ -235,7 +334,8 @@ struct Envelope<'a> {
     stream_ids: Option<&'a RawValue>,
     #[serde(borrow, default)]
     item: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    /// `"result": null` is a result (the hub's answer of a void method), not an absent one.
+    #[serde(borrow, default, deserialize_with = "present")]
     result: Option<&'a RawValue>,
     #[serde(borrow, default)]
     error: Option<&'a RawValue>,
@@ -243,6 +343,12 @@ struct Envelope<'a> {
     allow_reconnect: Option<&'a RawValue>,
     #[serde(rename = "sequenceId", borrow, default)]
     sequence_id: Option<&'a RawValue>,
+}
+
+/// Deserializes a raw value that is present, `null` included (serde's `Option` would read
+/// `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
 }
 
 /// Field access for one message kind, turning absence and wrong types into precise errors.
@@ -286,12 +392,12 @@ impl Fields<'_, '_> {
         self.string(self.envelope.target, "target")
     }
 
-    fn arguments(&self) -> Result<RawJson, ProtocolError> {
+    fn arguments(&self) -> Result<Payload, ProtocolError> {
         let raw = self.envelope.arguments.ok_or_else(|| self.missing("arguments"))?;
         if !raw.get().starts_with('[') {
             return Err(self.invalid("arguments", "an array"));
         }
-        Ok(RawJson::from_raw(raw))
+        Ok(RawJson::from_raw(raw).into())
     }
 
     fn stream_ids(&self) -> Result<Vec<String>, ProtocolError> {
@@ -346,7 +452,7 @@ pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
             let f = Fields { message: "StreamItem", envelope: &envelope };
             HubMessage::StreamItem {
                 invocation_id: f.invocation_id()?,
-                item: envelope.item.map(RawJson::from_raw).unwrap_or_else(RawJson::null),
+                item: envelope.item.map(RawJson::from_raw).unwrap_or_else(RawJson::null).into(),
             }
         }
         3 => {
@@ -354,13 +460,15 @@ pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
             let invocation_id = f.invocation_id()?;
             let error = f.optional_string(envelope.error, "error")?;
             let completion = match (error, envelope.result) {
+                // A null result next to an error is no result (the official client reads it so).
+                (Some(error), Some(result)) if result.get() == "null" => Completion::Error(error),
                 (Some(_), Some(_)) => {
                     return Err(ProtocolError::MalformedJson(
                         "a Completion cannot carry both 'result' and 'error'".into(),
                     ))
                 }
                 (Some(error), None) => Completion::Error(error),
-                (None, Some(result)) => Completion::Result(RawJson::from_raw(result)),
+                (None, Some(result)) => Completion::Result(RawJson::from_raw(result).into()),
                 (None, None) => Completion::Void,
             };
             HubMessage::Completion { invocation_id, completion }

@@ -1,4 +1,4 @@
-//! Wire formats as pure functions: text in, typed values out, and back.
+//! Wire formats as pure functions: text or bytes in, typed values out, and back.
 //!
 //! This module owns the SignalR wire rules and nothing else: it knows no connection state, no
 //! time and no I/O. Every parser returns an error value for bad input and never panics, because
@@ -7,6 +7,8 @@
 //! - [`framing`]: the 0x1E record separator of the text transfer format.
 //! - [`handshake`]: the handshake request and response that open a hub connection.
 //! - [`message`]: hub messages (types 1–9) and their JSON encoding.
+//! - [`msgpack`]: the same messages in the MessagePack encoding, with its VarInt framing.
+//! - [`wire`]: which of the two a connection speaks, and the text or bytes it sends.
 //! - [`negotiate`]: the negotiate request URL and response, and the connect URLs after it.
 //! - [`plain`]: `{ type, payload }` messages of plain JSON WebSocket endpoints (not SignalR).
 //!
@@ -16,10 +18,13 @@
 pub mod framing;
 pub mod handshake;
 pub mod message;
+pub mod msgpack;
 pub mod negotiate;
 pub mod plain;
+pub mod wire;
 
 mod error;
 
 pub use error::ProtocolError;
-pub use message::{Completion, HubMessage, RawJson};
+pub use message::{Completion, HubMessage, Payload, RawJson, RawMessagePack};
+pub use wire::{HubProtocol, TransportData};

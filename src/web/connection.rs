@@ -11,16 +11,16 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::driver::{to_js_error, CallbackKind, Driver, JsDedupe, JsHandler, ShellOptions};
-use super::http::describe_js_error;
 use super::settings::{function, get, js_error, millis, reconnect_options, stable_connection_threshold};
 use super::telemetry::TelemetryOptions;
 use crate::core::dedupe::{DedupeFilter, DedupeWindow};
 use crate::core::limits::{duration_from_millis, MAX_TIMER};
 use crate::core::session::HubSession;
 use crate::core::supervisor::GroupSpec;
-use crate::core::{HubConfig, HubError};
+use crate::core::HubConfig;
 use crate::protocol::negotiate::TransportKind;
-use crate::protocol::{ProtocolError, RawJson};
+use super::codec::PayloadCodec;
+use crate::protocol::Payload;
 
 /// The connection object the JS `HubConnection` delegates to.
 #[wasm_bindgen(js_name = HubConnectionCore)]
@@ -49,17 +49,8 @@ fn transport_flags(transport: &JsValue) -> Result<u8, JsValue> {
     }
 }
 
-fn arguments_json(arguments: &JsValue) -> Result<RawJson, JsValue> {
-    let text = js_sys::JSON::stringify(arguments)
-        .map_err(|thrown| {
-            to_js_error(&HubError::Protocol(ProtocolError::MalformedJson(format!(
-                "arguments cannot be serialized to JSON: {}",
-                describe_js_error(&thrown)
-            ))))
-        })?
-        .as_string()
-        .unwrap_or_else(|| "[]".to_string());
-    RawJson::parse(text).map_err(|e| to_js_error(&e.into()))
+fn arguments_payload(codec: &PayloadCodec, arguments: &JsValue) -> Result<Payload, JsValue> {
+    codec.encode(arguments, "arguments").map_err(|e| to_js_error(&e.into()))
 }
 
 fn telemetry_options(setting: Option<JsValue>) -> Result<TelemetryOptions, JsValue> {
@@ -103,7 +94,7 @@ fn ids_object(id: Option<u64>, stream_ids: &[String], result: Option<Promise>) -
     object.into()
 }
 
-fn group_spec(spec: &JsValue) -> Result<GroupSpec, JsValue> {
+fn group_spec(codec: &PayloadCodec, spec: &JsValue) -> Result<GroupSpec, JsValue> {
     let name = |key: &str| {
         get(spec, key)
             .and_then(|v| v.as_string())
@@ -111,9 +102,9 @@ fn group_spec(spec: &JsValue) -> Result<GroupSpec, JsValue> {
             .ok_or_else(|| js_error(&format!("A group needs a '{key}' hub method name.")))
     };
     let args = match get(spec, "args") {
-        None => RawJson::empty_array(),
-        Some(args) if js_sys::Array::is_array(&args) => arguments_json(&args)?,
-        Some(single) => arguments_json(&js_sys::Array::of1(&single))?,
+        None => codec.empty_arguments(),
+        Some(args) if js_sys::Array::is_array(&args) => arguments_payload(codec, &args)?,
+        Some(single) => arguments_payload(codec, &js_sys::Array::of1(&single))?,
     };
     Ok(GroupSpec { join: name("join")?, leave: name("leave")?, args })
 }
@@ -123,13 +114,15 @@ impl HubConnectionCore {
     /// Builds a connection from the JS builder's settings object: `url` (required),
     /// `skipNegotiation`, `accessTokenFactory`, `withCredentials`, `logLevel`, `transport`,
     /// `keepAliveIntervalInMilliseconds`, `serverTimeoutInMilliseconds`, `reconnect`,
-    /// `browserLifecycle`, `telemetry`, `headers`, `timeout`, `statefulReconnect`.
+    /// `browserLifecycle`, `telemetry`, `headers`, `timeout`, `statefulReconnect`, `hubProtocol`.
     #[wasm_bindgen(constructor)]
     pub fn new(settings: JsValue) -> Result<HubConnectionCore, JsValue> {
         let url = get(&settings, "url")
             .and_then(|v| v.as_string())
             .ok_or_else(|| js_error("The 'url' setting is required."))?;
         let mut config = HubConfig::new(url);
+        let (protocol, codec) = PayloadCodec::from_settings(&settings)?;
+        config.protocol = protocol;
         config.skip_negotiation = get(&settings, "skipNegotiation").is_some_and(|v| v.is_truthy());
         let access_token_factory = function(&settings, "accessTokenFactory")?;
         config.uses_access_token = access_token_factory.is_some();
@@ -200,6 +193,7 @@ impl HubConnectionCore {
             },
             web_socket: function(&settings, "WebSocket")?,
             event_source: function(&settings, "EventSource")?,
+            codec: std::rc::Rc::new(codec),
         };
         Ok(HubConnectionCore { driver: Driver::new(HubSession::new(config, reconnect), options) })
     }
@@ -216,7 +210,7 @@ impl HubConnectionCore {
 
     /// Calls a hub method with an array of arguments; resolves with its result.
     pub fn invoke(&self, method_name: &str, arguments: JsValue) -> Promise {
-        match arguments_json(&arguments) {
+        match arguments_payload(&self.driver.codec(), &arguments) {
             Ok(arguments) => self.driver.invoke(method_name, arguments),
             Err(error) => Promise::reject(&error),
         }
@@ -224,7 +218,7 @@ impl HubConnectionCore {
 
     /// Calls a hub method with an array of arguments without waiting for a result.
     pub fn send(&self, method_name: &str, arguments: JsValue) -> Promise {
-        match arguments_json(&arguments) {
+        match arguments_payload(&self.driver.codec(), &arguments) {
             Ok(arguments) => self.driver.send(method_name, arguments),
             Err(error) => Promise::reject(&error),
         }
@@ -234,7 +228,7 @@ impl HubConnectionCore {
     /// `uploads` of the arguments are client-to-server streams the JS side feeds. Returns
     /// `{ id, streamIds }`.
     pub fn stream(&self, method_name: &str, arguments: JsValue, uploads: u32, sink: JsValue) -> Result<JsValue, JsValue> {
-        let arguments = arguments_json(&arguments)?;
+        let arguments = arguments_payload(&self.driver.codec(), &arguments)?;
         let (id, stream_ids) = self
             .driver
             .stream(method_name, arguments, uploads as usize, sink)
@@ -252,7 +246,7 @@ impl HubConnectionCore {
     /// `{ result: Promise, streamIds }`.
     #[wasm_bindgen(js_name = invokeWithUploads)]
     pub fn invoke_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32) -> Result<JsValue, JsValue> {
-        let arguments = arguments_json(&arguments)?;
+        let arguments = arguments_payload(&self.driver.codec(), &arguments)?;
         let (promise, stream_ids) = self
             .driver
             .invoke_with_uploads(method_name, arguments, uploads as usize)
@@ -263,7 +257,7 @@ impl HubConnectionCore {
     /// `send` whose arguments include `uploads` client-to-server streams: returns `{ streamIds }`.
     #[wasm_bindgen(js_name = sendWithUploads)]
     pub fn send_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32) -> Result<JsValue, JsValue> {
-        let arguments = arguments_json(&arguments)?;
+        let arguments = arguments_payload(&self.driver.codec(), &arguments)?;
         let stream_ids = self
             .driver
             .send_with_uploads(method_name, arguments, uploads as usize)
@@ -274,7 +268,7 @@ impl HubConnectionCore {
     /// Sends one item of an upload stream.
     #[wasm_bindgen(js_name = streamItem)]
     pub fn stream_item(&self, stream_id: &str, item: JsValue) -> Result<(), JsValue> {
-        let item = arguments_json(&item)?;
+        let item = self.driver.codec().encode(&item, "a stream item").map_err(|e| to_js_error(&e.into()))?;
         self.driver.stream_item(stream_id, item).map_err(|e| to_js_error(&e))
     }
 
@@ -349,7 +343,7 @@ impl HubConnectionCore {
     /// Declares a membership (`{ join, leave, args }`), kept across reconnects.
     #[wasm_bindgen(js_name = joinGroup)]
     pub fn join_group(&self, spec: JsValue) -> Promise {
-        match group_spec(&spec) {
+        match group_spec(&self.driver.codec(), &spec) {
             Ok(spec) => self.driver.group(spec, true),
             Err(error) => Promise::reject(&error),
         }
@@ -358,7 +352,7 @@ impl HubConnectionCore {
     /// Drops a membership and leaves the group.
     #[wasm_bindgen(js_name = leaveGroup)]
     pub fn leave_group(&self, spec: JsValue) -> Promise {
-        match group_spec(&spec) {
+        match group_spec(&self.driver.codec(), &spec) {
             Ok(spec) => self.driver.group(spec, false),
             Err(error) => Promise::reject(&error),
         }

@@ -31,7 +31,8 @@ use crate::core::hub::{LogLevel, Output, TransportId};
 use crate::core::session::{HubSession, SessionEvent, SessionOutput};
 use crate::core::supervisor::{GroupSpec, ManagedState, StateChange};
 use crate::core::HubError;
-use crate::protocol::RawJson;
+use super::codec::PayloadCodec;
+use crate::protocol::Payload;
 
 /// A promise's two settle functions.
 pub struct Settle {
@@ -134,6 +135,8 @@ pub struct ShellOptions {
     pub web_socket: Option<Function>,
     /// The app's `EventSource` class; `None` uses the host's.
     pub event_source: Option<Function>,
+    /// Turns app values into payloads of the connection's protocol and back.
+    pub codec: Rc<PayloadCodec>,
 }
 
 /// The browser object behind the current transport (Long Polling has none: it is all fetch).
@@ -247,6 +250,11 @@ impl Driver {
         }
     }
 
+    /// The connection's payload codec (call it outside `with`: it runs JavaScript).
+    pub fn codec(&self) -> Rc<PayloadCodec> {
+        self.with(|s| s.options.codec.clone())
+    }
+
     fn weak(&self) -> Weak<RefCell<Shared>> {
         Rc::downgrade(&self.0)
     }
@@ -308,7 +316,7 @@ impl Driver {
     }
 
     /// `invoke()`: a promise of the hub method's result.
-    pub fn invoke(&self, target: &str, arguments: RawJson) -> Promise {
+    pub fn invoke(&self, target: &str, arguments: Payload) -> Promise {
         let (promise, settle) = Settle::promise();
         let result = self.with(|s| match s.session.invoke(now(), target, arguments) {
             Ok(id) => {
@@ -325,7 +333,7 @@ impl Driver {
     }
 
     /// `send()`: a promise resolved once the message is handed to the transport.
-    pub fn send(&self, target: &str, arguments: RawJson) -> Promise {
+    pub fn send(&self, target: &str, arguments: Payload) -> Promise {
         let sent = self.with(|s| s.session.send(now(), target, arguments));
         self.pump();
         match sent {
@@ -448,10 +456,10 @@ impl Driver {
             Output::OpenTransport { transport, kind, url } => self.open_channel(transport, kind, &url),
             Output::Send(text) => {
                 if let Some(kind) = self.with(|s| s.session.transport()) {
-                    self.trace_data(kind, "sent", &text);
+                    self.trace_data(kind, "sent", text.as_bytes(), text.as_text().is_none());
                 }
                 let result = self.with(|s| match &s.channel {
-                    Some(Channel::Socket(socket)) => Some(socket.send(&text)),
+                    Some(Channel::Socket(socket)) => Some(socket.send_data(&text)),
                     _ => None,
                 });
                 if let Some(Err(error)) = result {
@@ -503,12 +511,15 @@ impl Driver {
         let weak = self.weak();
         let on_event = move |event| {
             let Some(driver) = Driver::upgrade(&weak) else { return };
-            if let SocketEvent::Text(text) = &event {
-                driver.trace_data(kind, "received", text);
+            match &event {
+                SocketEvent::Text(text) => driver.trace_data(kind, "received", text.as_bytes(), false),
+                SocketEvent::Binary(bytes) => driver.trace_data(kind, "received", bytes, true),
+                _ => {}
             }
             driver.with(|s| match event {
                 SocketEvent::Opened => s.session.handle_transport_opened(now(), transport),
                 SocketEvent::Text(text) => s.session.handle_transport_data(now(), transport, &text),
+                SocketEvent::Binary(bytes) => s.session.handle_transport_binary(now(), transport, &bytes),
                 SocketEvent::InvalidBinary => s.session.handle_transport_closed(
                     now(),
                     transport,
@@ -535,8 +546,9 @@ impl Driver {
         };
         let opened = match kind {
             TransportKind::WebSockets => {
-                let class = self.with(|s| s.options.web_socket.clone());
-                Socket::open(url, class.as_ref(), on_event).map(Channel::Socket)
+                let (class, binary) =
+                    self.with(|s| (s.options.web_socket.clone(), !matches!(*s.options.codec, PayloadCodec::Json)));
+                Socket::open(url, class.as_ref(), binary, on_event).map(Channel::Socket)
             }
             TransportKind::ServerSentEvents => {
                 let (with_credentials, class) = self.with(|s| (s.options.with_credentials, s.options.event_source.clone()));
@@ -553,7 +565,7 @@ impl Driver {
 
     /// `stream()`: starts a server-to-client stream feeding `sink`; returns its id and the ids
     /// of the upload streams among its arguments.
-    pub fn stream(&self, target: &str, arguments: RawJson, uploads: usize, sink: JsValue) -> Result<(u64, Vec<String>), HubError> {
+    pub fn stream(&self, target: &str, arguments: Payload, uploads: usize, sink: JsValue) -> Result<(u64, Vec<String>), HubError> {
         let result = self.with(|s| {
             let result = s.session.stream(now(), target, arguments, uploads);
             if let Ok((id, _)) = &result {
@@ -572,7 +584,7 @@ impl Driver {
     }
 
     /// `invoke()` with upload streams: the result promise and the stream ids.
-    pub fn invoke_with_uploads(&self, target: &str, arguments: RawJson, uploads: usize) -> Result<(Promise, Vec<String>), HubError> {
+    pub fn invoke_with_uploads(&self, target: &str, arguments: Payload, uploads: usize) -> Result<(Promise, Vec<String>), HubError> {
         let (promise, settle) = Settle::promise();
         let ids = self.with(|s| {
             let (id, ids) = s.session.invoke_with_uploads(now(), target, arguments, uploads)?;
@@ -584,14 +596,14 @@ impl Driver {
     }
 
     /// `send()` with upload streams: the stream ids.
-    pub fn send_with_uploads(&self, target: &str, arguments: RawJson, uploads: usize) -> Result<Vec<String>, HubError> {
+    pub fn send_with_uploads(&self, target: &str, arguments: Payload, uploads: usize) -> Result<Vec<String>, HubError> {
         let ids = self.with(|s| s.session.send_with_uploads(now(), target, arguments, uploads))?;
         self.pump();
         Ok(ids)
     }
 
     /// Sends an item of an upload stream.
-    pub fn stream_item(&self, stream_id: &str, item: RawJson) -> Result<(), HubError> {
+    pub fn stream_item(&self, stream_id: &str, item: Payload) -> Result<(), HubError> {
         let result = self.with(|s| s.session.send_stream_item(now(), stream_id, item));
         self.pump();
         result
@@ -626,7 +638,7 @@ impl Driver {
                 self.answer_client_invocation(id, target, arguments, handlers)
             }
             SessionEvent::StreamItem { id, item } => {
-                let Ok(value) = js_sys::JSON::parse(item.as_str()) else { return };
+                let Some(value) = self.decode(&item) else { return };
                 let sink = self.with(|s| s.streams.get(&id).map(|sink| sink.0.clone()));
                 if let Some(sink) = sink {
                     StreamSink(sink).call("next", &value);
@@ -642,10 +654,11 @@ impl Driver {
                 }
                 let Some(settle) = self.with(|s| s.pending.remove(&id)) else { return };
                 match outcome {
-                    Ok(None) => settle.resolve(&JsValue::NULL),
-                    Ok(Some(result)) => match js_sys::JSON::parse(result.as_str()) {
+                    // A Completion without a result (the official client resolves undefined too).
+                    Ok(None) => settle.resolve(&JsValue::UNDEFINED),
+                    Ok(Some(result)) => match self.codec().decode(&result) {
                         Ok(value) => settle.resolve(&value),
-                        Err(_) => settle.resolve(&JsValue::NULL),
+                        Err(error) => settle.reject(&HubError::Protocol(crate::protocol::ProtocolError::MalformedMessagePack(error))),
                     },
                     Err(error) => settle.reject(&error),
                 }
@@ -665,7 +678,7 @@ impl Driver {
                 let argument = Record::empty()
                     .with("join", spec.join.as_str())
                     .with("leave", spec.leave.as_str())
-                    .with("args", js_sys::JSON::parse(spec.args.as_str()).unwrap_or(JsValue::NULL))
+                    .with("args", self.decode(&spec.args).unwrap_or(JsValue::NULL))
                     .with("error", to_js_error(&error))
                     .to_object();
                 self.call_callbacks(CallbackKind::RejoinFailed, &argument);
@@ -702,8 +715,19 @@ impl Driver {
         }
     }
 
-    fn invoke_handlers(&self, target: &str, arguments: &RawJson, handlers: Vec<JsHandler>) {
-        let Ok(parsed) = js_sys::JSON::parse(arguments.as_str()) else { return };
+    /// A payload as a value, or `None` with a logged warning when the app's codec refuses it.
+    fn decode(&self, payload: &Payload) -> Option<JsValue> {
+        match self.codec().decode(payload) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.log(LogLevel::Warning, &format!("A payload from the server was dropped: {error}"));
+                None
+            }
+        }
+    }
+
+    fn invoke_handlers(&self, target: &str, arguments: &Payload, handlers: Vec<JsHandler>) {
+        let Some(parsed) = self.decode(arguments) else { return };
         let arguments = Array::from(&parsed);
         self.measure_latency(target, &arguments);
         for handler in handlers {
@@ -734,10 +758,11 @@ impl Driver {
 
     /// A server call that waits for a result: run the handlers in order (awaiting promises),
     /// then send what they returned, as the official client does.
-    fn answer_client_invocation(&self, invocation_id: String, target: String, arguments: RawJson, handlers: Vec<JsHandler>) {
-        let Ok(parsed) = js_sys::JSON::parse(arguments.as_str()) else { return };
+    fn answer_client_invocation(&self, invocation_id: String, target: String, arguments: Payload, handlers: Vec<JsHandler>) {
+        let Some(parsed) = self.decode(&arguments) else { return };
         let arguments = Array::from(&parsed);
         let weak = self.weak();
+        let codec = self.codec();
         let owner = self.with(|s| s.options.owner.clone());
         spawn_local(async move {
             let mut result: Option<JsValue> = None;
@@ -758,9 +783,12 @@ impl Driver {
             let answer = match (failure, result) {
                 (Some(error), _) => Err(error),
                 (None, None) => Ok(None),
-                (None, Some(value)) => match js_sys::JSON::stringify(&value).ok().and_then(|t| t.as_string()) {
-                    Some(text) => RawJson::parse(text).map(Some).map_err(|e| e.to_string()),
-                    None => Err(format!("The result of '{target}' cannot be serialized to JSON.")),
+                (None, Some(value)) => match codec.encode(&value, "the result") {
+                    Ok(payload) => Ok(Some(payload)),
+                    Err(_) if matches!(*codec, PayloadCodec::Json) => {
+                        Err(format!("The result of '{target}' cannot be serialized to JSON."))
+                    }
+                    Err(error) => Err(format!("The result of '{target}' cannot be sent: {error}")),
                 },
             };
             if let Some(driver) = Driver::upgrade(&weak) {
@@ -841,12 +869,20 @@ impl Driver {
 
     /// A Trace line for data the transport received or sent: its length, or its content when
     /// the app set `logMessageContent`. Skipped cheaply when nothing would print it.
-    fn trace_data(&self, kind: TransportKind, direction: &str, text: &str) {
+    fn trace_data(&self, kind: TransportKind, direction: &str, data: &[u8], binary: bool) {
         let (wanted, content) = self.with(|s| (s.options.logger.is_some() || s.options.log_level == 0, s.options.log_message_content));
         if !wanted {
             return;
         }
-        let detail = if content { format!("content '{text}'") } else { format!("{} characters", text.chars().count()) };
+        let detail = match (binary, content) {
+            (false, true) => format!("content '{}'", String::from_utf8_lossy(data)),
+            (false, false) => format!("{} characters", String::from_utf8_lossy(data).chars().count()),
+            (true, true) => {
+                let hex: Vec<String> = data.iter().map(|byte| format!("0x{byte:02x}")).collect();
+                format!("binary data of length {}, content '{}'", data.len(), hex.join(" "))
+            }
+            (true, false) => format!("binary data of length {}", data.len()),
+        };
         self.log_at(0, ConsoleLevel::Debug, &format!("({} transport) data {direction}: {detail}.", kind.name()));
     }
 

@@ -10,6 +10,7 @@ use super::platform;
 pub use super::platform::describe_js_error;
 use crate::core::hub::HttpFailure;
 use crate::core::{HttpRequest, HttpResponse};
+use crate::protocol::TransportData;
 
 /// Performs `request`, aborting it after its timeout; `Err` says why no response arrived.
 pub async fn fetch(request: &HttpRequest, with_credentials: bool) -> Result<HttpResponse, HttpFailure> {
@@ -56,7 +57,7 @@ async fn fetch_inner(
         RequestCredentials::SameOrigin
     });
     if let Some(body) = &request.body {
-        init.set_body(&JsValue::from_str(body));
+        init.set_body(&body_value(body));
     }
     if let Some(abort) = abort {
         init.set_signal(Some(&abort.signal()));
@@ -68,13 +69,25 @@ async fn fetch_inner(
         return Err("fetch did not return a Response".to_string());
     }
     let response: Response = answer.unchecked_into();
-    let text_promise = response.text().map_err(|e| describe_js_error(&e))?;
-    let body = JsFuture::from(text_promise).await.map_err(|e| describe_js_error(&e))?;
-    Ok(HttpResponse {
-        status: response.status(),
-        status_text: response.status_text(),
-        body: body.as_string().unwrap_or_default(),
-    })
+    let body = if request.binary_response {
+        let bytes_promise = response.array_buffer().map_err(|e| describe_js_error(&e))?;
+        let buffer = JsFuture::from(bytes_promise).await.map_err(|e| describe_js_error(&e))?;
+        TransportData::Binary(js_sys::Uint8Array::new(&buffer).to_vec())
+    } else {
+        let text_promise = response.text().map_err(|e| describe_js_error(&e))?;
+        let body = JsFuture::from(text_promise).await.map_err(|e| describe_js_error(&e))?;
+        TransportData::Text(body.as_string().unwrap_or_default())
+    };
+    Ok(HttpResponse { status: response.status(), status_text: response.status_text(), body })
+}
+
+/// A request body for JavaScript: a string, or an `ArrayBuffer` of the bytes (as the official
+/// client hands binary content to its HTTP clients).
+fn body_value(body: &TransportData) -> JsValue {
+    match body {
+        TransportData::Text(text) => JsValue::from_str(text),
+        TransportData::Binary(bytes) => js_sys::Uint8Array::from(bytes.as_slice()).buffer().into(),
+    }
 }
 
 /// Performs `request` through the app's `httpClient` (the official client's `HttpClient`
@@ -88,13 +101,15 @@ pub async fn send_with_client(client: &JsValue, request: &HttpRequest, with_cred
         let _ = js_sys::Reflect::set(&headers, &JsValue::from_str(name), &JsValue::from_str(value));
     }
     let timeout = request.timeout.map_or(JsValue::UNDEFINED, |t| JsValue::from_f64(t.as_millis() as f64));
-    let body = request.body.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
+    let body = request.body.as_ref().map_or(JsValue::UNDEFINED, body_value);
+    let response_type = if request.binary_response { JsValue::from_str("arraybuffer") } else { JsValue::UNDEFINED };
     let js_request = super::telemetry::Record::empty()
         .with("method", request.method)
         .with("url", request.url.as_str())
         .with("headers", JsValue::from(headers))
         .with("content", body)
         .with("timeout", timeout)
+        .with("responseType", response_type)
         .with("withCredentials", with_credentials)
         .to_object();
     let send = js_sys::Reflect::get(client, &JsValue::from_str("send")).unwrap_or(JsValue::UNDEFINED);
@@ -111,12 +126,17 @@ pub async fn send_with_client(client: &JsValue, request: &HttpRequest, with_cred
             let status = field("statusCode").as_f64().filter(|s| (0.0..1000.0).contains(s)).unwrap_or(0.0) as u16;
             let content = field("content");
             let body = match content.as_string() {
-                Some(text) => text,
+                Some(text) if request.binary_response => TransportData::Binary(text.into_bytes()),
+                Some(text) => TransportData::Text(text),
                 None if content.is_object() => {
                     let bytes = js_sys::Uint8Array::new(&content).to_vec();
-                    String::from_utf8_lossy(&bytes).into_owned()
+                    if request.binary_response {
+                        TransportData::Binary(bytes)
+                    } else {
+                        TransportData::Text(String::from_utf8_lossy(&bytes).into_owned())
+                    }
                 }
-                None => String::new(),
+                None => TransportData::Text(String::new()),
             };
             Ok(HttpResponse { status, status_text: field("statusText").as_string().unwrap_or_default(), body })
         }
@@ -128,7 +148,7 @@ pub async fn send_with_client(client: &JsValue, request: &HttpRequest, with_cred
                     // HttpError's message ends with the status it carries; the engine adds it again.
                     let suffix = format!(": Status code '{status}'");
                     let status_text = text.strip_suffix(&suffix).unwrap_or(&text).to_string();
-                    Ok(HttpResponse { status: status as u16, status_text, body: String::new() })
+                    Ok(HttpResponse { status: status as u16, status_text, body: TransportData::Text(String::new()) })
                 }
                 None => {
                     let name = thrown

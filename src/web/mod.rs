@@ -6,6 +6,7 @@
 //!
 //! - [`connection`]: the `#[wasm_bindgen]` class the npm package's `HubConnection` wraps.
 //! - [`driver`]: the loop between the engine and the browser.
+//! - [`codec`]: app values to payloads and back (JSON, or the app's MessagePack codec).
 //! - [`telemetry`]: telemetry records to the app's callback and batched to a URL.
 //! - [`subscription`]: the live-subscription class (push or polling by flag and health, deduped).
 //! - [`plain`]: the plain JSON WebSocket connection class (same supervisor, no SignalR).
@@ -20,6 +21,7 @@
 //! each use, so workers, Node and fake-timer libraries work too.
 
 pub mod clock;
+pub mod codec;
 pub mod connection;
 pub mod console;
 pub mod driver;

@@ -298,13 +298,13 @@ impl Driver {
 
     fn open_socket(&self, url: &str) {
         let weak = self.weak();
-        let opened = Socket::open(url, None, move |event| {
+        let opened = Socket::open(url, None, false, move |event| {
             let Some(driver) = Driver::upgrade(&weak) else { return };
             driver.with(|s| match event {
                 SocketEvent::Opened => s.session.handle_socket_opened(now()),
                 SocketEvent::Text(text) => s.session.handle_socket_text(now(), &text),
                 // Not a `{ type, payload }` text message: the link skips it like any bad frame.
-                SocketEvent::InvalidBinary => s.session.handle_socket_text(now(), ""),
+                SocketEvent::InvalidBinary | SocketEvent::Binary(_) => s.session.handle_socket_text(now(), ""),
                 SocketEvent::Closed { code, reason, was_clean } => {
                     s.socket = None;
                     s.session.handle_socket_closed(now(), SocketClose { code, reason, clean: was_clean });

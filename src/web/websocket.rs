@@ -8,14 +8,17 @@ use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 use super::platform;
+use crate::protocol::TransportData;
 
 /// What a socket reports.
 pub enum SocketEvent {
     /// The connection is open.
     Opened,
-    /// A text frame (binary frames are decoded as UTF-8).
+    /// A text frame (on a text socket, binary frames too, decoded as UTF-8).
     Text(String),
-    /// A binary frame that was not valid UTF-8.
+    /// A binary frame of a binary socket (the MessagePack protocol).
+    Binary(Vec<u8>),
+    /// A binary frame of a text socket that was not valid UTF-8.
     InvalidBinary,
     /// The socket closed or failed.
     Closed {
@@ -43,8 +46,9 @@ pub struct Socket {
 
 impl Socket {
     /// Opens a WebSocket to `url` with `class` (the app's `WebSocket` option) or the host's
-    /// class, sending every event to `on_event`.
-    pub fn open(url: &str, class: Option<&js_sys::Function>, on_event: impl Fn(SocketEvent) + 'static) -> Result<Socket, String> {
+    /// class, sending every event to `on_event`. A `binary` socket reports binary frames as
+    /// bytes; a text socket decodes them as UTF-8.
+    pub fn open(url: &str, class: Option<&js_sys::Function>, binary: bool, on_event: impl Fn(SocketEvent) + 'static) -> Result<Socket, String> {
         // The host's class (the global one, or `ws` in Node): see `platform`.
         let ws: WebSocket =
             platform::construct_with(class, "WebSocket", &js_sys::Array::of1(&JsValue::from_str(url)))?.unchecked_into();
@@ -60,6 +64,9 @@ impl Socket {
                 forward(SocketEvent::Text(text));
             } else {
                 let bytes = js_sys::Uint8Array::new(&data).to_vec();
+                if binary {
+                    return forward(SocketEvent::Binary(bytes));
+                }
                 match String::from_utf8(bytes) {
                     Ok(text) => forward(SocketEvent::Text(text)),
                     Err(_) => forward(SocketEvent::InvalidBinary),
@@ -88,6 +95,15 @@ impl Socket {
     /// Sends one text frame.
     pub fn send(&self, text: &str) -> Result<(), String> {
         self.ws.send_with_str(text).map_err(|e| platform::describe_js_error(&e))
+    }
+
+    /// Sends one frame: text as a text frame, bytes as a binary frame.
+    pub fn send_data(&self, data: &TransportData) -> Result<(), String> {
+        match data {
+            TransportData::Text(text) => self.ws.send_with_str(text),
+            TransportData::Binary(bytes) => self.ws.send_with_u8_array(bytes),
+        }
+        .map_err(|e| platform::describe_js_error(&e))
     }
 }
 

@@ -8,8 +8,11 @@
 //   env.transport  "WebSockets", "ServerSentEvents" or "LongPolling"
 //   env.control    the mock's control API (support/mock.mjs)
 //   env.track(c)   registers a connection to be stopped after the scenario (unrecorded)
+//   env.hubProtocol  undefined for the JSON protocol, or a function making the library's
+//                  MessagePackHubProtocol (the runner repeats scenarios with MessagePack)
 // and records into env.rec only; what the hub received is added by the runner.
-// `transports` lists where a scenario applies (all three when absent); `mockArgs` asks for a
+// `transports` lists where a scenario applies (all three when absent), `hubProtocols` with which
+// hub protocols ("JSON", "MessagePack"; both when absent); `mockArgs` asks for a
 // mock hub started with extra flags.
 
 import net from "node:net";
@@ -26,6 +29,7 @@ function build(env, { options = {}, configure = (builder) => builder, url = env.
   const builder = new lib.HubConnectionBuilder()
     .withUrl(url, { transport: transport ?? lib.HttpTransportType[env.transport], ...options })
     .configureLogging(lib.LogLevel.None);
+  if (env.hubProtocol) builder.withHubProtocol(env.hubProtocol());
   const connection = configure(builder).build();
   env.track(connection);
   return connection;
@@ -597,6 +601,8 @@ export const scenarios = [
   {
     name: "transport fallback: a connect refused once",
     transports: ["WebSockets", "ServerSentEvents"],
+    // The fallback goes to Server-Sent Events, which cannot carry MessagePack.
+    hubProtocols: ["JSON"],
     async run(env) {
       const { rec, control, lib } = env;
       await control("/control/faults", { refuseConnects: 1 });

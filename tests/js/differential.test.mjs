@@ -3,14 +3,21 @@
 // hub; the two records of what the app observed (and what the hub received) must be equal,
 // except for the deliberate differences in tests/differential/allowed-differences.json.
 //
+// Every scenario runs again with the MessagePack hub protocol (the official client with
+// @microsoft/signalr-protocol-msgpack, hubwire with hubwire/msgpack) on WebSockets and Long
+// Polling, the transports that carry it.
+//
 // Run: node --test tests/js/differential.test.mjs   (needs pkg/: bash scripts/build-wasm.sh)
-// One scenario: HUBWIRE_DIFF_ONLY="send" node --test tests/js/differential.test.mjs
+// Some tests: HUBWIRE_DIFF_ONLY="send" node --test tests/js/differential.test.mjs (a part of
+// the test name: a scenario's name, or "MessagePack")
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import * as official from "@microsoft/signalr";
 import * as hubwire from "../../pkg/index.js";
+import { MessagePackHubProtocol as OfficialMessagePack } from "@microsoft/signalr-protocol-msgpack";
+import { MessagePackHubProtocol as HubwireMessagePack } from "../../pkg/msgpack.js";
 import { startMock } from "./support/mock.mjs";
 import { Recorder, differences, normaliseHubLog, pathMatches, sleep } from "../differential/observe.mjs";
 import { TRANSPORTS, scenarios } from "../differential/scenarios.mjs";
@@ -57,8 +64,20 @@ async function settled(mock) {
   }
 }
 
+/** The hub protocols every scenario runs with, and the transports each can use. */
+const PROTOCOLS = [
+  { name: "JSON", suffix: "", transports: TRANSPORTS },
+  { name: "MessagePack", suffix: ", MessagePack", transports: ["WebSockets", "LongPolling"] },
+];
+
+/** A factory of `lib`'s protocol object for `protocol` (undefined for JSON, the default). */
+function protocolFor(lib, protocol) {
+  if (protocol.name !== "MessagePack") return undefined;
+  return lib === official ? () => new OfficialMessagePack() : () => new HubwireMessagePack();
+}
+
 /** Runs one scenario on one library: `{ events, hub }`. */
-async function record(lib, scenario, transport, mock) {
+async function record(lib, scenario, transport, mock, protocol = PROTOCOLS[0]) {
   await resetMock(mock);
   await settled(mock);
   await mock.control("DELETE /control/log");
@@ -68,6 +87,7 @@ async function record(lib, scenario, transport, mock) {
     lib,
     rec,
     transport,
+    hubProtocol: protocolFor(lib, protocol),
     url: new URL("hub", mock.url).href,
     mockUrl: mock.url,
     control: mock.control,
@@ -114,13 +134,15 @@ test("every allow-list entry names a scenario, a transport, a path, a reason and
 });
 
 const only = process.env.HUBWIRE_DIFF_ONLY;
-for (const scenario of scenarios) {
-  if (only && !scenario.name.includes(only)) continue;
-  for (const transport of scenario.transports ?? TRANSPORTS) {
-    test(`${scenario.name} [${transport}]`, { timeout: TEST_TIMEOUT_MS }, async () => {
+for (const protocol of PROTOCOLS) for (const scenario of scenarios) {
+  if (scenario.hubProtocols && !scenario.hubProtocols.includes(protocol.name)) continue;
+  for (const transport of (scenario.transports ?? TRANSPORTS).filter((t) => protocol.transports.includes(t))) {
+    const name = `${scenario.name} [${transport}${protocol.suffix}]`;
+    if (only && !name.includes(only)) continue;
+    test(name, { timeout: TEST_TIMEOUT_MS }, async () => {
       const mock = await mockFor(scenario.mockArgs);
-      const officialRecord = await record(official, scenario, transport, mock);
-      const hubwireRecord = await record(hubwire, scenario, transport, mock);
+      const officialRecord = await record(official, scenario, transport, mock, protocol);
+      const hubwireRecord = await record(hubwire, scenario, transport, mock, protocol);
       const rows = differences(officialRecord, hubwireRecord).filter((row) => !allowed(scenario, transport, row));
       if (rows.length > 0) {
         // One line per entry keeps the two records side by side readable.

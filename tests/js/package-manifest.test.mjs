@@ -69,11 +69,23 @@ test("every file the exports map names is in the tarball", () => {
   }
 });
 
-test("react is an optional peer dependency, and the package has no dependencies", () => {
+test("react is an optional peer dependency, and the one dependency is @msgpack/msgpack (for hubwire/msgpack)", () => {
   assert.match(manifest.peerDependencies?.react ?? "", /\^18/);
   assert.match(manifest.peerDependencies?.react ?? "", /\^19/);
   assert.deepEqual(manifest.peerDependenciesMeta?.react, { optional: true });
-  assert.equal(manifest.dependencies, undefined);
+  // The official @microsoft/signalr-protocol-msgpack's range: its Encoder/Decoder constructors.
+  assert.deepEqual(manifest.dependencies, { "@msgpack/msgpack": "^2.7.0" });
+});
+
+test("only the hubwire/msgpack entry imports @msgpack/msgpack", async () => {
+  const { readFile, readdir } = await import("node:fs/promises");
+  const modules = (await readdir(new URL("../../pkg/", import.meta.url))).filter((f) => /\.(c?js)$/.test(f));
+  const importing = [];
+  for (const file of modules) {
+    const source = await readFile(new URL(`../../pkg/${file}`, import.meta.url), "utf8");
+    if (/(from\s*|import\s*\(\s*|require\s*\(\s*)["']@msgpack\/msgpack["']/.test(source)) importing.push(file);
+  }
+  assert.deepEqual(importing.sort(), ["msgpack.cjs", "msgpack.js"]);
 });
 
 test("the tarball holds exactly the files list, the manifest, README and licence", () => {

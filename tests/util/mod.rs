@@ -62,7 +62,7 @@ impl Driver {
                 Output::Http(request) => self.requests.push(request),
                 Output::FetchAccessToken => self.token_requests += 1,
                 Output::OpenTransport { kind, url, .. } => self.opened.push((kind, url)),
-                Output::Send(text) => self.sent.push(text),
+                Output::Send(text) => self.sent.push(String::from_utf8_lossy(text.as_bytes()).into_owned()),
                 Output::CloseTransport { .. } => self.transport_closes += 1,
                 Output::Event(event) => self.events.push(event),
             }
@@ -80,7 +80,7 @@ impl Driver {
         self.conn.handle_http(
             self.now,
             id,
-            Ok(HttpResponse { status, status_text: String::new(), body: body.to_string() }),
+            Ok(HttpResponse { status, status_text: String::new(), body: body.into() }),
         );
         self.drain();
     }

@@ -43,7 +43,7 @@ pub fn default_reconnect() -> Option<ReconnectOptions> {
 }
 
 pub fn group(join: &str, leave: &str, arg: &str) -> GroupSpec {
-    GroupSpec { join: join.into(), leave: leave.into(), args: RawJson::from_value(&[arg]) }
+    GroupSpec { join: join.into(), leave: leave.into(), args: RawJson::from_value(&[arg]).into() }
 }
 
 impl SessionDriver {
@@ -77,6 +77,7 @@ impl SessionDriver {
                     self.open_times.push(self.now.as_millis());
                 }
                 SessionOutput::Io(Output::Send(frame)) => {
+                    let frame = String::from_utf8_lossy(frame.as_bytes()).into_owned();
                     if !frame.starts_with("{\"protocol\"") {
                         self.sent.extend(parse_frame(&frame, DEFAULT_MAX_FRAME_BYTES).expect("client frames parse"));
                     }
@@ -107,7 +108,7 @@ impl SessionDriver {
         let body = format!(
             r#"{{"connectionId":"conn-{n}","connectionToken":"token-{n}","negotiateVersion":1,"availableTransports":[{{"transport":"WebSockets","transferFormats":["Text"]}}]}}"#
         );
-        self.session.handle_http(self.now, id, Ok(HttpResponse { status: 200, status_text: "OK".into(), body }));
+        self.session.handle_http(self.now, id, Ok(HttpResponse { status: 200, status_text: "OK".into(), body: body.into() }));
         self.drain();
         assert!(self.opening, "negotiate should open a transport");
         self.opening = false;
@@ -138,7 +139,7 @@ impl SessionDriver {
         self.session.handle_http(
             self.now,
             id,
-            Ok(HttpResponse { status: 503, status_text: "Service Unavailable".into(), body: String::new() }),
+            Ok(HttpResponse { status: 503, status_text: "Service Unavailable".into(), body: String::new().into() }),
         );
         self.drain();
     }

@@ -165,7 +165,7 @@ impl Scenario {
             let event = HubMessage::Invocation {
                 invocation_id: None,
                 target: OBLIGATIONS_EVENT.to_string(),
-                arguments: RawJson::from_value(&[&summary]),
+                arguments: RawJson::from_value(&[&summary]).into(),
                 stream_ids: Vec::new(),
             };
             self.hub()

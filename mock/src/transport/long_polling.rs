@@ -26,6 +26,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::sync::{watch, Mutex};
 
 use super::{no_connection, refusal, watch_client, Link, Outgoing};
+use crate::binary::records_to_frame;
 use crate::hub::{Endpoint, Hub};
 use crate::log::DisconnectReason;
 use crate::outbox::Outbox;
@@ -161,6 +162,9 @@ async fn next_poll(hub: &Hub, link: &Link) -> Response {
     }
     if body.is_empty() {
         StatusCode::NO_CONTENT.into_response()
+    } else if link.outbox.is_binary() {
+        let bytes = records_to_frame(&body);
+        ([(CONTENT_TYPE, "application/octet-stream")], bytes).into_response()
     } else {
         ([(CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
     }

@@ -150,12 +150,15 @@ impl Link {
 
 /// The transports a negotiate response offers, best first.
 pub fn offered(hub: &Hub) -> Vec<AvailableTransport> {
-    // Only the JSON hub protocol is spoken, so only the Text transfer format is offered.
+    // JSON is text; MessagePack is binary, which an event stream cannot carry.
     hub.offered_transports()
         .into_iter()
         .map(|kind| AvailableTransport {
             transport: kind.name().to_string(),
-            transfer_formats: vec!["Text".to_string()],
+            transfer_formats: match kind {
+                TransportKind::ServerSentEvents => vec!["Text".to_string()],
+                _ => vec!["Text".to_string(), "Binary".to_string()],
+            },
         })
         .collect()
 }
@@ -235,10 +238,7 @@ async fn receive_post(link: &Link, body: Body) -> Response {
     if session.is_ended() {
         return no_connection();
     }
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => session.receive(text),
-        Err(_) => session.protocol_error("a request body that is not UTF-8 text"),
-    };
+    session.receive_bytes(&bytes, "a request body that is not UTF-8 text");
     StatusCode::OK.into_response()
 }
 

@@ -1,7 +1,7 @@
 //! The WebSockets transport: one socket per hub connection (or, with stateful reconnect, one
 //! socket after another for the same connection), pumped by two tasks.
 //!
-//! Owns moving text between a WebSocket and the connection's [`Session`] and queue, and the
+//! Owns moving text (or, for MessagePack, binary frames) between a WebSocket and the connection's [`Session`] and queue, and the
 //! upgrade rules: a new connection (negotiated token, or none to skip negotiation), or the
 //! resume of a stateful-reconnect connection whose socket was lost (same token; 409 while its
 //! old socket is still attached; with the `closeResumes` fault, accepted and closed at once
@@ -30,6 +30,7 @@ use super::{no_connection, ping_due, refusal, Link, Outgoing};
 use crate::hub::{Admission, Endpoint, Hub};
 use crate::log::DisconnectReason;
 use crate::outbox::Outbox;
+use crate::binary::records_to_frame;
 use crate::session::Flow;
 
 /// How long the send task may take to deliver a final Close after the receive side decided to
@@ -141,7 +142,13 @@ async fn run(
     let (sink, stream) = socket.split();
     // A resumed connection's first record is the Sequence message, not a handshake answer, so
     // Pings may come at once.
-    let mut sender = tokio::spawn(send_loop(sink, queue, timings.keep_alive, epoch > 0));
+    let mut sender = tokio::spawn(send_loop(
+        sink,
+        queue,
+        timings.keep_alive,
+        epoch > 0,
+        link.outbox.clone(),
+    ));
     let mut receiver = tokio::spawn(receive_loop(stream, link.clone(), timings.client_timeout));
 
     let mut reason = DisconnectReason::ConnectionLost;
@@ -179,14 +186,11 @@ async fn receive_loop(
         let flow = match next {
             None | Some(Err(_)) => return ReceiveEnd::Lost,
             Some(Ok(Message::Text(text))) => link.session().receive(text.as_str()),
-            // The JSON protocol is text; a binary frame is accepted if it is UTF-8, as ASP.NET
-            // Core reads both frame kinds the same way.
-            Some(Ok(Message::Binary(bytes))) => match std::str::from_utf8(&bytes) {
-                Ok(text) => link.session().receive(text),
-                Err(_) => link
-                    .session()
-                    .protocol_error("a binary frame that is not UTF-8 text"),
-            },
+            // MessagePack is binary; for the JSON protocol a binary frame is accepted if it is
+            // UTF-8, as ASP.NET Core reads both frame kinds the same way.
+            Some(Ok(Message::Binary(bytes))) => link
+                .session()
+                .receive_bytes(&bytes, "a binary frame that is not UTF-8 text"),
             Some(Ok(Message::Close(_))) => link.session().client_closed(),
             // Control frames still show the client is alive (the timeout restarts), nothing more.
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
@@ -202,7 +206,16 @@ async fn send_loop(
     mut queue: UnboundedReceiver<Outgoing>,
     keep_alive: Duration,
     ping_at_once: bool,
+    outbox: Outbox,
 ) -> SendEnd {
+    // Records as a frame: text, or MessagePack in a binary frame for a connection that chose it.
+    let frame = |records: String| {
+        if outbox.is_binary() {
+            Message::Binary(records_to_frame(&records).into())
+        } else {
+            Message::text(records)
+        }
+    };
     // No Ping before the first record of a new connection (the handshake response): the client
     // reads the first record as the handshake answer, so a Ping there would break its handshake.
     let mut next_ping: Option<Instant> = ping_at_once.then(|| ping_due(keep_alive));
@@ -216,7 +229,7 @@ async fn send_loop(
         };
         match next {
             Some(Outgoing::Records(records)) => {
-                if sink.send(Message::text(records)).await.is_err() {
+                if sink.send(frame(records)).await.is_err() {
                     return SendEnd::Finished;
                 }
                 next_ping = Some(ping_due(keep_alive));
@@ -224,7 +237,7 @@ async fn send_loop(
             Some(Outgoing::Close(close)) => {
                 // Failures here change nothing: the socket is going away either way.
                 if let Some(close) = close {
-                    let _ = sink.send(Message::text(close)).await;
+                    let _ = sink.send(frame(close)).await;
                 }
                 let frame = CloseFrame {
                     code: close_code::NORMAL,

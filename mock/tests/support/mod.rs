@@ -394,7 +394,7 @@ fn next_invocation_number() -> u64 {
 /// The JSON of a Completion's result, or a panic saying what came instead.
 pub fn result_of(completion: Completion) -> Value {
     match completion {
-        Completion::Result(result) => result.to_value(),
+        Completion::Result(result) => result.as_json().expect("a JSON result").to_value(),
         other => panic!("expected a result, got {other:?}"),
     }
 }

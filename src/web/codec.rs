@@ -1,0 +1,109 @@
+//! Payloads between JavaScript values and the connection's wire encoding.
+//!
+//! Owns the one place where app values become [`Payload`]s and back: JSON through the engine's
+//! own `JSON.stringify`/`JSON.parse`, MessagePack through the codec the app's
+//! `MessagePackHubProtocol` (the `hubwire/msgpack` entry) hands over in the settings, which
+//! encodes and decodes with `@msgpack/msgpack` and the app's options, exactly as the official
+//! package does. It decides nothing about messages: the core reads the envelopes.
+
+use js_sys::{Function, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::platform::describe_js_error;
+use super::settings::{get, js_error};
+use crate::protocol::{HubProtocol, Payload, ProtocolError, RawJson, RawMessagePack};
+
+/// How this connection turns values into payloads and back.
+pub enum PayloadCodec {
+    /// JSON text.
+    Json,
+    /// MessagePack bytes through the app's protocol object.
+    MessagePack {
+        /// `encode(value) -> Uint8Array`.
+        encode: Function,
+        /// `decode(Uint8Array) -> value`.
+        decode: Function,
+    },
+}
+
+impl PayloadCodec {
+    /// Reads the `hubProtocol` setting: absent for JSON, or `{ name: "messagepack", encode,
+    /// decode }` as the JS entry builds it from a `MessagePackHubProtocol`.
+    pub fn from_settings(settings: &JsValue) -> Result<(HubProtocol, PayloadCodec), JsValue> {
+        let Some(protocol) = get(settings, "hubProtocol") else {
+            return Ok((HubProtocol::Json, PayloadCodec::Json));
+        };
+        let name = get(&protocol, "name").and_then(|v| v.as_string()).unwrap_or_default();
+        match HubProtocol::from_name(&name) {
+            Some(HubProtocol::Json) => Ok((HubProtocol::Json, PayloadCodec::Json)),
+            Some(HubProtocol::MessagePack) => {
+                let function = |key: &str| {
+                    get(&protocol, key)
+                        .and_then(|v| v.dyn_into::<Function>().ok())
+                        .ok_or_else(|| js_error(&format!("The 'messagepack' protocol needs its '{key}' function.")))
+                };
+                Ok((HubProtocol::MessagePack, PayloadCodec::MessagePack { encode: function("encode")?, decode: function("decode")? }))
+            }
+            None => Err(js_error(&format!("The hub protocol '{name}' is not supported."))),
+        }
+    }
+
+    /// A JavaScript value (an argument list, an item, a result) as a payload; `what` names it
+    /// in the error ("arguments").
+    pub fn encode(&self, value: &JsValue, what: &str) -> Result<Payload, ProtocolError> {
+        match self {
+            PayloadCodec::Json => {
+                let text = js_sys::JSON::stringify(value)
+                    .map_err(|thrown| {
+                        ProtocolError::MalformedJson(format!(
+                            "{what} cannot be serialized to JSON: {}",
+                            describe_js_error(&thrown)
+                        ))
+                    })?
+                    .as_string()
+                    .unwrap_or_else(|| "[]".to_string());
+                RawJson::parse(text).map(Payload::from)
+            }
+            PayloadCodec::MessagePack { encode, .. } => {
+                let encoded = encode.call1(&JsValue::UNDEFINED, value).map_err(|thrown| {
+                    ProtocolError::MalformedMessagePack(format!(
+                        "{what} cannot be encoded as MessagePack: {}",
+                        describe_js_error(&thrown)
+                    ))
+                })?;
+                let bytes = encoded
+                    .dyn_into::<Uint8Array>()
+                    .map_err(|_| ProtocolError::MalformedMessagePack("the encoder did not return a Uint8Array".into()))?
+                    .to_vec();
+                RawMessagePack::parse(bytes).map(Payload::from)
+            }
+        }
+    }
+
+    /// A payload as a JavaScript value.
+    pub fn decode(&self, payload: &Payload) -> Result<JsValue, String> {
+        match (self, payload) {
+            (_, Payload::Json(json)) => {
+                js_sys::JSON::parse(json.as_str()).map_err(|thrown| describe_js_error(&thrown))
+            }
+            (PayloadCodec::MessagePack { decode, .. }, Payload::MessagePack(bytes)) => {
+                let array = Uint8Array::from(bytes.as_bytes());
+                decode
+                    .call1(&JsValue::UNDEFINED, &array)
+                    .map_err(|thrown| format!("a MessagePack payload cannot be decoded: {}", describe_js_error(&thrown)))
+            }
+            (PayloadCodec::Json, Payload::MessagePack(_)) => {
+                Err("a MessagePack payload on a JSON connection".to_string())
+            }
+        }
+    }
+
+    /// The payload of a call without arguments.
+    pub fn empty_arguments(&self) -> Payload {
+        match self {
+            PayloadCodec::Json => RawJson::empty_array().into(),
+            PayloadCodec::MessagePack { .. } => RawMessagePack::empty_array().into(),
+        }
+    }
+}
