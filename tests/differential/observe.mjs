@@ -167,8 +167,18 @@ const HUB_LOG_KINDS = new Set([
  * rules of one transport.)
  */
 export function normaliseHubLog(recorder, log, { transport } = {}) {
+  // The connections this scenario's client made: negotiated here, or opened on the scenario's
+  // own transport (skipNegotiation). An EventSource an earlier scenario's official client left
+  // retrying (it does not close one whose connect was refused) reconnects with its old id, on
+  // its own schedule: its entries are not this scenario's.
+  const ours = new Set(
+    log
+      .filter((entry) => entry.kind === "negotiate" || (entry.kind === "transportOpened" && entry.transport === transport))
+      .map((entry) => entry.connectionId),
+  );
   return log
     .filter((entry) => HUB_LOG_KINDS.has(entry.kind))
+    .filter((entry) => !("connectionId" in entry) || !entry.connectionId || ours.has(entry.connectionId))
     .map((entry) => {
       const { at: _at, ...rest } = entry;
       if ("connectionId" in rest) rest.connectionId = recorder.alias(rest.connectionId);
