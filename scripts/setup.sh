@@ -241,6 +241,19 @@ if [ -f package.json ]; then
       say "  no package-lock.json: running npm install"
       npm install --no-audit --no-fund </dev/null
     fi
+    # The tests install the packed package into fixture apps offline, which resolves the
+    # package's own dependencies (@msgpack/msgpack) by range: npm ci caches their tarballs but
+    # not the registry metadata that needs, so cache each at the version the lockfile pins.
+    for spec in $(node -e '
+      const own = require("./pkg-template/package.json").dependencies || {};
+      const lock = require("./package-lock.json").packages || {};
+      for (const name of Object.keys(own)) {
+        const entry = lock["node_modules/" + name];
+        if (entry) console.log(name + "@" + entry.version);
+      }'); do
+      say "  caching $spec for offline installs of the packed package"
+      npm cache add "$spec" --loglevel=error </dev/null
+    done
     touch "$NPM_STAMP"
   else
     say "  node_modules: up to date"
