@@ -24,23 +24,10 @@
 // Nothing here is imported by the other entries: an app bundle that does not import
 // hubwire/testing contains none of it.
 
-import { HttpClient } from "./signalr-api.js";
+import { HttpClient, MessageType } from "./signalr-api.js";
 import { baseHost, setTestHostOverrides } from "./wasm.js";
 
 const RECORD_SEPARATOR = "\u001e";
-
-/** SignalR's hub message types (JSON protocol). */
-const MessageType = Object.freeze({
-  Invocation: 1,
-  StreamItem: 2,
-  Completion: 3,
-  StreamInvocation: 4,
-  CancelInvocation: 5,
-  Ping: 6,
-  Close: 7,
-  Ack: 8,
-  Sequence: 9,
-});
 
 /**
  * Real timers for the waits' deadlines and re-checks, which must run while a test's clock is
