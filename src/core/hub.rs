@@ -41,11 +41,12 @@
 //! least [`MIN_TIMER`] ahead, and one `handle_timeout` call fires
 //! each timer reason at most once.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::error::HubError;
 use super::handlers::HandlerRegistry;
+use super::id_map::IdMap;
 use super::limits::{check_duration, check_size, ConfigError, MIN_TIMER};
 use super::time::Instant;
 use super::replay::Replay;
@@ -420,13 +421,13 @@ pub struct HubConnection<H> {
     config: HubConfig,
     phase: Phase,
     handlers: HandlerRegistry<H>,
-    pending: BTreeMap<u64, Pending>,
-    /// Client-to-server streams still open, by stream id.
-    uploads: BTreeMap<String, ()>,
+    pending: IdMap<Pending>,
+    /// The ids of the client-to-server streams still open (a few at most: searched in turn).
+    uploads: Vec<String>,
     /// Invocation and stream ids come from one counter, as in the official client.
     next_invocation_id: u64,
     next_request_id: u64,
-    requests: BTreeMap<u64, InFlight>,
+    requests: IdMap<InFlight>,
     /// Requests waiting for a fresh token after a 401.
     awaiting_token_retry: Vec<InFlight>,
     timers: TimerTable,
@@ -473,11 +474,11 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             config,
             phase: Phase::Idle,
             handlers: HandlerRegistry::default(),
-            pending: BTreeMap::new(),
-            uploads: BTreeMap::new(),
+            pending: IdMap::new(),
+            uploads: Vec::new(),
             next_invocation_id: 0,
             next_request_id: 0,
-            requests: BTreeMap::new(),
+            requests: IdMap::new(),
             awaiting_token_retry: Vec::new(),
             timers: TimerTable::default(),
             outputs: VecDeque::new(),
@@ -727,7 +728,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// Sends one item of a client-to-server stream.
     pub fn send_stream_item(&mut self, now: Instant, stream_id: &str, item: impl Into<Payload>) -> Result<(), HubError> {
         self.ensure_connected()?;
-        if !self.uploads.contains_key(stream_id) {
+        if !self.uploads.iter().any(|id| id == stream_id) {
             return Err(HubError::UnknownStream(stream_id.to_string()));
         }
         self.send_message(now, &HubMessage::StreamItem { invocation_id: stream_id.to_string(), item: item.into() });
@@ -737,9 +738,10 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// Ends a client-to-server stream, with an error if the source failed.
     pub fn complete_upload(&mut self, now: Instant, stream_id: &str, error: Option<String>) -> Result<(), HubError> {
         self.ensure_connected()?;
-        if self.uploads.remove(stream_id).is_none() {
+        let Some(open) = self.uploads.iter().position(|id| id == stream_id) else {
             return Err(HubError::UnknownStream(stream_id.to_string()));
-        }
+        };
+        self.uploads.remove(open);
         let completion = error.map_or(Completion::Void, Completion::Error);
         self.send_message(now, &HubMessage::Completion { invocation_id: stream_id.to_string(), completion });
         Ok(())
@@ -1078,7 +1080,9 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// Opens the upload streams with these ids.
     fn open_uploads(&mut self, stream_ids: &[String]) {
         for id in stream_ids {
-            self.uploads.insert(id.clone(), ());
+            if !self.uploads.contains(id) {
+                self.uploads.push(id.clone());
+            }
         }
     }
 

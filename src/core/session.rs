@@ -6,7 +6,7 @@
 //! events into one stream for the app. Neither side knows the other: the supervisor would
 //! manage a plain WebSocket link the same way.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::error::HubError;
@@ -15,6 +15,7 @@ use super::supervisor::{
     GroupSpec, ManagedState, ReconnectOptions, StateChange, Supervisor, SupervisorEvent,
     SupervisorOutput, Telemetry,
 };
+use super::id_map::IdMap;
 use super::time::Instant;
 use crate::protocol::Payload;
 
@@ -128,9 +129,9 @@ pub struct HubSession<H> {
     link: HubConnection<H>,
     supervisor: Supervisor,
     outputs: VecDeque<SessionOutput<H>>,
-    group_calls: BTreeMap<u64, GroupCall>,
+    group_calls: IdMap<GroupCall>,
     next_group_request: u64,
-    sent_at: BTreeMap<u64, Instant>,
+    sent_at: IdMap<Instant>,
     handshake_sent_at: Option<Instant>,
     last_message_at: Option<Instant>,
     round_trip: Option<Duration>,
@@ -146,9 +147,9 @@ impl<H: Clone + PartialEq> HubSession<H> {
                 .with_error_when_retries_used_up(false),
             link: HubConnection::new(config),
             outputs: VecDeque::new(),
-            group_calls: BTreeMap::new(),
+            group_calls: IdMap::new(),
             next_group_request: 0,
-            sent_at: BTreeMap::new(),
+            sent_at: IdMap::new(),
             handshake_sent_at: None,
             last_message_at: None,
             round_trip: None,

@@ -8,7 +8,6 @@
 //! client's ping timer, that keeps keep-alives flowing in throttled background tabs.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
@@ -28,6 +27,7 @@ use super::websocket::{Socket, SocketEvent};
 use crate::protocol::negotiate::TransportKind;
 use crate::core::dedupe::{DedupeFilter, Dropped};
 use crate::core::hub::{LogLevel, Output, TransportId};
+use crate::core::id_map::IdMap;
 use crate::core::session::{HubSession, SessionEvent, SessionOutput};
 use crate::core::supervisor::{GroupSpec, ManagedState, StateChange};
 use crate::core::HubError;
@@ -192,11 +192,11 @@ pub struct Shared {
     options: ShellOptions,
     channel: Option<Channel>,
     timer: WakeTimer,
-    streams: BTreeMap<u64, StreamSink>,
+    streams: IdMap<StreamSink>,
     start_waiters: Vec<Settle>,
     stop_waiters: Vec<Settle>,
-    pending: BTreeMap<u64, Settle>,
-    group_waiters: BTreeMap<u64, Settle>,
+    pending: IdMap<Settle>,
+    group_waiters: IdMap<Settle>,
     callbacks: Callbacks,
     batch: Batch,
     batch_timer: Option<Timeout>,
@@ -220,11 +220,11 @@ impl Driver {
             options,
             channel: None,
             timer: WakeTimer::default(),
-            streams: BTreeMap::new(),
+            streams: IdMap::new(),
             start_waiters: Vec::new(),
             stop_waiters: Vec::new(),
-            pending: BTreeMap::new(),
-            group_waiters: BTreeMap::new(),
+            pending: IdMap::new(),
+            group_waiters: IdMap::new(),
             callbacks: Callbacks::default(),
             batch: Batch::default(),
             batch_timer: None,

@@ -14,7 +14,6 @@
 //! adapter's business.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
@@ -31,6 +30,7 @@ use super::json_get::get_json;
 use super::settings::{function, get, js_error, millis, millis_or_never, string};
 use super::telemetry::Record;
 use crate::core::dedupe::{DedupeWindow, Dropped};
+use crate::core::id_map::IdMap;
 use crate::core::subscription::{
     FlagSource, PollConfig, PollKind, Subscription, SubscriptionConfig, SubscriptionEvent, SubscriptionOutput,
     SubscriptionTelemetry, Update, DEFAULT_FALLBACK_AFTER, DEFAULT_FLAG_REFRESH,
@@ -87,9 +87,9 @@ struct Shared {
     hooks: Hooks,
     timer: WakeTimer,
     /// Abort handles of polls in flight.
-    aborts: BTreeMap<u64, AbortController>,
+    aborts: IdMap<AbortController>,
     /// `refresh()` promises, by the poll that completes them.
-    refresh_waiters: BTreeMap<u64, Vec<Settle>>,
+    refresh_waiters: IdMap<Vec<Settle>>,
 }
 
 #[derive(Clone)]
@@ -191,8 +191,8 @@ impl SubscriptionCore {
             spec,
             hooks,
             timer: WakeTimer::default(),
-            aborts: BTreeMap::new(),
-            refresh_waiters: BTreeMap::new(),
+            aborts: IdMap::new(),
+            refresh_waiters: IdMap::new(),
         };
         Ok(SubscriptionCore { driver: Driver(Rc::new(RefCell::new(shared))) })
     }
@@ -219,7 +219,7 @@ impl SubscriptionCore {
         let (promise, settle) = Settle::promise();
         let poll = self.driver.with(|s| s.subscription.refresh(now()));
         match poll {
-            Some(id) => self.driver.with(|s| s.refresh_waiters.entry(id).or_default().push(settle)),
+            Some(id) => self.driver.with(|s| s.refresh_waiters.get_or_insert_with(id, Vec::new).push(settle)),
             None => settle.resolve(&JsValue::UNDEFINED),
         }
         self.driver.pump();
