@@ -1,12 +1,19 @@
 //! Client methods the server may call, by name.
 //!
-//! Names match case-insensitively, as in the official client. The handler type is the shell's
-//! (a JavaScript function in the browser, anything comparable in tests), so the core stays free
-//! of browser types.
+//! Names match case-insensitively, as in the official client, with one deliberate difference:
+//! only ASCII letters are folded (`A`-`Z` to `a`-`z`); other characters must match exactly.
+//! The official client folds with JavaScript's full Unicode `toLowerCase` (and ASP.NET Core
+//! names hub methods with `OrdinalIgnoreCase`), but hub method names are C# identifiers, in
+//! practice ASCII, and full case folding would bring the Unicode case tables into the wasm
+//! module. Lookups compare in place, without lower-casing a copy of each incoming name.
+//!
+//! The handler type is the shell's (a JavaScript function in the browser, anything comparable
+//! in tests), so the core stays free of browser types.
 
 /// Handlers registered per method name, in registration order.
 #[derive(Debug, Clone)]
 pub struct HandlerRegistry<H> {
+    /// Names ASCII-lower-cased, each once.
     entries: Vec<(String, Vec<H>)>,
 }
 
@@ -18,8 +25,7 @@ impl<H> Default for HandlerRegistry<H> {
 
 impl<H: Clone + PartialEq> HandlerRegistry<H> {
     fn slot(&mut self, name: &str) -> Option<&mut Vec<H>> {
-        let key = name.to_lowercase();
-        self.entries.iter_mut().find(|(n, _)| *n == key).map(|(_, h)| h)
+        self.entries.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, h)| h)
     }
 
     /// Adds `handler` for `name`. Adding the same handler twice for one name is a no-op, as in
@@ -28,15 +34,14 @@ impl<H: Clone + PartialEq> HandlerRegistry<H> {
         match self.slot(name) {
             Some(handlers) if handlers.contains(&handler) => {}
             Some(handlers) => handlers.push(handler),
-            None => self.entries.push((name.to_lowercase(), vec![handler])),
+            None => self.entries.push((name.to_ascii_lowercase(), vec![handler])),
         }
     }
 
     /// Removes one handler of `name`, or all of them when `handler` is `None`.
     pub fn remove(&mut self, name: &str, handler: Option<&H>) {
-        let key = name.to_lowercase();
         match handler {
-            None => self.entries.retain(|(n, _)| *n != key),
+            None => self.entries.retain(|(n, _)| !n.eq_ignore_ascii_case(name)),
             Some(handler) => {
                 if let Some(handlers) = self.slot(name) {
                     handlers.retain(|h| h != handler);
@@ -48,8 +53,7 @@ impl<H: Clone + PartialEq> HandlerRegistry<H> {
 
     /// The handlers for `name`, in registration order (empty when none).
     pub fn get(&self, name: &str) -> Vec<H> {
-        let key = name.to_lowercase();
-        self.entries.iter().find(|(n, _)| *n == key).map(|(_, h)| h.clone()).unwrap_or_default()
+        self.entries.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, h)| h.clone()).unwrap_or_default()
     }
 }
 
@@ -63,6 +67,22 @@ mod tests {
         registry.add("ReceiveMessage", 1);
         assert_eq!(registry.get("receivemessage"), vec![1]);
         assert_eq!(registry.get("RECEIVEMESSAGE"), vec![1]);
+    }
+
+    #[test]
+    fn only_ascii_letters_are_folded() {
+        let mut registry = HandlerRegistry::default();
+        registry.add("Grüße", 1);
+        assert_eq!(registry.get("GRüSSE"), Vec::<i32>::new(), "ß is not ASCII: no special folding");
+        assert_eq!(registry.get("grüße"), vec![1]);
+        assert_eq!(registry.get("GRüßE"), vec![1]);
+        // The official client would match these (JavaScript's toLowerCase folds Ü to ü).
+        assert!(registry.get("GRÜßE").is_empty());
+        registry.add("ÉCLAIR", 2);
+        assert!(registry.get("éclair").is_empty());
+        assert_eq!(registry.get("Éclair"), vec![2]);
+        registry.remove("Éclair", None);
+        assert!(registry.get("ÉCLAIR").is_empty());
     }
 
     #[test]

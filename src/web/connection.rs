@@ -74,7 +74,7 @@ fn telemetry_options(setting: Option<JsValue>) -> Result<TelemetryOptions, JsVal
         for entry in js_sys::Object::entries(&fields).iter() {
             let pair = js_sys::Array::from(&entry);
             if let (Some(event), Some(field)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                options.latency_fields.push((event.to_lowercase(), field));
+                options.latency_fields.push((event, field));
             }
         }
     }

@@ -748,7 +748,7 @@ impl Driver {
                     LogLevel::Warning,
                     &format!(
                         "A callback for the method '{}' threw error '{}'.",
-                        target.to_lowercase(),
+                        target.to_ascii_lowercase(),
                         describe_js_error(&thrown)
                     ),
                 );
@@ -820,12 +820,9 @@ impl Driver {
     fn measure_latency(&self, target: &str, arguments: &Array) {
         let field = self.with(|s| {
             let fields = &s.options.telemetry.latency_fields;
-            // Most apps configure no latency fields: skip the per-message lower-casing then.
-            if fields.is_empty() {
-                return None;
-            }
-            let lower = target.to_lowercase();
-            fields.iter().find(|(event, _)| *event == lower).map(|(_, f)| f.clone())
+            // Event names are matched as method names are (ASCII letters folded, see
+            // core::handlers), in place: no lower-cased copy per message.
+            fields.iter().find(|(event, _)| event.eq_ignore_ascii_case(target)).map(|(_, f)| f.clone())
         });
         let Some(field) = field else { return };
         let Ok(stamp) = Reflect::get(&arguments.get(0), &JsValue::from_str(&field)) else { return };

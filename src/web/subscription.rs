@@ -514,7 +514,10 @@ fn version_number(value: &JsValue) -> Option<f64> {
         // constructor deprecated in favour of conversions from Rust numbers, which do not apply.
         #[allow(deprecated)]
         let number = js_sys::Number::new(value).value_of();
-        if number.is_finite() && !text.trim().is_empty() {
+        // A blank string converts to 0; any other string that converts to a finite number has
+        // a digit (JS whitespace includes non-ASCII spaces, so trimming would need the Unicode
+        // tables and still miss U+FEFF, which JS counts as whitespace and Rust does not).
+        if number.is_finite() && text.bytes().any(|b| b.is_ascii_digit()) {
             number
         } else {
             js_sys::Date::parse(&text)

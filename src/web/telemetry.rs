@@ -21,7 +21,8 @@ pub struct TelemetryOptions {
     pub batch_size: usize,
     /// Longest a record waits in a batch, in ms.
     pub flush_interval_ms: u32,
-    /// Per event name (lowercase): the payload field holding the time it was produced.
+    /// Per event name (matched as method names are: ASCII letters case-insensitively): the
+    /// payload field holding the time it was produced.
     pub latency_fields: Vec<(String, String)>,
 }
 
