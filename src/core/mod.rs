@@ -15,6 +15,7 @@
 //! - [`handlers`]: client methods by name, matched case-insensitively.
 //! - [`limits`]: the bounds of interval, timeout and size settings, and their typed error.
 //! - [`timer`]: timers as data, one deadline per reason.
+//! - [`text`]: numbers into texts without `core::fmt`.
 //! - [`time`]: the caller-supplied clock value.
 //! - [`error`]: the errors the app sees.
 
@@ -32,6 +33,7 @@ pub mod retry;
 pub mod session;
 pub mod subscription;
 pub mod supervisor;
+pub mod text;
 pub mod time;
 pub mod timer;
 
