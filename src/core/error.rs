@@ -1,10 +1,11 @@
-//! Errors the engine reports to the app. Each becomes a JavaScript `Error` with the
-//! [`Display`](std::fmt::Display) text as its message.
+//! Errors the engine reports to the app. Each becomes a JavaScript `Error` with
+//! [`HubError::message`] (the same text as `Display`) as its message.
 
 use std::fmt;
 use std::time::Duration;
 
 use super::limits::ConfigError;
+use super::text::decimal;
 use crate::protocol::ProtocolError;
 
 /// Why a connection or an invocation failed.
@@ -50,51 +51,53 @@ pub enum HubError {
     InvalidSetting(ConfigError),
 }
 
-impl fmt::Display for HubError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HubError::Protocol(error) => error.fmt(f),
-            HubError::NotConnected => {
-                write!(f, "Cannot send data if the connection is not in the 'Connected' State.")
-            }
-            HubError::AlreadyStarted => {
-                write!(f, "Cannot start a HubConnection that is not in the 'Disconnected' state.")
-            }
+impl HubError {
+    /// The message the app sees (also what `Display` writes), built without `core::fmt`.
+    pub fn message(&self) -> String {
+        let text: &str = match self {
+            // The protocol's texts are its own module's (formatted there).
+            HubError::Protocol(error) => return error.to_string(),
+            HubError::NotConnected => "Cannot send data if the connection is not in the 'Connected' State.",
+            HubError::AlreadyStarted => "Cannot start a HubConnection that is not in the 'Disconnected' state.",
             HubError::Negotiate(detail) => {
-                write!(f, "Failed to complete negotiation with the server: {detail}")
+                return ["Failed to complete negotiation with the server: ", detail].concat()
             }
             HubError::TooManyRedirects(hops) => {
-                write!(f, "Negotiate redirection limit exceeded ({hops} redirects).")
+                return ["Negotiate redirection limit exceeded (", &decimal(*hops), " redirects)."].concat()
             }
             HubError::NoTransport(detail) => {
-                write!(f, "Unable to connect to the server with any of the available transports. {detail}")
+                return ["Unable to connect to the server with any of the available transports. ", detail].concat()
             }
-            HubError::AccessToken(detail) => write!(f, "accessTokenFactory failed: {detail}"),
-            HubError::Transport(detail) => write!(f, "{detail}"),
-            HubError::HandshakeTimeout(after) => write!(
-                f,
-                "Handshake timed out: the server did not answer within {} ms.",
-                after.as_millis()
-            ),
-            HubError::ServerTimeout(_) => {
-                write!(f, "Server timeout elapsed without receiving a message from the server.")
+            HubError::AccessToken(detail) => return ["accessTokenFactory failed: ", detail].concat(),
+            HubError::Transport(detail) => detail,
+            HubError::HandshakeTimeout(after) => {
+                return [
+                    "Handshake timed out: the server did not answer within ",
+                    &decimal(after.as_millis()),
+                    " ms.",
+                ]
+                .concat()
             }
-            HubError::ServerClosed(error) => write!(f, "Server returned an error on close: {error}"),
-            HubError::Server(error) => write!(f, "{error}"),
-            HubError::ConnectionClosed => {
-                write!(f, "Invocation canceled due to the underlying connection being closed.")
-            }
+            HubError::ServerTimeout(_) => "Server timeout elapsed without receiving a message from the server.",
+            HubError::ServerClosed(error) => return ["Server returned an error on close: ", error].concat(),
+            HubError::Server(error) => error,
+            HubError::ConnectionClosed => "Invocation canceled due to the underlying connection being closed.",
             // The official client's retry reason (its spelling) for a loss without an error.
-            HubError::LostWithoutError => write!(f, "Attempting to reconnect due to a unknown error."),
+            HubError::LostWithoutError => "Attempting to reconnect due to a unknown error.",
             // The official client's texts for the two moments a start can be stopped at.
-            HubError::StoppedDuringStart => write!(f, "The connection was stopped during negotiation."),
-            HubError::StoppedDuringHandshake => {
-                write!(f, "The connection was stopped before the hub handshake could complete.")
-            }
-            HubError::GroupLeft => write!(f, "The group was left before its join completed."),
-            HubError::UnknownStream(id) => write!(f, "No open upload stream with id '{id}'."),
-            HubError::InvalidSetting(error) => error.fmt(f),
-        }
+            HubError::StoppedDuringStart => "The connection was stopped during negotiation.",
+            HubError::StoppedDuringHandshake => "The connection was stopped before the hub handshake could complete.",
+            HubError::GroupLeft => "The group was left before its join completed.",
+            HubError::UnknownStream(id) => return ["No open upload stream with id '", id, "'."].concat(),
+            HubError::InvalidSetting(error) => return error.message(),
+        };
+        text.to_string()
+    }
+}
+
+impl fmt::Display for HubError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 

@@ -47,6 +47,7 @@ use std::time::Duration;
 use super::error::HubError;
 use super::handlers::HandlerRegistry;
 use super::id_map::IdMap;
+use super::text::decimal;
 use super::limits::{check_duration, check_size, ConfigError, MIN_TIMER};
 use super::time::Instant;
 use super::replay::Replay;
@@ -211,12 +212,19 @@ pub enum HttpFailure {
     TimedOut,
 }
 
+impl HttpFailure {
+    /// The failure as text (also what `Display` writes).
+    pub fn message(&self) -> &str {
+        match self {
+            HttpFailure::Network(reason) => reason,
+            HttpFailure::TimedOut => "The request timed out.",
+        }
+    }
+}
+
 impl std::fmt::Display for HttpFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            HttpFailure::Network(reason) => write!(f, "{reason}"),
-            HttpFailure::TimedOut => write!(f, "The request timed out."),
-        }
+        f.write_str(self.message())
     }
 }
 
@@ -648,7 +656,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.send_message(
             now,
             &HubMessage::Invocation {
-                invocation_id: Some(id.to_string()),
+                invocation_id: Some(decimal(id)),
                 target: target.to_string(),
                 arguments: arguments.into(),
                 stream_ids: stream_ids.clone(),
@@ -703,7 +711,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.send_message(
             now,
             &HubMessage::StreamInvocation {
-                invocation_id: id.to_string(),
+                invocation_id: decimal(id),
                 target: target.to_string(),
                 arguments: arguments.into(),
                 stream_ids: stream_ids.clone(),
@@ -721,7 +729,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         }
         self.pending.remove(&id);
         if self.ensure_connected().is_ok() {
-            self.send_message(now, &HubMessage::CancelInvocation { invocation_id: id.to_string() });
+            self.send_message(now, &HubMessage::CancelInvocation { invocation_id: decimal(id) });
         }
     }
 
@@ -809,13 +817,13 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 for mut in_flight in waiting {
                     in_flight.request.headers.retain(|(name, _)| name != "Authorization");
                     if let Some(token) = &self.access_token {
-                        in_flight.request.headers.push(("Authorization".into(), format!("Bearer {token}")));
+                        in_flight.request.headers.push(("Authorization".into(), ["Bearer ", token.as_str()].concat()));
                     }
                     in_flight.retried_after_401 = true;
                     self.reissue(in_flight);
                 }
             }
-            Err(error) => self.transport_failed(now, format!("accessTokenFactory failed: {error}")),
+            Err(error) => self.transport_failed(now, ["accessTokenFactory failed: ", error.as_str()].concat()),
         }
     }
 
@@ -1016,9 +1024,14 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 Timer::Handshake if matches!(self.phase, Phase::Resuming { .. }) => {
                     let waited = self.config.handshake_timeout.as_millis();
                     self.finish_close(
-                        Some(HubError::Transport(format!(
-                            "Stateful reconnect failed: the server did not answer on the new socket within {waited} ms."
-                        ))),
+                        Some(HubError::Transport(
+                            [
+                                "Stateful reconnect failed: the server did not answer on the new socket within ",
+                                &decimal(waited),
+                                " ms.",
+                            ]
+                            .concat(),
+                        )),
                         true,
                         true,
                     )
@@ -1074,7 +1087,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     /// Takes `count` ids from the invocation counter for client-to-server streams.
     fn reserve_ids(&mut self, count: usize) -> Vec<String> {
-        (0..count).map(|_| self.next_id().to_string()).collect()
+        (0..count).map(|_| decimal(self.next_id())).collect()
     }
 
     /// Opens the upload streams with these ids.
@@ -1160,7 +1173,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         ];
         headers.extend(self.config.headers.iter().cloned());
         if let Some(token) = &self.access_token {
-            headers.push(("Authorization".to_string(), format!("Bearer {token}")));
+            headers.push(("Authorization".to_string(), ["Bearer ", token.as_str()].concat()));
         }
         headers
     }
@@ -1242,7 +1255,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             return;
         }
         let response = match response {
-            Err(failure) => return self.fail_start(HubError::Negotiate(failure.to_string())),
+            Err(failure) => return self.fail_start(HubError::Negotiate(failure.message().to_string())),
             Ok(response) => response,
         };
         if response.status != 200 {
@@ -1289,22 +1302,23 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         let mut skipped = Vec::new();
         for offer in &details.available_transports {
             let Some(kind) = TransportKind::from_name(&offer.transport) else {
-                skipped.push(format!("'{}' is not a transport this client knows.", offer.transport));
+                skipped.push(["'", offer.transport.as_str(), "' is not a transport this client knows."].concat());
                 continue;
             };
             // Worded as the official client lists each transport it could not use.
             let name = kind.name();
             if self.config.allowed_transports & transport_bit(kind) == 0 {
-                skipped.push(format!("{name} failed: Error: '{name}' is disabled by the client."));
+                skipped.push([name, " failed: Error: '", name, "' is disabled by the client."].concat());
             } else if kind == TransportKind::ServerSentEvents && self.config.protocol.is_binary() {
                 // Whatever the server claims, an EventSource carries text only (the official
                 // transport's own refusal).
-                skipped.push(format!(
-                    "{name} failed: Error: The Server-Sent Events transport only supports the 'Text' transfer format"
-                ));
+                skipped.push(
+                    [name, " failed: Error: The Server-Sent Events transport only supports the 'Text' transfer format"]
+                        .concat(),
+                );
             } else if !offer.transfer_formats.iter().any(|f| f == self.config.protocol.transfer_format()) {
                 let format = self.config.protocol.transfer_format();
-                skipped.push(format!("{name} failed: Error: '{name}' does not support {format}."));
+                skipped.push([name, " failed: Error: '", name, "' does not support ", format, "."].concat());
             } else {
                 self.candidates.push_back(kind);
             }
@@ -1373,7 +1387,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// Issues one long poll. The cache-buster keeps proxies from answering from a cache.
     fn poll(&mut self, now: Instant, first: bool) {
         let Some(transport) = &self.transport else { return };
-        let url = negotiate::append_query(&transport.connect_url, "_", &format!("{}-{}", now.as_millis(), self.next_request_id));
+        let url = negotiate::append_query(&transport.connect_url, "_", &[decimal(now.as_millis()), decimal(self.next_request_id)].join("-"));
         let headers = self.base_headers();
         let timeout = Some(self.config.poll_timeout);
         self.http(Purpose::Poll { first }, "GET", url, headers, None, timeout);
@@ -1415,7 +1429,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 ),
                 status => self.transport_closed_by_server(
                     now,
-                    Some(format!("Long polling failed: Status code '{status}' {}", response.status_text)),
+                    Some(["Long polling failed: Status code '", &decimal(status), "' ", &response.status_text].concat()),
                 ),
             },
         }
@@ -1433,8 +1447,10 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             Ok(response) if response.status == 409 => {
                 Some("Sending failed: the connection is in use by another transport (409).".to_string())
             }
-            Ok(response) => Some(format!("Sending failed: Status code '{}' {}", response.status, response.status_text)),
-            Err(failure) => Some(format!("Sending failed: {failure}")),
+            Ok(response) => {
+                Some(["Sending failed: Status code '", &decimal(response.status), "' ", &response.status_text].concat())
+            }
+            Err(failure) => Some(["Sending failed: ", failure.message()].concat()),
         };
         match failure {
             None => self.flush_outbox(),
@@ -1466,7 +1482,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         let kind = self.transport.take().map(|t| t.kind);
         self.outputs.push_back(Output::CloseTransport { transport: self.transport_id });
         if let Some(kind) = kind {
-            self.transport_failures.push(format!("{} failed: {reason}", kind.name()));
+            self.transport_failures.push([kind.name(), " failed: ", &reason].concat());
             if !self.candidates.is_empty() && !self.config.skip_negotiation {
                 self.emit(Event::TransportFallback { from: kind, reason: reason.clone() });
             }
@@ -1480,7 +1496,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             };
             return self.fail_start(error);
         }
-        self.log(LogLevel::Warning, format!("{} Trying the next transport.", self.transport_failures.join(" ")));
+        self.log(LogLevel::Warning, [self.transport_failures.join(" ").as_str(), " Trying the next transport."].concat());
         self.negotiate_with_token();
     }
 
@@ -1598,7 +1614,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         }
         self.log(
             LogLevel::Debug,
-            format!("Transport lost ({}); resuming the same connection.", error.as_deref().unwrap_or("closed")),
+            ["Transport lost (", error.as_deref().unwrap_or("closed"), "); resuming the same connection."].concat(),
         );
         self.emit(Event::Resuming { reason: error });
         if let Some(url) = self.transport_url.clone() {
@@ -1629,7 +1645,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 if handlers.is_empty() {
                     self.log(
                         LogLevel::Warning,
-                        format!("No client method with the name '{target}' found."),
+                        ["No client method with the name '", target.as_str(), "' found."].concat(),
                     );
                     if let Some(invocation_id) = invocation_id {
                         // The server waits for a result that will never come otherwise.
@@ -1643,14 +1659,14 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 Some((id, Pending::Stream)) => self.emit(Event::StreamItem { id, item }),
                 _ => self.log(
                     LogLevel::Warning,
-                    format!("StreamItem for unknown stream '{invocation_id}' ignored."),
+                    ["StreamItem for unknown stream '", invocation_id.as_str(), "' ignored."].concat(),
                 ),
             },
             HubMessage::Completion { invocation_id, completion } => {
                 let Some((id, _)) = self.pending_id(&invocation_id) else {
                     return self.log(
                         LogLevel::Warning,
-                        format!("Completion for unknown invocation id '{invocation_id}' ignored."),
+                        ["Completion for unknown invocation id '", invocation_id.as_str(), "' ignored."].concat(),
                     );
                 };
                 self.pending.remove(&id);
@@ -1675,7 +1691,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
             }
             other => self.log(
                 LogLevel::Debug,
-                format!("Ignoring message of type {} from the server.", other.type_id()),
+                ["Ignoring message of type ", &decimal(other.type_id()), " from the server."].concat(),
             ),
         }
     }
@@ -1704,5 +1720,5 @@ fn negotiate_status_text(body: &str, status_text: &str, status: u16) -> String {
     } else {
         ""
     };
-    format!("Error: {detail}: Status code '{status}'{hint}")
+    ["Error: ", detail, ": Status code '", &decimal(status), "'", hint].concat()
 }

@@ -12,6 +12,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::text::{decimal, float};
+
 /// The largest timer delay: 2^31 - 1 ms, `setTimeout`'s limit.
 pub const MAX_TIMER: Duration = Duration::from_millis(2_147_483_647);
 
@@ -47,23 +49,32 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// The message (also what `Display` writes), built without `core::fmt`.
+    pub fn message(&self) -> String {
+        match self {
+            ConfigError::NotADuration { setting, value } => {
+                ["'", setting, "' must be a finite, non-negative number of milliseconds (got ", value, ")."].concat()
+            }
+            ConfigError::Zero { setting } => ["'", setting, "' must be greater than 0 milliseconds."].concat(),
+            ConfigError::TooLong { setting, millis } => [
+                "'",
+                setting,
+                "' must be at most ",
+                &decimal(MAX_TIMER.as_millis()),
+                " milliseconds (got ",
+                &decimal(*millis),
+                ").",
+            ]
+            .concat(),
+            ConfigError::ZeroSize { setting } => ["'", setting, "' must be greater than 0."].concat(),
+        }
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::NotADuration { setting, value } => write!(
-                f,
-                "'{setting}' must be a finite, non-negative number of milliseconds (got {value})."
-            ),
-            ConfigError::Zero { setting } => {
-                write!(f, "'{setting}' must be greater than 0 milliseconds.")
-            }
-            ConfigError::TooLong { setting, millis } => write!(
-                f,
-                "'{setting}' must be at most {} milliseconds (got {millis}).",
-                MAX_TIMER.as_millis()
-            ),
-            ConfigError::ZeroSize { setting } => write!(f, "'{setting}' must be greater than 0."),
-        }
+        f.write_str(&self.message())
     }
 }
 
@@ -84,7 +95,7 @@ pub fn check_duration(setting: &'static str, value: Duration) -> Result<Duration
 /// a millisecond round up, so 0.5 is 1 ms, not 0) and at most [`MAX_TIMER`].
 pub fn duration_from_millis(setting: &'static str, millis: f64) -> Result<Duration, ConfigError> {
     if !millis.is_finite() || millis < 0.0 {
-        return Err(ConfigError::NotADuration { setting, value: millis.to_string() });
+        return Err(ConfigError::NotADuration { setting, value: float(millis) });
     }
     if millis > MAX_TIMER.as_millis() as f64 {
         return Err(ConfigError::TooLong { setting, millis: millis as u128 });

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use super::error::HubError;
 use super::hub::LogLevel;
+use super::text::decimal;
 use super::time::Instant;
 use super::redact::redact;
 use crate::protocol::negotiate::{append_query, encode_query_value, websocket_url};
@@ -248,7 +249,7 @@ impl PlainLink {
             Ok(message) => self.event(PlainLinkEvent::Message(message)),
             Err(error) => self.event(PlainLinkEvent::Log {
                 level: LogLevel::Warning,
-                message: format!("Skipped a WebSocket message that is not {{ type, payload }} JSON: {error}"),
+                message: ["Skipped a WebSocket message that is not { type, payload } JSON: ", &error.to_string()].concat(),
             }),
         }
     }
@@ -260,20 +261,22 @@ impl PlainLink {
         match self.phase {
             Phase::Idle | Phase::AwaitingToken => {}
             Phase::Opening => self.fail(
-                HubError::Transport(format!(
-                    "The WebSocket could not be opened (status code {}{}).",
-                    close.code,
-                    reason_suffix(&close.reason)
-                )),
+                HubError::Transport(
+                    [
+                        "The WebSocket could not be opened (status code ",
+                        &decimal(close.code),
+                        &reason_suffix(&close.reason),
+                        ").",
+                    ]
+                    .concat(),
+                ),
                 false,
             ),
             Phase::Open if close.code == NORMAL_CLOSURE => self.close(None, false, false),
             Phase::Open => {
-                let error = HubError::Transport(format!(
-                    "WebSocket closed with status code: {}{}.",
-                    close.code,
-                    reason_suffix(&close.reason)
-                ));
+                let error = HubError::Transport(
+                    ["WebSocket closed with status code: ", &decimal(close.code), &reason_suffix(&close.reason), "."].concat(),
+                );
                 self.close(Some(error), true, false);
             }
         }
@@ -285,7 +288,7 @@ impl PlainLink {
             let waited = self.config.open_timeout.as_millis();
             let close_socket = self.phase == Phase::Opening;
             self.fail(
-                HubError::Transport(format!("The WebSocket did not open within {waited} ms.")),
+                HubError::Transport(["The WebSocket did not open within ", &decimal(waited), " ms."].concat()),
                 close_socket,
             );
         }
@@ -343,7 +346,7 @@ fn reason_suffix(reason: &str) -> String {
     if reason.is_empty() {
         String::new()
     } else {
-        format!(" ({reason})")
+        [" (", reason, ")"].concat()
     }
 }
 

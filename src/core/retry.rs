@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::error::HubError;
 use super::limits::{ConfigError, MAX_TIMER};
+use super::text::float;
 
 /// What a policy knows when it is asked for the next delay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +45,7 @@ pub struct DelaySchedule {
 pub fn delay_from_millis(millis: f64) -> Result<Duration, ConfigError> {
     const SETTING: &str = "reconnect delays";
     if !millis.is_finite() || millis < 0.0 {
-        return Err(ConfigError::NotADuration { setting: SETTING, value: millis.to_string() });
+        return Err(ConfigError::NotADuration { setting: SETTING, value: float(millis) });
     }
     if millis > MAX_TIMER.as_millis() as f64 {
         return Err(ConfigError::TooLong { setting: SETTING, millis: millis as u128 });

@@ -49,6 +49,7 @@ use std::time::Duration;
 
 use super::dedupe::{DedupeFilter, DedupeWindow, Dropped};
 use super::redact::redact;
+use super::text::decimal;
 use super::time::Instant;
 
 /// Poll every 45 s unless told otherwise.
@@ -231,19 +232,26 @@ pub enum FallbackReason {
     PushFailed(String),
 }
 
-impl fmt::Display for FallbackReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl FallbackReason {
+    /// The reason as text (also what `Display` writes), built without `core::fmt`.
+    pub fn message(&self) -> String {
         match self {
-            FallbackReason::NoPushConnection => write!(f, "no push connection"),
-            FallbackReason::FlagOff => write!(f, "flag off"),
+            FallbackReason::NoPushConnection => "no push connection".to_string(),
+            FallbackReason::FlagOff => "flag off".to_string(),
             FallbackReason::ConnectingTooLong { waited } => {
-                write!(f, "connecting for {} ms", waited.as_millis())
+                ["connecting for ", &decimal(waited.as_millis()), " ms"].concat()
             }
             FallbackReason::ReconnectingTooLong { waited } => {
-                write!(f, "reconnecting for {} ms", waited.as_millis())
+                ["reconnecting for ", &decimal(waited.as_millis()), " ms"].concat()
             }
-            FallbackReason::PushFailed(why) => write!(f, "push failed: {why}"),
+            FallbackReason::PushFailed(why) => ["push failed: ", why].concat(),
         }
+    }
+}
+
+impl fmt::Display for FallbackReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 
@@ -428,12 +436,19 @@ pub enum SubscriptionError {
     Unsubscribed,
 }
 
+impl SubscriptionError {
+    /// The message (also what `Display` writes).
+    pub fn message(&self) -> &'static str {
+        match self {
+            SubscriptionError::AlreadyStarted => "The subscription has already started.",
+            SubscriptionError::Unsubscribed => "The subscription was unsubscribed.",
+        }
+    }
+}
+
 impl fmt::Display for SubscriptionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SubscriptionError::AlreadyStarted => write!(f, "The subscription has already started."),
-            SubscriptionError::Unsubscribed => write!(f, "The subscription was unsubscribed."),
-        }
+        f.write_str(self.message())
     }
 }
 
@@ -763,7 +778,7 @@ impl<T: Clone> Subscription<T> {
         for flight in expired {
             self.outputs.push_back(SubscriptionOutput::CancelPoll { id: flight.id });
             let waited = self.config.poll.map_or(0, |p| p.timeout.as_millis());
-            self.poll_failed(now, flight, format!("The poll did not answer within {waited} ms."));
+            self.poll_failed(now, flight, ["The poll did not answer within ", &decimal(waited), " ms."].concat());
         }
         if self.next_poll_at.is_some_and(|at| at <= now) {
             self.next_poll_at = None;

@@ -41,6 +41,7 @@ use std::time::Duration;
 use super::error::HubError;
 use super::limits::{MAX_TIMER, MIN_TIMER};
 use super::retry::{RetryContext, RetryPolicy};
+use super::text::decimal;
 use super::time::Instant;
 use crate::protocol::Payload;
 
@@ -520,7 +521,7 @@ impl Supervisor {
             ManagedState::Connecting if self.first_start_retries() => self.schedule_retry(now, error),
             ManagedState::Connecting => {
                 self.start_pending = false;
-                self.set_state(ManagedState::Disconnected, &format!("start failed: {error}"), None);
+                self.set_state(ManagedState::Disconnected, &["start failed: ", error.message().as_str()].concat(), None);
                 self.emit(SupervisorEvent::StartFailed(error));
             }
             ManagedState::Reconnecting => self.schedule_retry(now, error),
@@ -593,7 +594,7 @@ impl Supervisor {
             ManagedState::Connected | ManagedState::Reconnecting
                 if self.reconnect.is_some() && reconnect_allowed =>
             {
-                let reason = error.as_ref().map_or("connection lost".to_string(), |e| e.to_string());
+                let reason = error.as_ref().map_or("connection lost".to_string(), HubError::message);
                 if self.state == ManagedState::Connected {
                     if let Some((attempts, episode)) = resume {
                         // The failed resume was a retry of this episode.
@@ -613,7 +614,7 @@ impl Supervisor {
                     let cause = error.clone().unwrap_or(HubError::LostWithoutError);
                     let delay = self.next_delay(now, &cause);
                     if delay.is_none() {
-                        let reason = format!("gave up after {} retries: {cause}", self.attempt);
+                        let reason = ["gave up after ", &decimal(self.attempt), " retries: ", &cause.message()].concat();
                         self.last_error = Some(cause);
                         return self.finish(error, &reason);
                     }
@@ -627,7 +628,7 @@ impl Supervisor {
                 self.schedule_retry(now, error.unwrap_or(HubError::LostWithoutError));
             }
             ManagedState::Connected | ManagedState::Reconnecting | ManagedState::Connecting => {
-                let reason = error.as_ref().map_or("connection closed".to_string(), |e| e.to_string());
+                let reason = error.as_ref().map_or("connection closed".to_string(), HubError::message);
                 self.finish(error, &reason);
             }
             ManagedState::Disconnected => {}
@@ -671,7 +672,7 @@ impl Supervisor {
                 let spec = entry.spec.clone();
                 self.emit(SupervisorEvent::Telemetry(Telemetry::RejoinFailed {
                     join: spec.join.clone(),
-                    error: error.to_string(),
+                    error: error.message(),
                 }));
                 self.emit(SupervisorEvent::RejoinFailed { spec, error });
                 self.count_rejoin(now, rejoining, false);
@@ -806,7 +807,7 @@ impl Supervisor {
         let context = RetryContext {
             previous_retry_count: self.attempt,
             elapsed,
-            retry_reason: error.to_string(),
+            retry_reason: error.message(),
             retry_error: Some(error.clone()),
         };
         // A policy (the app's function) may answer anything: beyond what a timer can wait,
@@ -824,7 +825,7 @@ impl Supervisor {
         self.last_error = Some(error.clone());
         match delay {
             None => {
-                let reason = format!("gave up after {} retries: {error}", self.attempt);
+                let reason = ["gave up after ", &decimal(self.attempt), " retries: ", &error.message()].concat();
                 // The official client closes with the loss's error when the policy allows no
                 // retry at all, and with none once retries were made and used up (the last
                 // attempt's error stays in the state change's reason and in `last_error`).
@@ -836,10 +837,10 @@ impl Supervisor {
                 self.emit(SupervisorEvent::Telemetry(Telemetry::ReconnectAttempt {
                     attempt: self.attempt + 1,
                     delay,
-                    reason: error.to_string(),
+                    reason: error.message(),
                 }));
                 let state = self.state;
-                self.set_state(state, &format!("retry scheduled: {error}"), Some(delay));
+                self.set_state(state, &["retry scheduled: ", error.message().as_str()].concat(), Some(delay));
                 self.retry_at = Some(now + delay);
                 if delay.is_zero() {
                     self.attempt_immediately(now);
@@ -891,7 +892,7 @@ impl Supervisor {
         self.waiting_for_network = false;
         self.attempt += 1;
         let state = self.state;
-        self.set_state(state, &format!("retry attempt {}", self.attempt), None);
+        self.set_state(state, &["retry attempt ", &decimal(self.attempt)].concat(), None);
         self.start_link();
     }
 
@@ -921,7 +922,7 @@ impl Supervisor {
             self.emit(SupervisorEvent::StartFailed(error.unwrap_or(HubError::StoppedDuringStart)));
         } else if !std::mem::take(&mut self.quiet_stop) {
             self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionClosed {
-                reason: error.as_ref().map(|e| e.to_string()),
+                reason: error.as_ref().map(HubError::message),
             }));
             self.emit(SupervisorEvent::Closed(error));
         }

@@ -41,11 +41,11 @@ impl PayloadCodec {
                 let function = |key: &str| {
                     get(&protocol, key)
                         .and_then(|v| v.dyn_into::<Function>().ok())
-                        .ok_or_else(|| js_error(&format!("The 'messagepack' protocol needs its '{key}' function.")))
+                        .ok_or_else(|| js_error(&["The 'messagepack' protocol needs its '", key, "' function."].concat()))
                 };
                 Ok((HubProtocol::MessagePack, PayloadCodec::MessagePack { encode: function("encode")?, decode: function("decode")? }))
             }
-            None => Err(js_error(&format!("The hub protocol '{name}' is not supported."))),
+            None => Err(js_error(&["The hub protocol '", &name, "' is not supported."].concat())),
         }
     }
 
@@ -56,10 +56,9 @@ impl PayloadCodec {
             PayloadCodec::Json => {
                 let text = js_sys::JSON::stringify(value)
                     .map_err(|thrown| {
-                        ProtocolError::MalformedJson(format!(
-                            "{what} cannot be serialized to JSON: {}",
-                            describe_js_error(&thrown)
-                        ))
+                        ProtocolError::MalformedJson(
+                            [what, " cannot be serialized to JSON: ", &describe_js_error(&thrown)].concat(),
+                        )
                     })?
                     .as_string()
                     .unwrap_or_else(|| "[]".to_string());
@@ -67,10 +66,9 @@ impl PayloadCodec {
             }
             PayloadCodec::MessagePack { encode, .. } => {
                 let encoded = encode.call1(&JsValue::UNDEFINED, value).map_err(|thrown| {
-                    ProtocolError::MalformedMessagePack(format!(
-                        "{what} cannot be encoded as MessagePack: {}",
-                        describe_js_error(&thrown)
-                    ))
+                    ProtocolError::MalformedMessagePack(
+                        [what, " cannot be encoded as MessagePack: ", &describe_js_error(&thrown)].concat(),
+                    )
                 })?;
                 let bytes = encoded
                     .dyn_into::<Uint8Array>()
@@ -91,7 +89,7 @@ impl PayloadCodec {
                 let array = Uint8Array::from(bytes.as_bytes());
                 decode
                     .call1(&JsValue::UNDEFINED, &array)
-                    .map_err(|thrown| format!("a MessagePack payload cannot be decoded: {}", describe_js_error(&thrown)))
+                    .map_err(|thrown| ["a MessagePack payload cannot be decoded: ", &describe_js_error(&thrown)].concat())
             }
             (PayloadCodec::Json, Payload::MessagePack(_)) => {
                 Err("a MessagePack payload on a JSON connection".to_string())

@@ -45,7 +45,7 @@ fn transport_flags(transport: &JsValue) -> Result<u8, JsValue> {
         Some(TransportKind::WebSockets) => Ok(1),
         Some(TransportKind::ServerSentEvents) => Ok(2),
         Some(TransportKind::LongPolling) => Ok(4),
-        None => Err(js_error(&format!("Unknown transport '{name}'."))),
+        None => Err(js_error(&["Unknown transport '", &name, "'."].concat())),
     }
 }
 
@@ -99,7 +99,7 @@ fn group_spec(codec: &PayloadCodec, spec: &JsValue) -> Result<GroupSpec, JsValue
         get(spec, key)
             .and_then(|v| v.as_string())
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| js_error(&format!("A group needs a '{key}' hub method name.")))
+            .ok_or_else(|| js_error(&["A group needs a '", key, "' hub method name."].concat()))
     };
     let args = match get(spec, "args") {
         None => codec.empty_arguments(),
@@ -170,7 +170,7 @@ impl HubConnectionCore {
             None => None,
         };
         // Every interval, timeout and size checked once, so a bad one is an Error at build().
-        config.validate().map_err(|error| js_error(&error.to_string()))?;
+        config.validate().map_err(|error| js_error(&error.message()))?;
         let options = ShellOptions {
             access_token_factory,
             with_credentials: get(&settings, "withCredentials").map_or(true, |v| v.is_truthy()),
@@ -299,7 +299,7 @@ impl HubConnectionCore {
                         window.max_versions = count.max(1.0) as usize;
                     }
                 }
-                window.validate().map_err(|error| js_error(&error.to_string()))?;
+                window.validate().map_err(|error| js_error(&error.message()))?;
                 Some(Rc::new(RefCell::new(JsDedupe { key, version, filter: DedupeFilter::new(window) })))
             }
         };
@@ -385,7 +385,7 @@ impl HubConnectionCore {
     /// client. A value out of bounds (0, negative, NaN, over 2^31 - 1) throws and changes nothing.
     #[wasm_bindgen(setter, js_name = serverTimeoutInMilliseconds)]
     pub fn set_server_timeout(&self, milliseconds: f64) -> Result<(), JsValue> {
-        let timeout = duration_from_millis("serverTimeoutInMilliseconds", milliseconds).map_err(|e| js_error(&e.to_string()))?;
+        let timeout = duration_from_millis("serverTimeoutInMilliseconds", milliseconds).map_err(|e| js_error(&e.message()))?;
         self.driver.with(|s| s.session.config_mut().server_timeout = timeout);
         Ok(())
     }
@@ -400,7 +400,7 @@ impl HubConnectionCore {
     #[wasm_bindgen(setter, js_name = keepAliveIntervalInMilliseconds)]
     pub fn set_keep_alive_interval(&self, milliseconds: f64) -> Result<(), JsValue> {
         let interval =
-            duration_from_millis("keepAliveIntervalInMilliseconds", milliseconds).map_err(|e| js_error(&e.to_string()))?;
+            duration_from_millis("keepAliveIntervalInMilliseconds", milliseconds).map_err(|e| js_error(&e.message()))?;
         self.driver.with(|s| s.session.config_mut().keep_alive_interval = interval);
         Ok(())
     }

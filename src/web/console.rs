@@ -21,7 +21,7 @@ pub enum ConsoleLevel {
 
 /// Writes `message` to the console at `level`, redacted.
 pub fn write(level: ConsoleLevel, message: &str) {
-    let line = JsValue::from_str(&format!("[hubwire] {}", redact(message, &[])));
+    let line = JsValue::from_str(&["[hubwire] ", redact(message, &[]).as_str()].concat());
     match level {
         ConsoleLevel::Debug => web_sys::console::debug_1(&line),
         ConsoleLevel::Information => web_sys::console::info_1(&line),

@@ -28,6 +28,7 @@ use crate::protocol::negotiate::TransportKind;
 use crate::core::dedupe::{DedupeFilter, Dropped};
 use crate::core::hub::{LogLevel, Output, TransportId};
 use crate::core::id_map::IdMap;
+use crate::core::text::{decimal, push_decimal, push_hex_byte};
 use crate::core::session::{HubSession, SessionEvent, SessionOutput};
 use crate::core::supervisor::{GroupSpec, ManagedState, StateChange};
 use crate::core::HubError;
@@ -82,7 +83,7 @@ pub fn to_js_error(error: &HubError) -> JsValue {
         }
         _ => "Error",
     };
-    super::platform::error(kind, &error.to_string(), &JsValue::UNDEFINED)
+    super::platform::error(kind, &error.message(), &JsValue::UNDEFINED)
 }
 
 /// An app handler with its optional dedupe state. Equal when the function is the same, so
@@ -531,7 +532,7 @@ impl Driver {
                     let error = match kind {
                         TransportKind::WebSockets => (!was_clean || code != 1000).then(|| {
                             let reason = if reason.is_empty() { "no reason given" } else { reason.as_str() };
-                            format!("WebSocket closed with status code: {code} ({reason}).")
+                            ["WebSocket closed with status code: ", &decimal(code), " (", reason, ")."].concat()
                         }),
                         // An event stream that fails after it opened closes the connection with
                         // no error, as the official transport does (EventSource tells nothing
@@ -673,7 +674,7 @@ impl Driver {
             SessionEvent::RejoinFailed { spec, error } => {
                 self.log(
                     LogLevel::Warning,
-                    &format!("Re-joining with '{}' failed: {error}. It is retried at the next reconnect.", spec.join),
+                    &["Re-joining with '", &spec.join, "' failed: ", &error.message(), ". It is retried at the next reconnect."].concat(),
                 );
                 let argument = Record::empty()
                     .with("join", spec.join.as_str())
@@ -705,7 +706,7 @@ impl Driver {
                 self.log_at(
                     2,
                     ConsoleLevel::Information,
-                    &format!("HubConnection {}{over} ({}).", change.current.name(), change.reason),
+                    &["HubConnection ", change.current.name(), &over, " (", &change.reason, ")."].concat(),
                 );
                 let argument = state_change_object(&change, connection_id, transport);
                 self.call_callbacks(CallbackKind::StateChange, &argument);
@@ -720,7 +721,7 @@ impl Driver {
         match self.codec().decode(payload) {
             Ok(value) => Some(value),
             Err(error) => {
-                self.log(LogLevel::Warning, &format!("A payload from the server was dropped: {error}"));
+                self.log(LogLevel::Warning, &["A payload from the server was dropped: ", error.as_str()].concat());
                 None
             }
         }
@@ -746,11 +747,14 @@ impl Driver {
             if let Err(thrown) = handler.function.apply(&owner, &arguments) {
                 self.log(
                     LogLevel::Warning,
-                    &format!(
-                        "A callback for the method '{}' threw error '{}'.",
-                        target.to_ascii_lowercase(),
-                        describe_js_error(&thrown)
-                    ),
+                    &[
+                        "A callback for the method '",
+                        &target.to_ascii_lowercase(),
+                        "' threw error '",
+                        &describe_js_error(&thrown),
+                        "'.",
+                    ]
+                    .concat(),
                 );
             }
         }
@@ -786,9 +790,9 @@ impl Driver {
                 (None, Some(value)) => match codec.encode(&value, "the result") {
                     Ok(payload) => Ok(Some(payload)),
                     Err(_) if matches!(*codec, PayloadCodec::Json) => {
-                        Err(format!("The result of '{target}' cannot be serialized to JSON."))
+                        Err(["The result of '", target.as_str(), "' cannot be serialized to JSON."].concat())
                     }
-                    Err(error) => Err(format!("The result of '{target}' cannot be sent: {error}")),
+                    Err(error) => Err(["The result of '", target.as_str(), "' cannot be sent: ", &error.to_string()].concat()),
                 },
             };
             if let Some(driver) = Driver::upgrade(&weak) {
@@ -844,7 +848,7 @@ impl Driver {
         let owner = self.with(|s| s.options.owner.clone());
         for callback in callbacks {
             if let Err(thrown) = callback.call1(&owner, argument) {
-                self.log(LogLevel::Warning, &format!("A connection callback threw error '{}'.", describe_js_error(&thrown)));
+                self.log(LogLevel::Warning, &["A connection callback threw error '", &describe_js_error(&thrown), "'."].concat());
             }
         }
     }
@@ -871,16 +875,28 @@ impl Driver {
         if !wanted {
             return;
         }
-        let detail = match (binary, content) {
-            (false, true) => format!("content '{}'", String::from_utf8_lossy(data)),
-            (false, false) => format!("{} characters", String::from_utf8_lossy(data).chars().count()),
-            (true, true) => {
-                let hex: Vec<String> = data.iter().map(|byte| format!("0x{byte:02x}")).collect();
-                format!("binary data of length {}, content '{}'", data.len(), hex.join(" "))
+        let mut line = ["(", kind.name(), " transport) data ", direction, ": "].concat();
+        match (binary, content) {
+            (false, true) => line.extend(["content '", &String::from_utf8_lossy(data), "'"]),
+            (false, false) => {
+                push_decimal(&mut line, String::from_utf8_lossy(data).chars().count() as u128);
+                line.push_str(" characters");
             }
-            (true, false) => format!("binary data of length {}", data.len()),
-        };
-        self.log_at(0, ConsoleLevel::Debug, &format!("({} transport) data {direction}: {detail}.", kind.name()));
+            (true, _) => {
+                line.push_str("binary data of length ");
+                push_decimal(&mut line, data.len() as u128);
+                if content {
+                    line.push_str(", content '");
+                    for (i, byte) in data.iter().enumerate() {
+                        line.push_str(if i == 0 { "0x" } else { " 0x" });
+                        push_hex_byte(&mut line, *byte);
+                    }
+                    line.push('\'');
+                }
+            }
+        }
+        line.push('.');
+        self.log_at(0, ConsoleLevel::Debug, &line);
     }
 
     /// Writes a line at the official `LogLevel` `number`: to the app's logger when it gave one

@@ -12,6 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Headers, RequestCredentials, RequestInit, Response};
 
 use super::platform::{self, describe_js_error};
+use crate::core::text::decimal;
 
 /// Fetches `url` and parses its body as JSON. `with_credentials` sends cookies cross-origin;
 /// `signal` aborts the request.
@@ -34,8 +35,8 @@ pub async fn get_json(url: &str, with_credentials: bool, signal: Option<&AbortSi
     if !response.ok() {
         let text = response.status_text();
         let separator = if text.is_empty() { "" } else { " " };
-        return Err(format!("GET {url}: HTTP {}{separator}{text}", response.status()));
+        return Err(["GET ", url, ": HTTP ", &decimal(response.status()), separator, &text].concat());
     }
     let body = response.json().map_err(|e| describe_js_error(&e))?;
-    JsFuture::from(body).await.map_err(|e| format!("GET {url}: the answer is not JSON ({})", describe_js_error(&e)))
+    JsFuture::from(body).await.map_err(|e| ["GET ", url, ": the answer is not JSON (", &describe_js_error(&e), ")"].concat())
 }

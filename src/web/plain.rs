@@ -85,7 +85,7 @@ impl PlainConnectionCore {
             Err(_) => reconnect_options(&JsValue::TRUE)?,
         };
         let lifecycle = get(&settings, "browserLifecycle").map_or(true, |v| v.is_truthy());
-        config.validate().map_err(|error| js_error(&error.to_string()))?;
+        config.validate().map_err(|error| js_error(&error.message()))?;
         let shared = Shared {
             session: PlainSession::new(config, reconnect),
             access_token_factory,
@@ -151,7 +151,7 @@ impl PlainConnectionCore {
         } else {
             js_sys::JSON::stringify(&payload)
                 .map(String::from)
-                .map_err(|e| js_error(&format!("payload cannot be serialized to JSON: {}", describe_js_error(&e))))
+                .map_err(|e| js_error(&["payload cannot be serialized to JSON: ", &describe_js_error(&e)].concat()))
         };
         let payload = match text.and_then(|t| RawJson::parse(t).map_err(|e| js_error(&e.to_string()))) {
             Ok(payload) => payload,
@@ -263,7 +263,7 @@ impl Driver {
             PlainIo::Send(text) => {
                 let result = self.with(|s| s.socket.as_ref().map(|socket| socket.send(&text)));
                 if let Some(Err(error)) = result {
-                    self.warn(&format!("sending on the WebSocket failed: {error}"));
+                    self.warn(&["sending on the WebSocket failed: ", error.as_str()].concat());
                 }
             }
             PlainIo::CloseSocket => {
@@ -354,7 +354,7 @@ impl Driver {
                 let kind = JsValue::from_str(&kind);
                 for handler in handlers {
                     if let Err(thrown) = handler.call2(&JsValue::UNDEFINED, &value, &kind) {
-                        self.warn(&format!("a message handler threw: {}", describe_js_error(&thrown)));
+                        self.warn(&["a message handler threw: ", &describe_js_error(&thrown)].concat());
                     }
                 }
             }
@@ -375,7 +375,7 @@ impl Driver {
         });
         for callback in callbacks {
             if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, argument) {
-                self.warn(&format!("a connection callback threw: {}", describe_js_error(&thrown)));
+                self.warn(&["a connection callback threw: ", &describe_js_error(&thrown)].concat());
             }
         }
     }

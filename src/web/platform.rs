@@ -77,7 +77,7 @@ fn missing(name: &str) -> String {
     match name {
         "WebSocket" => "WebSocket is not available here (in Node, install the 'ws' package)".to_string(),
         "EventSource" => "EventSource is not available here (in Node, install the 'eventsource' package)".to_string(),
-        _ => format!("{name} is not available here"),
+        _ => [name, " is not available here"].concat(),
     }
 }
 

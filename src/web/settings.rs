@@ -37,7 +37,7 @@ pub fn millis(options: &JsValue, key: &'static str) -> Result<Option<Duration>, 
         None => Ok(None),
         Some(value) => {
             let ms = value.as_f64().unwrap_or(f64::NAN);
-            duration_from_millis(key, ms).map(Some).map_err(|error| js_error(&error.to_string()))
+            duration_from_millis(key, ms).map(Some).map_err(|error| js_error(&error.message()))
         }
     }
 }
@@ -58,7 +58,7 @@ pub fn function(options: &JsValue, key: &str) -> Result<Option<Function>, JsValu
         Some(value) => value
             .dyn_into::<Function>()
             .map(Some)
-            .map_err(|_| js_error(&format!("'{key}' must be a function."))),
+            .map_err(|_| js_error(&["'", key, "' must be a function."].concat())),
     }
 }
 
@@ -66,7 +66,7 @@ pub fn function(options: &JsValue, key: &str) -> Result<Option<Function>, JsValu
 pub fn string(options: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
     match get(options, key) {
         None => Ok(None),
-        Some(value) => value.as_string().map(Some).ok_or_else(|| js_error(&format!("'{key}' must be a string."))),
+        Some(value) => value.as_string().map(Some).ok_or_else(|| js_error(&["'", key, "' must be a string."].concat())),
     }
 }
 
@@ -137,7 +137,7 @@ fn delays_from(array: &JsValue) -> Result<Vec<u64>, JsValue> {
         .map(|v| {
             delay_from_millis(v.as_f64().unwrap_or(f64::NAN))
                 .map(|delay| delay.as_millis() as u64)
-                .map_err(|error| js_error(&error.to_string()))
+                .map_err(|error| js_error(&error.message()))
         })
         .collect()
 }

@@ -136,7 +136,7 @@ fn poll_spec(options: &JsValue) -> Result<PollSpec, JsValue> {
 }
 
 fn hook(hooks: &JsValue, key: &str) -> Result<Function, JsValue> {
-    function(hooks, key)?.ok_or_else(|| js_error(&format!("hubwire internal: the '{key}' hook is missing.")))
+    function(hooks, key)?.ok_or_else(|| js_error(&["hubwire internal: the '", key, "' hook is missing."].concat()))
 }
 
 #[wasm_bindgen(js_class = SubscriptionCore)]
@@ -168,7 +168,7 @@ impl SubscriptionCore {
             fallback_after: millis(&options, "fallbackAfterMs")?.unwrap_or(DEFAULT_FALLBACK_AFTER),
             dedupe_window: DedupeWindow::default(),
         };
-        config.validate().map_err(|error| js_error(&error.to_string()))?;
+        config.validate().map_err(|error| js_error(&error.message()))?;
         let spec = AppSpec {
             poll,
             map: function(&options, "map")?,
@@ -201,7 +201,7 @@ impl SubscriptionCore {
     pub fn start(&self) -> Result<(), JsValue> {
         let started = self.driver.with(|s| s.subscription.start(now()));
         self.driver.pump();
-        started.map_err(|e| js_error(&e.to_string()))
+        started.map_err(|e| js_error(e.message()))
     }
 
     /// Stops for good: detaches push, stops polling, aborts polls in flight.
@@ -247,7 +247,7 @@ impl SubscriptionCore {
                 Ok(keep) if keep.is_truthy() => {}
                 Ok(_) => return,
                 Err(thrown) => {
-                    return self.driver.warn(&format!("filter threw, the update was skipped: {}", describe_js_error(&thrown)))
+                    return self.driver.warn(&["filter threw, the update was skipped: ", &describe_js_error(&thrown)].concat())
                 }
             }
         }
@@ -361,7 +361,7 @@ impl Driver {
         let hook = self.with(|s| pick(&s.hooks));
         let arguments: js_sys::Array = arguments.iter().collect();
         if let Err(thrown) = hook.apply(&JsValue::UNDEFINED, &arguments) {
-            self.warn(&format!("a subscription callback threw: {}", describe_js_error(&thrown)));
+            self.warn(&["a subscription callback threw: ", &describe_js_error(&thrown)].concat());
         }
     }
 
@@ -389,12 +389,12 @@ impl Driver {
             let value = match read {
                 Read::Fixed(enabled) => Ok(enabled),
                 Read::Call(f) => match f.call0(&JsValue::UNDEFINED) {
-                    Err(thrown) => Err(format!("flag() threw: {}", describe_js_error(&thrown))),
+                    Err(thrown) => Err(["flag() threw: ", &describe_js_error(&thrown)].concat()),
                     // Promise.resolve accepts both a plain value and a promise.
                     Ok(value) => JsFuture::from(Promise::resolve(&value))
                         .await
                         .map(|v| v.is_truthy())
-                        .map_err(|e| format!("flag() rejected: {}", describe_js_error(&e))),
+                        .map_err(|e| ["flag() rejected: ", &describe_js_error(&e)].concat()),
                 },
                 Read::Fetch { url, name, with_credentials } => get_json(&url, with_credentials, None)
                     .await
@@ -437,10 +437,10 @@ impl Driver {
                     let _ = Reflect::set(&context, &"signal".into(), &signal.map_or(JsValue::UNDEFINED, JsValue::from));
                     let _ = Reflect::set(&context, &"kind".into(), &JsValue::from_str(kind.name()));
                     match f.call1(&JsValue::UNDEFINED, &context) {
-                        Err(thrown) => Err(format!("poll() threw: {}", describe_js_error(&thrown))),
+                        Err(thrown) => Err(["poll() threw: ", &describe_js_error(&thrown)].concat()),
                         Ok(value) => JsFuture::from(Promise::resolve(&value))
                             .await
-                            .map_err(|e| format!("poll() rejected: {}", describe_js_error(&e))),
+                            .map_err(|e| ["poll() rejected: ", &describe_js_error(&e)].concat()),
                     }
                 }
                 Request::Nothing => Err("no poll is configured".to_string()),
@@ -458,7 +458,7 @@ impl Driver {
         let map = self.with(|s| s.spec.map.clone());
         match map {
             None => Ok(value),
-            Some(map) => map.call1(&JsValue::UNDEFINED, &value).map_err(|e| format!("map() threw: {}", describe_js_error(&e))),
+            Some(map) => map.call1(&JsValue::UNDEFINED, &value).map_err(|e| ["map() threw: ", &describe_js_error(&e)].concat()),
         }
     }
 
@@ -492,13 +492,13 @@ impl Driver {
         if let SubscriptionTelemetry::PollFailed { error, .. } = record {
             // Reported to the app's telemetry when it listens, else to the console.
             if hook.is_none() {
-                self.warn(&format!("poll of '{name}' failed: {error}"));
+                self.warn(&["poll of '", name.as_str(), "' failed: ", error.as_str()].concat());
             }
         }
         let Some(hook) = hook else { return };
         let object = telemetry_record(&name, record).to_object();
         if let Err(thrown) = hook.call1(&JsValue::UNDEFINED, &object) {
-            self.warn(&format!("the telemetry callback threw: {}", describe_js_error(&thrown)));
+            self.warn(&["the telemetry callback threw: ", &describe_js_error(&thrown)].concat());
         }
     }
 }
@@ -540,7 +540,7 @@ fn telemetry_record(name: &str, record: &SubscriptionTelemetry) -> Record {
     match record {
         SubscriptionTelemetry::FallbackStarted { reason } => base("fallbackStarted")
             .with("reason", reason.code())
-            .with("detail", reason.to_string().as_str()),
+            .with("detail", reason.message().as_str()),
         SubscriptionTelemetry::FallbackStopped { reason, polled_for, polls } => base("fallbackStopped")
             .with("reason", reason.code())
             .with("pollingMs", polled_for.as_millis() as f64)
