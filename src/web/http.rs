@@ -9,6 +9,7 @@ use web_sys::{Headers, RequestCredentials, RequestInit, Response};
 use super::platform;
 pub use super::platform::describe_js_error;
 use crate::core::hub::HttpFailure;
+use crate::core::text::float;
 use crate::core::{HttpRequest, HttpResponse};
 use crate::protocol::TransportData;
 
@@ -146,7 +147,7 @@ pub async fn send_with_client(client: &JsValue, request: &HttpRequest, with_cred
             match status.filter(|s| (100.0..1000.0).contains(s)) {
                 Some(status) => {
                     // HttpError's message ends with the status it carries; the engine adds it again.
-                    let suffix = format!(": Status code '{status}'");
+                    let suffix = [": Status code '", &float(status), "'"].concat();
                     let status_text = text.strip_suffix(&suffix).unwrap_or(&text).to_string();
                     Ok(HttpResponse { status: status as u16, status_text, body: TransportData::Text(String::new()) })
                 }
