@@ -1,7 +1,7 @@
 //! Texts built without `core::fmt`: error and log messages are static text joined with values
-//! (`[..].concat()`), and numbers are written by [`push_decimal`] and [`push_float`]. Formatting through
-//! `format!` pulls the formatting machinery and one argument-building sequence per call site
-//! into the wasm module; these few helpers are all the texts need.
+//! (`[..].concat()`), and numbers are written by [`push_decimal`] and [`push_float`].
+//! Formatting through `format!` pulls the formatting machinery (and, for floats, several KB of
+//! float-to-decimal code) into the wasm module; these few helpers are all the texts need.
 
 /// Appends `n` in decimal (no sign, no separators), as `Display` writes it.
 pub fn push_decimal(out: &mut String, n: u128) {
@@ -48,10 +48,10 @@ pub fn push_hex_byte(out: &mut String, byte: u8) {
 /// the shortest plain decimal that reads back as `x` (and of those the nearest), so `-0.5`,
 /// `-1`, `0.30000000000000004`, `9007199254740991`.
 ///
-/// Exact for every `x` below 2^53 in size whose shortest decimal has at most 17 fraction digits
-/// (the arithmetic fits a `u128`, without division). Others, which only absurd settings give, are
-/// written in exponent form to 15 significant digits (`1e300`, `4.94065645841247e-324`), where `Display`
-/// would spell out every digit.
+/// Exact for every `x` below 2^53 in size whose shortest decimal has at most 17 fraction
+/// digits (the arithmetic fits a `u128`, without division). Others, which only absurd
+/// settings give, are written in exponent form to 15 significant digits (`1e300`,
+/// `4.94065645841247e-324`), where `Display` would spell out every digit.
 pub fn push_float(out: &mut String, x: f64) {
     if x.is_nan() {
         return out.push_str("NaN");
@@ -73,9 +73,10 @@ pub fn push_float(out: &mut String, x: f64) {
 }
 
 /// The shortest decimal that reads back as `x` (finite, not zero, not negative), as `digits /
-/// 10^fraction`, when it is within the exact range of [`push_float`]. `x` is `m * 2^e`; a decimal `v` reads back as `x` when it
-/// lies within half a step of `m` (a quarter step below, where `m` is a power of two and the
-/// step below is half as wide), ties included since they read back to the even `m`.
+/// 10^fraction`, when it is within the exact range of [`push_float`]. `x` is `m * 2^e`; a
+/// decimal reads back as `x` when it lies within half a step of `m` (a quarter step below,
+/// where `m` is a power of two and the step below is half as wide); one exactly halfway reads
+/// back as the even neighbour, so it counts only when `m` is even.
 fn shortest_decimal(x: f64) -> Option<(u128, u32)> {
     let bits = x.to_bits();
     let exponent_bits = ((bits >> 52) & 0x7ff) as i32;
@@ -88,12 +89,14 @@ fn shortest_decimal(x: f64) -> Option<(u128, u32)> {
     let narrow_below = fraction_bits == 0 && exponent_bits > 1;
     // Whether a decimal `v` reads back as `m`, given `2 * v` and `2 * m` on one scale and the
     // float's step on that scale.
+    let even = m % 2 == 0;
+    let within = |distance: u128, step: u128| distance < step || (distance == step && even);
     let reads_back = |twice_v: u128, twice_m: u128, step: u128| {
         if twice_v >= twice_m {
-            twice_v - twice_m <= step
+            within(twice_v - twice_m, step)
         } else {
             let below = twice_m - twice_v;
-            if narrow_below { 2 * below <= step } else { below <= step }
+            within(if narrow_below { 2 * below } else { below }, step)
         }
     };
     if e > 0 {
@@ -143,17 +146,17 @@ fn push_exponent_form(out: &mut String, x: f64) {
         scaled *= 10.0;
         exponent -= 1;
     }
-    let mut digits = (scaled * 1e14).round() as u128;
+    let mut digits = (scaled * 1e14).round() as u64;
     let mut fraction = 14;
     if digits >= 1_000_000_000_000_000 {
         digits /= 10;
         exponent += 1;
     }
-    while fraction > 0 && digits % 10 == 0 {
+    while fraction > 0 && digits.is_multiple_of(10) {
         digits /= 10;
         fraction -= 1;
     }
-    push_fixed(out, digits, fraction);
+    push_fixed(out, u128::from(digits), fraction);
     out.push('e');
     if exponent < 0 {
         out.push('-');
