@@ -18,9 +18,10 @@
 //! Forgetting a key's version means an update for it older than the window is delivered again
 //! rather than dropped: the bound trades a rare late duplicate for memory that cannot grow.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
+use super::key_table::KeyTable;
 use super::time::Instant;
 
 /// How long exact repeats and per-key versions are remembered.
@@ -86,8 +87,8 @@ pub struct DedupeFilter {
     /// Keys delivered within the repeat window, oldest first; each key at most once.
     recent: VecDeque<(String, Instant)>,
     /// The keys of `recent`, for a constant-time repeat check.
-    recent_keys: HashSet<String>,
-    versions: HashMap<String, Seen>,
+    recent_keys: KeyTable<()>,
+    versions: KeyTable<Seen>,
     /// Version updates oldest first, as (seq, key, at). An entry whose seq is no longer the
     /// key's newest is stale and skipped when it reaches the front; compaction keeps stale
     /// entries from piling up when the same keys are updated over and over.
@@ -135,11 +136,11 @@ impl DedupeFilter {
             return Ok(());
         }
         self.evict(now);
-        if self.recent_keys.contains(key) {
+        if self.recent_keys.contains_key(key) {
             return Err(Dropped::Repeat);
         }
         self.recent.push_back((key.to_string(), now));
-        self.recent_keys.insert(key.to_string());
+        self.recent_keys.insert(key, ());
         while self.recent.len() > self.window.max_entries.max(1) {
             self.pop_oldest_repeat();
         }
@@ -149,7 +150,7 @@ impl DedupeFilter {
     fn remember_version(&mut self, now: Instant, key: &str, version: f64) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.versions.insert(key.to_string(), Seen { version, seq, at: now });
+        self.versions.insert(key, Seen { version, seq, at: now });
         self.version_order.push_back((seq, key.to_string(), now));
         let limit = self.window.max_versions.max(1);
         while self.versions.len() > limit {
@@ -160,7 +161,7 @@ impl DedupeFilter {
         // Each key has exactly one live entry; past twice the live count, rebuild the order.
         if self.version_order.len() > 2 * self.versions.len() + 16 {
             let mut live: Vec<(u64, String, Instant)> =
-                self.versions.iter().map(|(key, seen)| (seen.seq, key.clone(), seen.at)).collect();
+                self.versions.iter().map(|(key, seen)| (seen.seq, key.to_string(), seen.at)).collect();
             live.sort_unstable_by_key(|(seq, _, _)| *seq);
             self.version_order = live.into();
         }

@@ -12,6 +12,7 @@
 //! - [`retry`]: retry policies (the official 0/2/10/30 s default and its variations).
 //! - [`dedupe`]: duplicate and stale update suppression.
 //! - [`id_map`]: the map of in-flight things by id, in key order.
+//! - [`key_table`]: the dedupe filter's string-keyed tables.
 //! - [`handlers`]: client methods by name, matched case-insensitively.
 //! - [`limits`]: the bounds of interval, timeout and size settings, and their typed error.
 //! - [`timer`]: timers as data, one deadline per reason.
@@ -24,6 +25,7 @@ pub mod error;
 pub mod handlers;
 pub mod hub;
 pub mod id_map;
+pub mod key_table;
 pub mod limits;
 pub mod plain_link;
 pub mod plain_session;
