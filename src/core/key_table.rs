@@ -266,7 +266,7 @@ mod tests {
                         model.insert(key.clone(), step);
                     }
                     3 | 4 => assert_eq!(table.remove(&key), model.remove(&key), "seed {seed} step {step}"),
-                    _ if rng.next() % 50 == 0 => {
+                    _ if rng.next().is_multiple_of(50) => {
                         table.clear();
                         model.clear();
                     }
