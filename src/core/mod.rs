@@ -22,12 +22,15 @@ pub mod error;
 pub mod handlers;
 pub mod hub;
 pub mod limits;
+#[cfg(feature = "live")]
 pub mod plain_link;
+#[cfg(feature = "live")]
 pub mod plain_session;
 pub mod redact;
 pub mod replay;
 pub mod retry;
 pub mod session;
+#[cfg(feature = "live")]
 pub mod subscription;
 pub mod supervisor;
 pub mod time;

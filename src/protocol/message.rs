@@ -66,6 +66,7 @@ pub struct RawMessagePack(Vec<u8>);
 
 impl RawMessagePack {
     /// Checks that `bytes` hold exactly one complete MessagePack value and wraps them.
+    #[cfg(feature = "msgpack")]
     pub fn parse(bytes: impl Into<Vec<u8>>) -> Result<Self, ProtocolError> {
         let bytes = bytes.into();
         super::msgpack::check_one_value(&bytes)?;
@@ -73,6 +74,7 @@ impl RawMessagePack {
     }
 
     /// Wraps bytes the MessagePack reader already delimited as one value.
+    #[cfg(feature = "msgpack")]
     pub(crate) fn from_checked(bytes: &[u8]) -> Self {
         RawMessagePack(bytes.to_vec())
     }

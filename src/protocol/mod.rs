@@ -18,8 +18,10 @@
 pub mod framing;
 pub mod handshake;
 pub mod message;
+#[cfg(feature = "msgpack")]
 pub mod msgpack;
 pub mod negotiate;
+#[cfg(feature = "live")]
 pub mod plain;
 pub mod wire;
 
