@@ -239,16 +239,16 @@ fn read_literal(text: &[u8], at: usize, word: &[u8]) -> Result<usize, JsonError>
 }
 
 /// Reads an object member's name and colon at `at` (whitespace before allowed); returns the
-/// offsets of the name's first byte, just past its closing quote, and just past the colon. Names
-/// are always decoded strings (they are compared as text).
-fn read_member_name(text: &[u8], at: usize) -> Result<(usize, usize, usize), JsonError> {
+/// offsets of the name's first byte, just past its closing quote, and just past the colon.
+/// `decoded` as in [`Rules::decoded_strings`].
+fn read_member_name(text: &[u8], at: usize, decoded: bool) -> Result<(usize, usize, usize), JsonError> {
     let at = skip_whitespace(text, at);
     match text.get(at) {
         Some(b'"') => {}
         Some(_) => return Err(JsonError::new("a property name must be a string", at)),
         None => return Err(JsonError::new(UNEXPECTED_END, at)),
     }
-    let name_end = read_string(text, at, true, None)?;
+    let name_end = read_string(text, at, decoded, None)?;
     let colon = skip_whitespace(text, name_end);
     match text.get(colon) {
         Some(b':') => Ok((at, name_end, colon + 1)),
@@ -281,7 +281,7 @@ pub fn skip_value(text: &[u8], at: usize, rules: Rules) -> Result<usize, JsonErr
                     open.pop();
                     i = next + 1;
                 } else {
-                    i = if first == b'{' { read_member_name(text, next)?.2 } else { next };
+                    i = if first == b'{' { read_member_name(text, next, rules.decoded_strings)?.2 } else { next };
                     continue;
                 }
             }
@@ -300,7 +300,7 @@ pub fn skip_value(text: &[u8], at: usize, rules: Rules) -> Result<usize, JsonErr
             i = skip_whitespace(text, i);
             match (text.get(i), container) {
                 (Some(b','), b'{') => {
-                    i = read_member_name(text, i + 1)?.2;
+                    i = read_member_name(text, i + 1, rules.decoded_strings)?.2;
                     break;
                 }
                 (Some(b','), _) => {
@@ -402,7 +402,8 @@ impl<'a> Members<'a> {
             None => return Err(JsonError::new(UNEXPECTED_END, i)),
         }
         self.first = false;
-        let (name_start, name_end, after_colon) = read_member_name(bytes, i)?;
+        // The object's own names are compared as text, so they must decode.
+        let (name_start, name_end, after_colon) = read_member_name(bytes, i, true)?;
         let value_start = skip_whitespace(bytes, after_colon);
         let value_end = skip_value(bytes, value_start, self.rules)?;
         self.at = value_end;
