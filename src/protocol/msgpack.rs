@@ -400,9 +400,11 @@ pub fn parse_message(body: &[u8]) -> Result<Option<HubMessage>, ProtocolError> {
     let kind = reader.unsigned("hub", "type")?;
     let needs = |what: &'static str, least: usize| {
         if count < least {
-            Err(malformed(format!(
-                "a {what} message needs at least {least} items, not {count}"
-            )))
+            let mut text = ["a ", what, " message needs at least "].concat();
+            super::json::push_u64(&mut text, least as u64);
+            text.push_str(" items, not ");
+            super::json::push_u64(&mut text, count as u64);
+            Err(malformed(text))
         } else {
             Ok(())
         }

@@ -241,9 +241,7 @@ fn check_http_url(url: &str) -> Result<(), ProtocolError> {
     if lower.starts_with("http://") || lower.starts_with("https://") {
         Ok(())
     } else {
-        Err(ProtocolError::InvalidUrl(format!(
-            "'{url}' must be an absolute http:// or https:// URL"
-        )))
+        Err(ProtocolError::InvalidUrl(["'", url, "' must be an absolute http:// or https:// URL"].concat()))
     }
 }
 
@@ -263,7 +261,9 @@ pub fn negotiate_url(hub_url: &str, use_stateful_reconnect: bool) -> Result<Stri
         query.is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some(name)))
     };
     if !has("negotiateVersion") {
-        params.push(format!("negotiateVersion={NEGOTIATE_VERSION}"));
+        let mut param = "negotiateVersion=".to_string();
+        json::push_u64(&mut param, u64::from(NEGOTIATE_VERSION));
+        params.push(param);
     }
     if use_stateful_reconnect && !has("useStatefulReconnect") {
         params.push("useStatefulReconnect=true".to_string());
@@ -283,8 +283,8 @@ pub fn without_fragment(url: &str) -> &str {
 /// `&`; the URL's fragment is dropped.
 pub fn append_query(url: &str, name: &str, value: &str) -> String {
     let url = without_fragment(url);
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{name}={value}")
+    let separator = if url.contains('?') { "&" } else { "?" };
+    [url, separator, name, "=", value].concat()
 }
 
 /// The transport URL after negotiate: the hub URL (fragment dropped) with
@@ -303,9 +303,9 @@ pub fn websocket_url(url: &str) -> Result<String, ProtocolError> {
     let url = without_fragment(url);
     // check_http_url guarantees the scheme prefix, so the slices below are in bounds.
     Ok(if url[..5].eq_ignore_ascii_case("https") {
-        format!("wss{}", &url[5..])
+        ["wss", &url[5..]].concat()
     } else {
-        format!("ws{}", &url[4..])
+        ["ws", &url[4..]].concat()
     })
 }
 
