@@ -120,20 +120,43 @@ const INSERTS: &[&str] = &[
 /// null, of another type or given twice, among unknown properties.
 fn envelope(rng: &mut Rng) -> String {
     let kind = rng.pick(&["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "null", "\"1\"", "1.0"]);
-    let mut members = vec![format!("\"type\":{kind}")];
-    for (name, good) in [
-        ("invocationId", "\"7\""),
-        ("target", "\"Send\""),
-        ("arguments", "[1,\"a\"]"),
-        ("streamIds", "[\"s\"]"),
-        ("item", "{\"a\":1}"),
-        ("result", "[2]"),
-        ("error", "\"boom\""),
-        ("allowReconnect", "true"),
-        ("sequenceId", "12"),
-        ("headers", "{\"h\":\"v\"}"),
-    ] {
-        if rng.chance(40) {
+    let fields = [
+        ("invocationId", "\"7\"", 60),
+        ("target", "\"Send\"", 60),
+        ("arguments", "[1,\"a\"]", 60),
+        ("streamIds", "[\"s\"]", 60),
+        ("item", "{\"a\":1}", 60),
+        ("result", "[2]", 60),
+        ("error", "\"boom\"", 60),
+        ("allowReconnect", "true", 60),
+        ("sequenceId", "12", 60),
+        ("headers", "{\"h\":\"v\"}", 60),
+    ];
+    object_of(rng, vec![format!("\"type\":{kind}")], &fields)
+}
+
+/// A negotiate response with the same kinds of variation as [`envelope`].
+fn negotiate_body(rng: &mut Rng) -> String {
+    let version = rng.pick(&["0", "1", "2", "1", "1"]);
+    let fields = [
+        ("connectionId", "\"id\"", 90),
+        ("connectionToken", "\"token\"", 90),
+        ("availableTransports", r#"[{"transport":"WebSockets","transferFormats":["Text","Binary"]},{"transport":"LongPolling"}]"#, 80),
+        ("useStatefulReconnect", "true", 50),
+        ("url", "\"https://elsewhere/hub\"", 10),
+        ("accessToken", "\"jwt\"", 30),
+        ("error", "\"refused\"", 10),
+        ("ProtocolVersion", "\"1.5\"", 10),
+    ];
+    object_of(rng, vec![format!("\"negotiateVersion\":{version}")], &fields)
+}
+
+/// An object of `members` plus each of `fields` (name, good value, percent present): its good
+/// value most often, else null, a string or any value, 3 % given twice; plus unknown members,
+/// shuffled.
+fn object_of(rng: &mut Rng, mut members: Vec<String>, fields: &[(&str, &str, usize)]) -> String {
+    for &(name, good, percent) in fields {
+        if !rng.chance(percent) {
             continue;
         }
         let value = match rng.below(10) {
@@ -555,12 +578,22 @@ fn handshake_responses_parse_as_the_serde_parser_parsed_them() {
 
 #[test]
 fn negotiate_responses_parse_as_the_serde_parser_parsed_them() {
-    for_texts(6, 40_000, |text| {
+    let mut connects = 0;
+    let generate = |rng: &mut Rng| {
+        if rng.chance(75) {
+            let base = negotiate_body(rng);
+            mutated(rng, base)
+        } else {
+            text(rng)
+        }
+    };
+    for_generated(6, 40_000, generate, |text| {
         if has_huge_exponent(text) || is_array(text) {
             return Ok(());
         }
         let ours = negotiate::parse_response(text);
         let theirs = old_negotiate(text);
+        connects += usize::from(matches!(ours, Ok(negotiate::NegotiateResponse::Connect(_))));
         // A transport entry written as an array: read by serde by position, refused here.
         if let (Err(ProtocolError::MalformedJson(why)), Ok(_)) = (&ours, &theirs) {
             if why.contains("availableTransports[]' must be an object") {
@@ -569,6 +602,7 @@ fn negotiate_responses_parse_as_the_serde_parser_parsed_them() {
         }
         same(&ours, &theirs)
     });
+    assert!(connects > 3_000, "only {connects} of 40000 bodies parsed to connection details");
 }
 
 #[test]
@@ -603,5 +637,17 @@ fn encoded_messages_are_what_serde_json_reads_back() {
         let read: serde_json::Value =
             serde_json::from_str(request.encode().trim_end_matches('\u{1e}')).expect("a handshake request");
         assert_eq!(read, serde_json::json!({ "protocol": target, "version": 7 }));
+    }
+}
+
+#[test]
+fn depth_limits_of_decoded_values_are_serde_jsons() {
+    for depth in [125, 126, 127, 128] {
+        let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let body = format!("{{\"connectionId\":\"a\",\"ProtocolVersion\":{nested}}}");
+        same(&negotiate::parse_response(&body), &old_negotiate(&body)).unwrap_or_else(|why| panic!("depth {depth}: {why}"));
+        let response = format!("{{\"x\":{nested}}}");
+        same(&handshake::parse_response(&format!("{response}\u{1e}")).map(|_| ()), &old_handshake_response(&response))
+            .unwrap_or_else(|why| panic!("depth {depth}: {why}"));
     }
 }
