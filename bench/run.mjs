@@ -1,8 +1,9 @@
 // The benchmark driver behind `./run.sh bench` (scripts/bench.sh builds everything first).
 //
 // Runs, in one go and on this machine only (127.0.0.1):
-//   - size: hubwire's shipped bytes (wasm, JS glue, React entry) next to the official client's
-//     signalr.min.js, raw / gzip -9 / brotli -q 11;
+//   - size: hubwire's shipped bytes (its two wasm modules with their glue, the entries' JS) next
+//     to the official client's signalr.min.js, raw / gzip -9 / brotli -q 11; and what small
+//     Vite apps download with each entry and with the official client (bench/size/apps.mjs);
 //   - in headless Chromium (Debian's /usr/bin/chromium through playwright-core), for hubwire,
 //     the official @microsoft/signalr client and a raw-WebSocket floor, each on a fresh page of
 //     bench/www against a release build of the mock hub: receive throughput, invoke latency,
@@ -34,6 +35,7 @@ import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 
 import { launchChromium } from "../tests/js/support/browser.mjs";
+import { appSizes } from "./size/apps.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -158,23 +160,36 @@ function sumSizes(list) {
   return list.reduce((a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli }), { raw: 0, gzip: 0, brotli: 0 });
 }
 
-/** The JS an app's bundler would ship for `entry`, minified (esbuild, from devDependencies). */
+/**
+ * The package's own JS an app's bundler ships for `entry` besides a module's glue: bundled,
+ * minified and code-split (esbuild, from devDependencies), the chunks the entry loads
+ * statically (the glue files are chunks of their own, loaded with import()).
+ */
 async function minifiedSize(entry) {
   try {
     const esbuild = await import("esbuild");
+    const outdir = path.join(os.tmpdir(), `hubwire-bench-${process.pid}-entries`);
     const result = await esbuild.build({
       entryPoints: [entry],
       bundle: true,
       minify: true,
+      splitting: true,
       format: "esm",
       target: "es2022",
-      write: false,
+      outdir,
+      metafile: true,
       external: ["*.wasm", "react", "react-dom"],
       logLevel: "silent",
     });
-    const file = path.join(os.tmpdir(), `hubwire-bench-${process.pid}-${path.basename(entry)}`);
-    writeFileSync(file, result.outputFiles[0].contents);
-    return compressedSizes(file);
+    const outputs = result.metafile.outputs;
+    const loaded = new Set();
+    const visit = (out) => {
+      if (loaded.has(out)) return;
+      loaded.add(out);
+      for (const dependency of outputs[out].imports) if (dependency.kind === "import-statement") visit(dependency.path);
+    };
+    visit(Object.keys(outputs).find((out) => outputs[out].entryPoint));
+    return sumSizes([...loaded].map((out) => compressedSizes(path.resolve(out))));
   } catch (error) {
     return { error: String(error.message ?? error) };
   }
@@ -182,21 +197,32 @@ async function minifiedSize(entry) {
 
 async function measureSize() {
   const pkg = path.resolve(ROOT, args.pkg);
-  const wasm = compressedSizes(path.join(pkg, "hubwire_bg.wasm"));
-  // index.js loads the wasm through wasm.js, so both ship with every app.
-  const glue = sumSizes(["hubwire.js", "index.js", "wasm.js"].map((file) => compressedSizes(path.join(pkg, file))));
-  const result = {
+  const file = (name) => compressedSizes(path.join(pkg, name));
+  // The package's two wasm modules (pkg-template/wasm.js): an app downloads one with its glue.
+  const wasm = file("hubwire_bg.wasm");
+  const glue = file("hubwire.js");
+  const fullWasm = file("hubwire_full_bg.wasm");
+  const fullGlue = file("hubwire_full.js");
+  let apps;
+  try {
+    apps = await appSizes({ pkg });
+  } catch (error) {
+    apps = { error: String(error.message ?? error) };
+    log(`app sizes FAILED: ${apps.error}`);
+  }
+  return {
     hubwire: {
       wasm,
       glue,
-      core: sumSizes([wasm, glue]),
-      glueMinified: await minifiedSize(path.join(pkg, "index.js")),
-      react: existsSync(path.join(pkg, "react.js")) ? compressedSizes(path.join(pkg, "react.js")) : null,
-      live: existsSync(path.join(pkg, "live.js")) ? compressedSizes(path.join(pkg, "live.js")) : null,
+      module: sumSizes([wasm, glue]),
+      fullWasm,
+      fullGlue,
+      fullModule: sumSizes([fullWasm, fullGlue]),
+      entriesMinified: await minifiedSize(path.join(pkg, "index.js")),
     },
     official: { minJs: compressedSizes(OFFICIAL_MIN_JS) },
+    apps,
   };
-  return result;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -496,24 +522,16 @@ function tableRows(results) {
     const [hv, ov, fv] = [h, o, f].map((r) => (r ? pick(r) : undefined));
     rows.push([metric, better, ratio(hv, ov), ratio(hv, fv), format(hv), format(ov), format(fv)]);
   };
-  rows.push([
-    "size, gzip -9: wasm + JS glue vs signalr.min.js",
-    "lower",
-    ratio(size.hubwire.core.gzip, size.official.minJs.gzip),
-    "—",
-    kb(size.hubwire.core.gzip),
-    kb(size.official.minJs.gzip),
-    "—",
-  ]);
-  rows.push([
-    "size, brotli: wasm + JS glue vs signalr.min.js",
-    "lower",
-    ratio(size.hubwire.core.brotli, size.official.minJs.brotli),
-    "—",
-    kb(size.hubwire.core.brotli),
-    kb(size.official.minJs.brotli),
-    "—",
-  ]);
+  // The size an app's user downloads: the growth of a Vite production build (bench/size/apps.mjs).
+  const growth = (name, kind) => size.apps?.[name]?.growth?.[kind];
+  for (const [label, mine, theirs] of [
+    ["size, gzip -9: a Vite app's download grows by (hubwire vs @microsoft/signalr)", "hubwire", "@microsoft/signalr"],
+    ["size, brotli: the same", "hubwire", "@microsoft/signalr"],
+    ["size, gzip -9: with MessagePack (hubwire/msgpack vs the official protocol package)", "hubwire + hubwire/msgpack", "@microsoft/signalr + its msgpack protocol"],
+  ]) {
+    const kind = label.includes("brotli") ? "brotli" : "gzip";
+    rows.push([label, "lower", ratio(growth(mine, kind), growth(theirs, kind)), "—", kb(growth(mine, kind)), kb(growth(theirs, kind)), "—"]);
+  }
   row(`receive throughput, handler calls/s (median of ${COUNTS.rounds} rounds)`, "higher", (r) => get(r, "steps", "throughput", "perSec"), (v) => num(v));
   row("main-thread CPU per 1,000 messages, ms", "lower", (r) => get(r, "steps", "throughput", "cpuMsPer1000"), (v) => num(v, 1));
   row("invoke latency p50, ms", "lower", (r) => get(r, "steps", "latency", "p50"), (v) => num(v, 3));
@@ -552,14 +570,15 @@ function hubRows(results) {
 function sizeRows(results) {
   const s = results.size;
   const line = (label, v) => [label, num(v?.raw), num(v?.gzip), num(v?.brotli)];
+  const apps = s.apps && !s.apps.error ? Object.entries(s.apps).filter(([name]) => !name.includes("baseline")) : [];
   return [
-    line("hubwire_bg.wasm", s.hubwire.wasm),
-    line("hubwire.js + index.js + wasm.js (JS glue)", s.hubwire.glue),
-    line("= hubwire core (wasm + glue)", s.hubwire.core),
-    line("↳ JS glue bundled + minified (esbuild)", s.hubwire.glueMinified),
-    line("react.js (hubwire/react entry)", s.hubwire.react),
-    ...(s.hubwire.live ? [line("live.js (hubwire/live entry)", s.hubwire.live)] : []),
+    line("hubwire_bg.wasm (core module)", s.hubwire.wasm),
+    line("hubwire.js (its glue, minified)", s.hubwire.glue),
+    line("= core module", s.hubwire.module),
+    line("hubwire_full_bg.wasm + hubwire_full.js (full module: + MessagePack, live)", s.hubwire.fullModule),
+    line("index.js and what it imports statically, bundled + minified (esbuild)", s.hubwire.entriesMinified),
     line("@microsoft/signalr signalr.min.js", s.official.minJs),
+    ...apps.map(([name, app]) => line(`Vite app growth: ${name} (vs ${app.baseline})`, app.growth)),
   ];
 }
 

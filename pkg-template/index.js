@@ -166,7 +166,9 @@ export class HubConnection {
   constructor(settings) {
     // Handlers, callbacks and client-result handlers run with `this` = this connection.
     this.#settings = { ...settings, owner: this };
-    this.#core = new LazyCore((wasm) => new wasm.HubConnectionCore(this.#settings));
+    // A MessagePack connection needs the full module; MessagePackHubProtocol carries it.
+    const messagePack = settings.hubProtocol?.name === "messagepack";
+    this.#core = new LazyCore((wasm) => new wasm.HubConnectionCore(this.#settings), messagePack ? ["msgpack"] : [], messagePack ? settings.hubProtocol.module : null);
     this.#starter = new LazyStart(this.#core, "Cannot start a HubConnection that is not in the 'Disconnected' state.");
   }
 
@@ -413,7 +415,10 @@ const CONNECTION_OPTIONS = [
  */
 function messagePackSetting(protocol) {
   const codec = protocol[Symbol.for("hubwire.payloadCodec")];
-  if (codec) return { name: "messagepack", encode: codec.encode, decode: codec.decode };
+  // `module`: the wasm module with the MessagePack codec (wasm-full.js), which
+  // MessagePackHubProtocol carries; the official package's protocol object has none, so the
+  // connection imports it when it loads.
+  if (codec) return { name: "messagepack", encode: codec.encode, decode: codec.decode, module: codec.module };
   const encoder = protocol._encoder;
   const decoder = protocol._decoder;
   if (typeof encoder?.encode === "function" && typeof decoder?.decode === "function") {

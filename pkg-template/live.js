@@ -20,6 +20,8 @@
 import { HubConnection } from "./index.js";
 import { TabSharedHubConnection, TabSharedPlainConnection } from "./tabs.js";
 import { LazyCore, LazyStart, ready } from "./wasm.js";
+// Live subscriptions and plain connections are in the full wasm module (cargo feature `live`).
+import { fullModule } from "./wasm-full.js";
 
 export { ready };
 
@@ -64,7 +66,7 @@ export class PlainSocketConnection {
       logLevel,
       telemetry: typeof telemetry === "function" ? telemetry : telemetry?.onEvent,
     };
-    this.#core = new LazyCore((wasm) => new wasm.PlainConnectionCore(settings));
+    this.#core = new LazyCore((wasm) => new wasm.PlainConnectionCore(settings), ["live"], fullModule);
     this.#starter = new LazyStart(this.#core, "The connection is already starting.");
   }
 
@@ -384,7 +386,7 @@ export class LiveSubscription {
       });
       this.#adapter?.bind(core);
       return core;
-    });
+    }, ["live"], fullModule);
     if (typeof spec.onUpdate === "function") this.onUpdate(spec.onUpdate);
     this.#lazy.later((core) => core.start());
     // Subscribing is a use: load the module now, so the queued start runs as soon as it can.

@@ -10,6 +10,9 @@
 
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { LogLevel, MessageType, NullLogger, TransferFormat } from "./signalr-api.js";
+// The wasm module with the MessagePack codec: imported here so only apps that import
+// hubwire/msgpack bundle it (connections with this protocol are built on it).
+import { fullModule } from "./wasm-full.js";
 
 /** Where the JS entry finds a protocol's payload codec (shared by name across modules). */
 const PAYLOAD_CODEC = Symbol.for("hubwire.payloadCodec");
@@ -47,7 +50,7 @@ export class MessagePackHubProtocol {
     const decoder = this.#decoder;
     Object.defineProperty(this, PAYLOAD_CODEC, {
       // The encoder reuses its buffer: the core copies the bytes before the next call.
-      value: Object.freeze({ encode: (value) => encoder.encode(value), decode: (bytes) => decoder.decode(bytes) }),
+      value: Object.freeze({ encode: (value) => encoder.encode(value), decode: (bytes) => decoder.decode(bytes), module: fullModule }),
     });
   }
 

@@ -23,6 +23,7 @@
 
 import * as React from "react";
 import { HubConnectionBuilder, HubConnectionState } from "./index.js";
+import { expectModule } from "./wasm.js";
 
 const { createContext, createElement, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } = React;
 
@@ -429,7 +430,7 @@ function openSubscription(connection, spec) {
   const subscribing =
     pushOver && typeof pushOver.subscribe === "function"
       ? promiseOf(() => pushOver.subscribe(spec))
-      : import("./live.js").then((live) => live.subscribe(pushOver ?? null, spec));
+      : importLive().then((live) => live.subscribe(pushOver ?? null, spec));
   subscribing.then(attach, fail);
   return {
     value: {
@@ -449,6 +450,13 @@ function openSubscription(connection, spec) {
   };
 }
 
+/** hubwire/live, imported once, when the first live subscription hook renders. */
+let liveImport = null;
+function importLive() {
+  liveImport ??= expectModule(import("./live.js"));
+  return liveImport;
+}
+
 /**
  * The latest value of a live subscription (hubwire/live: push when the hub delivers, polling
  * when it does not, deduped): `{ value, source, error, refresh }`, `source` being "push",
@@ -459,6 +467,9 @@ function openSubscription(connection, spec) {
  */
 export function useLiveSubscription(spec) {
   const connection = useContext(HubContext);
+  // Started while rendering, before the provider's layout effect starts its connection: that
+  // connection then waits for hubwire/live and is built on the same (full) wasm module.
+  if (spec && !(typeof (spec.connection ?? connection)?.subscribe === "function")) importLive();
   const key = specKey(spec);
   const specRef = useRef(spec);
   specRef.current = spec;

@@ -1,5 +1,15 @@
-// hubwire's WebAssembly loader: the one place the module is instantiated, and the host classes
+// hubwire's WebAssembly loader: the one place a module is instantiated, and the host classes
 // the shell uses in Node. Importing this file does nothing; `ready()` does the work, once.
+//
+// The package has two modules, built from one crate with different cargo features
+// (scripts/build-wasm.sh): the core module (`hubwire_bg.wasm`: the JSON hub connection) and the
+// full module (`hubwire_full_bg.wasm`: the same plus MessagePack and live subscriptions). Each
+// is a `WasmModule`: this file makes the core one, `wasm-full.js` the full one, and both glue
+// files are loaded with import(), so a bundler splits each into its own chunk and an app
+// downloads only the one it uses. Which one: the full module serves everything once its file
+// is imported (`hubwire/live` and `hubwire/msgpack` import it; one module per app, never two
+// downloads), else the core one; a connection that needs a feature the core module lacks (an
+// official MessagePackHubProtocol object without `hubwire/msgpack`) imports the full one then.
 //
 // Where the bytes come from:
 //   - Node (also under jsdom, happy-dom, Jest, Vitest): read from the package's own
@@ -18,11 +28,109 @@
 // awaited inside its async methods: it holds the calls made before the module is ready and
 // replays them, in order, on the core object once it exists.
 
-import initWasm, * as glue from "./hubwire.js";
 import { AbortError, createError } from "./errors.js";
 
-let loading = null;
-let loaded = false;
+/** Every module this bundle holds (the core one, and the full one once wasm-full.js is imported). */
+const modules = [];
+
+/** One of the package's wasm modules with its glue, loaded at most once. */
+export class WasmModule {
+  /** The wasm-bindgen exports once loaded (classes and functions of the core), else null. */
+  glue = null;
+  #loading = null;
+
+  /**
+   * `importGlue()` imports the module's wasm-bindgen glue; `wasmFile` is the .wasm next to it;
+   * `features` are the cargo features built in ("msgpack", "live").
+   */
+  constructor(name, importGlue, wasmFile, features) {
+    this.name = name;
+    this.features = features;
+    this.#importGlue = importGlue;
+    this.#wasmFile = wasmFile;
+    modules.push(this);
+  }
+
+  #importGlue;
+  #wasmFile;
+
+  /** Whether the module is instantiated (so cores can be built synchronously). */
+  get loaded() {
+    return this.glue !== null;
+  }
+
+  /** Whether the module has every feature in `needs`. */
+  covers(needs) {
+    return needs.every((feature) => this.features.includes(feature));
+  }
+
+  /** Instantiates the module (once; a failed load is not cached: the next call tries again). */
+  ready() {
+    if (!this.#loading) {
+      this.#loading = this.#load().catch((error) => {
+        this.#loading = null;
+        throw error;
+      });
+    }
+    return this.#loading;
+  }
+
+  async #load() {
+    const glue = await this.#importGlue();
+    if (isNode()) {
+      const nodeRequired = await nodeRequire();
+      const bytes = nodeRequired("node:fs").readFileSync(nodeRequired.resolve(`./${this.#wasmFile}`));
+      await glue.default({ module_or_path: bytes });
+      nodeOverrides = nodeHostOverrides(nodeRequired);
+    } else {
+      await glue.default();
+    }
+    // Errors the shell raises are instances of the package's exported classes (errors.js).
+    glue.setErrorFactory(createError);
+    this.glue = glue;
+    applyHostOverrides(this);
+  }
+}
+
+/** The core module: the JSON hub connection. */
+export const coreModule = new WasmModule("core", () => import("./hubwire.js"), "hubwire_bg.wasm", []);
+
+/**
+ * The module a new core object with the features `needs` is built on: the richest module this
+ * bundle holds, when it covers them (one module per app); null when none does.
+ */
+export function moduleFor(needs = []) {
+  const richest = modules.reduce((best, module) => (module.features.length > best.features.length ? module : best));
+  return richest.covers(needs) ? richest : (modules.find((module) => module.covers(needs)) ?? null);
+}
+
+/** Imports under way that bring a module with them (react.js importing live.js). */
+const expected = new Set();
+
+/**
+ * @internal For react.js: `promise` (an import of an entry that imports wasm-full.js) brings a
+ * module; cores not yet built wait for it before choosing theirs, so an app whose React hooks
+ * load hubwire/live downloads one module, not two. Returns `promise`.
+ */
+export function expectModule(promise) {
+  const settled = promise.then(noop, noop).finally(() => expected.delete(settled));
+  expected.add(settled);
+  return promise;
+}
+
+function noop() {}
+
+/**
+ * The module with `needs` for a core about to be built: after the imports under way, the
+ * richest held (moduleFor), else the full module, imported now.
+ */
+async function moduleWith(needs) {
+  while (expected.size > 0) await Promise.all([...expected]);
+  const module = moduleFor(needs);
+  if (module) return module;
+  const { fullModule } = await import("./wasm-full.js");
+  return fullModule;
+}
 
 /** Whether the runtime is Node (or a runtime that answers as Node: Bun, Deno's Node mode). */
 function isNode() {
@@ -81,28 +189,17 @@ function nodeHostOverrides(nodeRequired) {
   return overrides;
 }
 
-async function load() {
-  if (isNode()) {
-    const nodeRequired = await nodeRequire();
-    const bytes = nodeRequired("node:fs").readFileSync(nodeRequired.resolve("./hubwire_bg.wasm"));
-    await initWasm({ module_or_path: bytes });
-    nodeOverrides = nodeHostOverrides(nodeRequired);
-  } else {
-    await initWasm();
-  }
-  // Errors the shell raises are instances of the package's exported classes (errors.js).
-  glue.setErrorFactory(createError);
-  loaded = true;
-  applyHostOverrides();
-}
-
 /** The Node host classes chosen at load (empty in browsers and before the load). */
 let nodeOverrides = {};
 /** Host classes hubwire/testing put over those (null when none). */
 let testOverrides = null;
 
-function applyHostOverrides() {
-  if (loaded && (testOverrides || Object.keys(nodeOverrides).length > 0)) glue.setHostOverrides({ ...nodeOverrides, ...testOverrides });
+/** Hands the host overrides to `module` (when loaded), or to every loaded module. */
+function applyHostOverrides(module) {
+  const overrides = { ...nodeOverrides, ...testOverrides };
+  for (const each of module ? [module] : modules) {
+    if (each.loaded && (testOverrides || Object.keys(overrides).length > 0)) each.glue.setHostOverrides(overrides);
+  }
 }
 
 /**
@@ -111,7 +208,9 @@ function applyHostOverrides() {
  */
 export function setTestHostOverrides(overrides) {
   testOverrides = overrides ?? null;
-  if (loaded) glue.setHostOverrides({ ...nodeOverrides, ...testOverrides });
+  for (const module of modules) {
+    if (module.loaded) module.glue.setHostOverrides({ ...nodeOverrides, ...testOverrides });
+  }
 }
 
 /** @internal For hubwire/testing: the host value `name` the shell would use without its overrides. */
@@ -120,27 +219,13 @@ export function baseHost(name) {
 }
 
 /**
- * Instantiates the WebAssembly module (once; later calls return the same promise). Every async
- * method awaits it by itself; call it to preload, or to fail early where the module cannot load.
- * A failed load is not cached: the next call tries again.
+ * Instantiates the WebAssembly module new connections use (once; later calls return the same
+ * promise). Every async method awaits it by itself; call it to preload, or to fail early where
+ * the module cannot load. A failed load is not cached: the next call tries again.
  */
 export function ready() {
-  if (!loading) {
-    loading = load().catch((error) => {
-      loading = null;
-      throw error;
-    });
-  }
-  return loading;
+  return moduleFor().ready();
 }
-
-/** Whether the module is instantiated (so cores can be built synchronously). */
-export function isReady() {
-  return loaded;
-}
-
-/** The wasm-bindgen exports (classes and functions of the core); only after `ready()`. */
-export { glue as wasm };
 
 /**
  * A core object (a wasm class instance) that exists once the module is ready. Calls made
@@ -154,18 +239,32 @@ export class LazyCore {
   #failure = null; // the constructor's error, when making the core failed
   #replayError = null; // the first error a queued call raised, until get() reports it
 
+  #module; // the WasmModule this core is built on (null until chosen)
+  #choosing = null; // the choice under way (get())
+  #needs;
+
   /**
    * `make(wasm)` builds the core: right here when the module is ready (so its errors throw
-   * here, as a synchronous constructor's would), else when the module is.
+   * here, as a synchronous constructor's would), else when the module is. `needs` lists the
+   * cargo features the core needs ("msgpack", "live"); `module` is the module to build it on
+   * (else `moduleFor(needs)` chooses).
    */
-  constructor(make) {
+  constructor(make, needs = [], module = null) {
     this.#make = make;
-    if (loaded) this.#core = make(glue);
+    this.#needs = needs;
+    // Without a given module the choice waits for the first get() (an import under way may
+    // bring a richer one), unless the module it would be is loaded and nothing is under way.
+    this.#module = module;
+    const now = module ?? moduleFor(needs);
+    if (now?.loaded && (module || expected.size === 0)) {
+      this.#module = now;
+      this.#core = make(now.glue);
+    }
   }
 
   /** The core, or null while the module is not ready (or the core could not be made). */
   get current() {
-    if (!this.#core && loaded && !this.#cancelled && !this.#failure) this.#materialize();
+    if (!this.#core && this.#module?.loaded && !this.#cancelled && !this.#failure) this.#materialize();
     return this.#core;
   }
 
@@ -182,7 +281,9 @@ export class LazyCore {
    * queued call raised (the other queued calls still ran).
    */
   async get() {
-    await ready();
+    this.#choosing ??= this.#module ? Promise.resolve(this.#module) : moduleWith(this.#needs);
+    this.#module = await this.#choosing;
+    await this.#module.ready();
     if (this.#cancelled) throw new Error("hubwire: this object was closed before the WebAssembly module was ready.");
     const core = this.current;
     if (this.#failure) throw this.#failure;
@@ -202,7 +303,7 @@ export class LazyCore {
 
   #materialize() {
     try {
-      this.#core = this.#make(glue);
+      this.#core = this.#make(this.#module.glue);
     } catch (error) {
       this.#failure = error;
       this.#queue = [];

@@ -1,5 +1,5 @@
 // Writes the CommonJS build of the npm package next to its ES modules: one `.cjs` file per `.js`
-// module (hubwire.js, wasm.js, index.js, tabs.js, react.js, live.js, the testing kit's, ...), so
+// module (hubwire.js, hubwire_full.js, wasm.js, index.js, tabs.js, react.js, live.js, the testing kit's, ...), so
 // `require("hubwire")` works in Node 20, which cannot require ES modules; and a `.d.cts` twin of each entry's declarations
 // (TypeScript takes a `.d.ts` of a "type": "module" package for an ES module, which CommonJS
 // code may not require). Each file is translated on its own (no bundling),
@@ -13,7 +13,7 @@
 //   - dynamic import() becomes require() (react.js loads live.js that way; wasm.js a Node
 //     built-in): Jest runs CommonJS in a vm context where import() throws without
 //     --experimental-vm-modules;
-//   - hubwire.cjs takes TextDecoder and TextEncoder from node:util where the global scope has
+//   - hubwire.cjs and hubwire_full.cjs take TextDecoder and TextEncoder from node:util where the global scope has
 //     none (Jest's jsdom environment), as module-local names: no global is touched.
 
 import { readFile, writeFile } from "node:fs/promises";
@@ -26,7 +26,7 @@ if (!dir) {
   process.exit(2);
 }
 
-const MODULES = ["hubwire", "wasm", "errors", "signalr-api", "index", "tabs", "react", "live", "testing", "testing-msw", "testing-react", "msgpack"];
+const MODULES = ["hubwire", "hubwire_full", "wasm", "wasm-full", "errors", "signalr-api", "index", "tabs", "react", "live", "testing", "testing-msw", "testing-react", "msgpack"];
 // A relative specifier of one of the package's own modules, in static and dynamic imports.
 const OWN_MODULE = new RegExp(`(["'])\\./(${MODULES.join("|")})\\.js\\1`, "g");
 const IMPORT_META = "__hubwire_import_meta";
@@ -37,7 +37,7 @@ const TEXT_CODECS =
 for (const name of MODULES) {
   const source = await readFile(path.join(dir, `${name}.js`), "utf8");
   const pointed = source.replace(OWN_MODULE, (_, quote, target) => `${quote}./${target}.cjs${quote}`);
-  const banner = [`"use strict";`, IMPORT_META_OBJECT, name === "hubwire" ? TEXT_CODECS : ""].filter(Boolean).join("\n");
+  const banner = [`"use strict";`, IMPORT_META_OBJECT, name.startsWith("hubwire") ? TEXT_CODECS : ""].filter(Boolean).join("\n");
   const { code, warnings } = await transform(pointed, {
     format: "cjs",
     target: "node20",

@@ -98,6 +98,11 @@ async function dropAndRecover() {
   await withTimeout(back, RECOVERY_TIMEOUT_MS, "reconnect and re-join after a drop");
   const ms = performance.now() - t0;
   const since = (at) => (at === null ? null : at - t0);
+  // Untimed, the same for every client: the connection is used once, a moment after it is
+  // back, before the next drop. A server that drops a connection before it said anything on
+  // it is what hubwire's no-storm rule reads as flapping (clients/hubwire.js), not a recovery.
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  await withTimeout(client.invoke("Echo", { after: "recovery" }), STEP_TIMEOUT_MS, "an Echo after the recovery");
   return { ms, lostMs: since(lostAt), connectedMs: since(connectedAt) };
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 use hubwire_mock::{app, new_token, DemoConfig, HubTimings, MockConfig};
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -192,7 +193,7 @@ async fn main() -> ExitCode {
     // Returning drops the runtime, which ends every connection task: the process never lingers
     // on an open WebSocket after it was told to stop.
     tokio::select! {
-        served = axum::serve(listener, app(config)).into_future() => match served {
+        served = axum::serve(listener.tap_io(hubwire_mock::send_without_delay), app(config)).into_future() => match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("hubwire-mock: server failed: {error}");

@@ -27,12 +27,15 @@ pub mod hub;
 pub mod id_map;
 pub mod key_table;
 pub mod limits;
+#[cfg(feature = "live")]
 pub mod plain_link;
+#[cfg(feature = "live")]
 pub mod plain_session;
 pub mod redact;
 pub mod replay;
 pub mod retry;
 pub mod session;
+#[cfg(feature = "live")]
 pub mod subscription;
 pub mod supervisor;
 pub mod text;

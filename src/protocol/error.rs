@@ -47,37 +47,49 @@ pub enum ProtocolError {
     InvalidUrl(String),
 }
 
-impl fmt::Display for ProtocolError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ProtocolError {
+    /// The error as text for people (and JavaScript `Error` messages), built by joining static
+    /// text and values, without the formatting machinery (it stays out of the wasm build).
+    pub fn message(&self) -> String {
+        let number = |value: usize| {
+            let mut out = String::new();
+            super::json::push_u64(&mut out, value as u64);
+            out
+        };
         match self {
             ProtocolError::IncompleteRecord => {
-                write!(f, "Message is incomplete: it does not end with the record separator.")
+                "Message is incomplete: it does not end with the record separator.".to_string()
             }
-            ProtocolError::TooLarge { size, limit } => {
-                write!(f, "Message of {size} bytes exceeds the maximum of {limit} bytes.")
-            }
-            ProtocolError::MalformedJson(detail) => write!(f, "Malformed message: {detail}"),
-            ProtocolError::MalformedMessagePack(detail) => write!(f, "Malformed MessagePack message: {detail}"),
+            ProtocolError::TooLarge { size, limit } => [
+                "Message of ",
+                &number(*size),
+                " bytes exceeds the maximum of ",
+                &number(*limit),
+                " bytes.",
+            ]
+            .concat(),
+            ProtocolError::MalformedJson(detail) => ["Malformed message: ", detail].concat(),
+            ProtocolError::MalformedMessagePack(detail) => ["Malformed MessagePack message: ", detail].concat(),
             ProtocolError::MissingField { message, field } => {
-                write!(f, "Invalid {message} message: the '{field}' property is missing.")
+                ["Invalid ", message, " message: the '", field, "' property is missing."].concat()
             }
             ProtocolError::InvalidField { message, field, expected } => {
-                write!(f, "Invalid {message} message: '{field}' must be {expected}.")
+                ["Invalid ", message, " message: '", field, "' must be ", expected, "."].concat()
             }
-            ProtocolError::HandshakeRejected(error) => {
-                write!(f, "Server returned handshake error: {error}")
-            }
-            ProtocolError::UnexpectedMessage(detail) => write!(f, "Unexpected message: {detail}"),
-            ProtocolError::NegotiateRejected(error) => {
-                write!(f, "Server rejected negotiate: {error}")
-            }
-            ProtocolError::ClassicAspNetSignalR => write!(
-                f,
-                "Detected a connection attempt to an ASP.NET SignalR Server. This client only \
-                 supports connecting to an ASP.NET Core SignalR Server."
-            ),
-            ProtocolError::InvalidUrl(detail) => write!(f, "Invalid URL: {detail}"),
+            ProtocolError::HandshakeRejected(error) => ["Server returned handshake error: ", error].concat(),
+            ProtocolError::UnexpectedMessage(detail) => ["Unexpected message: ", detail].concat(),
+            ProtocolError::NegotiateRejected(error) => ["Server rejected negotiate: ", error].concat(),
+            ProtocolError::ClassicAspNetSignalR => "Detected a connection attempt to an ASP.NET SignalR Server. \
+                This client only supports connecting to an ASP.NET Core SignalR Server."
+                .to_string(),
+            ProtocolError::InvalidUrl(detail) => ["Invalid URL: ", detail].concat(),
         }
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 

@@ -4,13 +4,12 @@
 //! The server may send hub messages in the same transport frame right after its handshake
 //! response, so parsing returns whatever text followed the response.
 
-use serde::{Deserialize, Serialize};
-
 use super::framing::{write_record, RECORD_SEPARATOR};
+use super::json::{self, JsonError, Members, Rules};
 use super::ProtocolError;
 
 /// The client's opening message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandshakeRequest {
     /// Hub protocol name, e.g. `json`.
     pub protocol: String,
@@ -26,8 +25,13 @@ impl HandshakeRequest {
 
     /// The request as one framed record, ready to send.
     pub fn encode(&self) -> String {
-        // Serializing a struct of a string and an integer cannot fail.
-        write_record(serde_json::to_string(self).unwrap_or_default())
+        let mut out = String::with_capacity(32 + self.protocol.len());
+        out.push_str("{\"protocol\":");
+        json::push_string(&mut out, &self.protocol);
+        out.push_str(",\"version\":");
+        json::push_u64(&mut out, u64::from(self.version));
+        out.push('}');
+        write_record(out)
     }
 }
 
@@ -43,9 +47,8 @@ pub enum HandshakeParse<'a> {
     },
 }
 
-#[derive(Deserialize)]
-struct ResponseWire {
-    error: Option<String>,
+fn malformed(context: &str, error: JsonError) -> ProtocolError {
+    ProtocolError::MalformedJson([context, ": ", &error.describe()].concat())
 }
 
 /// Parses the handshake response at the start of `data`.
@@ -58,25 +61,33 @@ pub fn parse_response(data: &str) -> Result<HandshakeParse<'_>, ProtocolError> {
     };
     let record = &data[..end];
     let rest = &data[end + RECORD_SEPARATOR.len_utf8()..];
-    let value: serde_json::Value = serde_json::from_str(record)
-        .map_err(|e| ProtocolError::MalformedJson(format!("handshake response: {e}")))?;
-    if !value.is_object() {
-        return Err(ProtocolError::MalformedJson("handshake response is not an object".into()));
+    // Read as a whole value tree would be (strings decoded, depth bounded), and, as in such a
+    // tree, a property given twice counts with its last value.
+    let mut members = Members::of(record, Rules::TREE).map_err(|e| match e.what {
+        "an object was expected" => ProtocolError::MalformedJson("handshake response is not an object".into()),
+        _ => malformed("handshake response", e),
+    })?;
+    let mut has_type = false;
+    let mut error = None;
+    while let Some((name, value)) = members.next().map_err(|e| malformed("handshake response", e))? {
+        if name.is("type") {
+            has_type = true;
+        } else if name.is("error") {
+            error = Some(value);
+        }
     }
     // A hub message where the handshake response belongs means the server skipped the handshake.
-    if value.get("type").is_some() {
+    if has_type {
         return Err(ProtocolError::UnexpectedMessage(
             "expected a handshake response but got a hub message".into(),
         ));
     }
-    let wire: ResponseWire = serde_json::from_value(value).map_err(|_| ProtocolError::InvalidField {
-        message: "handshake response",
-        field: "error",
-        expected: "a string",
-    })?;
-    match wire.error {
-        Some(error) => Err(ProtocolError::HandshakeRejected(error)),
+    match error.filter(|raw| *raw != "null") {
         None => Ok(HandshakeParse::Accepted { rest }),
+        Some(raw) => Err(json::string_value(raw).map_or(
+            ProtocolError::InvalidField { message: "handshake response", field: "error", expected: "a string" },
+            ProtocolError::HandshakeRejected,
+        )),
     }
 }
 
@@ -86,16 +97,47 @@ pub fn parse_request(data: &str) -> Result<Option<(HandshakeRequest, &str)>, Pro
     let Some(end) = data.find(RECORD_SEPARATOR) else {
         return Ok(None);
     };
-    let request: HandshakeRequest = serde_json::from_str(&data[..end])
-        .map_err(|e| ProtocolError::MalformedJson(format!("handshake request: {e}")))?;
-    Ok(Some((request, &data[end + RECORD_SEPARATOR.len_utf8()..])))
+    Ok(Some((read_request(&data[..end])?, &data[end + RECORD_SEPARATOR.len_utf8()..])))
+}
+
+/// Reads the `{ "protocol": string, "version": integer }` object of a handshake request; other
+/// properties are skipped, a property given twice is an error.
+fn read_request(record: &str) -> Result<HandshakeRequest, ProtocolError> {
+    const CONTEXT: &str = "handshake request";
+    let invalid = |what: &'static str| ProtocolError::MalformedJson([CONTEXT, ": ", what].concat());
+    let mut members = Members::of(record, Rules::RAW).map_err(|e| malformed(CONTEXT, e))?;
+    let (mut protocol, mut version) = (None, None);
+    while let Some((name, value)) = members.next().map_err(|e| malformed(CONTEXT, e))? {
+        if name.is("protocol") {
+            if protocol.is_some() {
+                return Err(invalid("the 'protocol' property is given twice"));
+            }
+            protocol = Some(json::string_value(value).ok_or_else(|| invalid("'protocol' must be a string"))?);
+        } else if name.is("version") {
+            if version.is_some() {
+                return Err(invalid("the 'version' property is given twice"));
+            }
+            let number = json::u64_value(value).and_then(|v| u32::try_from(v).ok());
+            version = Some(number.ok_or_else(|| invalid("'version' must be a non-negative integer"))?);
+        }
+    }
+    Ok(HandshakeRequest {
+        protocol: protocol.ok_or_else(|| invalid("the 'protocol' property is missing"))?,
+        version: version.ok_or_else(|| invalid("the 'version' property is missing"))?,
+    })
 }
 
 /// A handshake response record: `{}` for success, `{"error": ...}` for a refusal.
 pub fn encode_response(error: Option<&str>) -> String {
     match error {
         None => write_record("{}".to_string()),
-        Some(error) => write_record(serde_json::json!({ "error": error }).to_string()),
+        Some(error) => {
+            let mut out = String::with_capacity(error.len() + 12);
+            out.push_str("{\"error\":");
+            json::push_string(&mut out, error);
+            out.push('}');
+            write_record(out)
+        }
     }
 }
 

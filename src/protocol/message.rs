@@ -6,12 +6,8 @@
 //! tree of the app's data, and the browser shell hands the payload to JavaScript's own decoder
 //! (`JSON.parse`, or the app's MessagePack codec).
 
-use std::fmt::Write as _;
-
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
 use super::framing::{split_records, write_record};
+use super::json::{self, Members, Rules};
 use super::ProtocolError;
 
 /// A piece of JSON text known to be valid JSON.
@@ -22,12 +18,12 @@ impl RawJson {
     /// Checks that `text` is one valid JSON value and wraps it.
     pub fn parse(text: impl Into<String>) -> Result<Self, ProtocolError> {
         let text = text.into();
-        serde_json::from_str::<&RawValue>(&text)
-            .map_err(|e| ProtocolError::MalformedJson(e.to_string()))?;
+        json::whole_value(&text, Rules::RAW).map_err(|e| ProtocolError::MalformedJson(e.describe()))?;
         Ok(RawJson(text))
     }
 
     /// Serializes a Rust value (for callers that build payloads natively, such as the mock hub).
+    #[cfg(feature = "json-values")]
     pub fn from_value<T: serde::Serialize + ?Sized>(value: &T) -> Self {
         // Serializing to a String only fails for maps with non-string keys, which our callers do
         // not build; fall back to null rather than panic.
@@ -50,13 +46,15 @@ impl RawJson {
     }
 
     /// Parses the text into a `serde_json::Value` (for native callers that inspect payloads).
+    #[cfg(feature = "json-values")]
     pub fn to_value(&self) -> serde_json::Value {
         // The text was validated on construction.
         serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
     }
 
-    fn from_raw(raw: &RawValue) -> Self {
-        RawJson(raw.get().to_string())
+    /// Wraps a slice the envelope reader already delimited as one valid value.
+    pub(crate) fn from_raw(raw: &str) -> Self {
+        RawJson(raw.to_string())
     }
 }
 
@@ -66,6 +64,7 @@ pub struct RawMessagePack(Vec<u8>);
 
 impl RawMessagePack {
     /// Checks that `bytes` hold exactly one complete MessagePack value and wraps them.
+    #[cfg(feature = "msgpack")]
     pub fn parse(bytes: impl Into<Vec<u8>>) -> Result<Self, ProtocolError> {
         let bytes = bytes.into();
         super::msgpack::check_one_value(&bytes)?;
@@ -73,6 +72,7 @@ impl RawMessagePack {
     }
 
     /// Wraps bytes the MessagePack reader already delimited as one value.
+    #[cfg(feature = "msgpack")]
     pub(crate) fn from_checked(bytes: &[u8]) -> Self {
         RawMessagePack(bytes.to_vec())
     }
@@ -249,7 +249,8 @@ impl HubMessage {
     /// The message as one framed JSON record.
     pub fn encode(&self) -> String {
         let mut out = String::with_capacity(64);
-        let _ = write!(out, "{{\"type\":{}", self.type_id());
+        out.push_str("{\"type\":");
+        json::push_u64(&mut out, u64::from(self.type_id()));
         match self {
             HubMessage::Invocation { invocation_id, target, arguments, stream_ids } => {
                 if let Some(id) = invocation_id {
@@ -290,7 +291,8 @@ impl HubMessage {
                 }
             }
             HubMessage::Ack { sequence_id } | HubMessage::Sequence { sequence_id } => {
-                let _ = write!(out, ",\"sequenceId\":{sequence_id}");
+                out.push_str(",\"sequenceId\":");
+                json::push_u64(&mut out, *sequence_id);
             }
         }
         out.push('}');
@@ -298,57 +300,102 @@ impl HubMessage {
     }
 }
 
+fn push_name(out: &mut String, name: &str) {
+    out.push_str(",\"");
+    out.push_str(name);
+    out.push_str("\":");
+}
+
 fn push_string_field(out: &mut String, name: &str, value: &str) {
-    let _ = write!(out, ",\"{name}\":");
-    // A &str always serializes.
-    out.push_str(&serde_json::to_string(value).unwrap_or_default());
+    push_name(out, name);
+    json::push_string(out, value);
 }
 
 /// Writes a payload field. A MessagePack payload has no JSON text: it is written as `null`
 /// (a connection never mixes protocols; see [`Payload`]).
 fn push_raw_field(out: &mut String, name: &str, raw: &Payload) {
-    let text = raw.as_json().map_or("null", RawJson::as_str);
-    let _ = write!(out, ",\"{name}\":{text}");
+    push_name(out, name);
+    out.push_str(raw.as_json().map_or("null", RawJson::as_str));
 }
 
 fn push_stream_ids(out: &mut String, stream_ids: &[String]) {
     if !stream_ids.is_empty() {
-        out.push_str(",\"streamIds\":");
-        out.push_str(&serde_json::to_string(stream_ids).unwrap_or_default());
+        push_name(out, "streamIds");
+        json::push_string_array(out, stream_ids);
     }
 }
 
-/// Every property any message type may carry, each kept raw so that a wrong type becomes a
-/// precise error instead of a generic one. Unknown properties (such as `headers`) are ignored.
-#[derive(Deserialize)]
+/// Every property any message type may carry, each kept as its raw text (`null` included) so
+/// that a wrong type becomes a precise error instead of a generic one. Unknown properties (such
+/// as `headers`) are skipped unread.
+#[derive(Default)]
 struct Envelope<'a> {
-    #[serde(rename = "type", borrow, default)]
-    kind: Option<&'a RawValue>,
-    #[serde(rename = "invocationId", borrow, default)]
-    invocation_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    target: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    arguments: Option<&'a RawValue>,
-    #[serde(rename = "streamIds", borrow, default)]
-    stream_ids: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    item: Option<&'a RawValue>,
-    /// `"result": null` is a result (the hub's answer of a void method), not an absent one.
-    #[serde(borrow, default, deserialize_with = "present")]
-    result: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    error: Option<&'a RawValue>,
-    #[serde(rename = "allowReconnect", borrow, default)]
-    allow_reconnect: Option<&'a RawValue>,
-    #[serde(rename = "sequenceId", borrow, default)]
-    sequence_id: Option<&'a RawValue>,
+    kind: Option<&'a str>,
+    invocation_id: Option<&'a str>,
+    target: Option<&'a str>,
+    arguments: Option<&'a str>,
+    stream_ids: Option<&'a str>,
+    item: Option<&'a str>,
+    result: Option<&'a str>,
+    error: Option<&'a str>,
+    allow_reconnect: Option<&'a str>,
+    sequence_id: Option<&'a str>,
 }
 
-/// Deserializes a raw value that is present, `null` included (serde's `Option` would read
-/// `null` as absent).
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(deserializer).map(Some)
+/// The envelope's property names, in the order of [`Envelope::slot`].
+const ENVELOPE_NAMES: [&str; 10] = [
+    "type", "invocationId", "target", "arguments", "streamIds", "item", "result", "error",
+    "allowReconnect", "sequenceId",
+];
+
+impl<'a> Envelope<'a> {
+    fn slot(&mut self, index: usize) -> Option<&mut Option<&'a str>> {
+        Some(match index {
+            0 => &mut self.kind,
+            1 => &mut self.invocation_id,
+            2 => &mut self.target,
+            3 => &mut self.arguments,
+            4 => &mut self.stream_ids,
+            5 => &mut self.item,
+            6 => &mut self.result,
+            7 => &mut self.error,
+            8 => &mut self.allow_reconnect,
+            9 => &mut self.sequence_id,
+            _ => return None,
+        })
+    }
+
+    /// Reads the envelope of a record that must be one JSON object. A property given twice is
+    /// an error (which of the two would count is not for a reader to guess).
+    fn read(record: &'a str) -> Result<Self, ProtocolError> {
+        let malformed = |e: json::JsonError| ProtocolError::MalformedJson(e.describe());
+        let mut envelope = Envelope::default();
+        let mut members = Members::of(record, Rules::RAW).map_err(|e| match e.what {
+            "an object was expected" => ProtocolError::MalformedJson(NOT_AN_OBJECT.into()),
+            _ => malformed(e),
+        })?;
+        while let Some((name, value)) = members.next().map_err(malformed)? {
+            let Some(index) = ENVELOPE_NAMES.iter().position(|known| name.is(known)) else {
+                continue;
+            };
+            if let Some(slot) = envelope.slot(index) {
+                if slot.is_some() {
+                    return Err(ProtocolError::MalformedJson(
+                        ["a hub message has the '", ENVELOPE_NAMES[index], "' property twice"].concat(),
+                    ));
+                }
+                *slot = Some(value);
+            }
+        }
+        Ok(envelope)
+    }
+}
+
+const NOT_AN_OBJECT: &str = "a hub message must be a JSON object";
+
+/// A raw property with `null` read as absent (every envelope property but `result`).
+fn given(raw: Option<&str>) -> Option<&str> {
+    raw.filter(|raw| *raw != "null")
 }
 
 /// Field access for one message kind, turning absence and wrong types into precise errors.
@@ -366,21 +413,14 @@ impl Fields<'_, '_> {
         ProtocolError::MissingField { message: self.message, field }
     }
 
-    fn optional_string(
-        &self,
-        raw: Option<&RawValue>,
-        field: &'static str,
-    ) -> Result<Option<String>, ProtocolError> {
-        match raw {
+    fn optional_string(&self, raw: Option<&str>, field: &'static str) -> Result<Option<String>, ProtocolError> {
+        match given(raw) {
             None => Ok(None),
-            Some(raw) if raw.get() == "null" => Ok(None),
-            Some(raw) => serde_json::from_str::<String>(raw.get())
-                .map(Some)
-                .map_err(|_| self.invalid(field, "a string")),
+            Some(raw) => json::string_value(raw).map(Some).ok_or_else(|| self.invalid(field, "a string")),
         }
     }
 
-    fn string(&self, raw: Option<&RawValue>, field: &'static str) -> Result<String, ProtocolError> {
+    fn string(&self, raw: Option<&str>, field: &'static str) -> Result<String, ProtocolError> {
         self.optional_string(raw, field)?.ok_or_else(|| self.missing(field))
     }
 
@@ -393,47 +433,32 @@ impl Fields<'_, '_> {
     }
 
     fn arguments(&self) -> Result<Payload, ProtocolError> {
-        let raw = self.envelope.arguments.ok_or_else(|| self.missing("arguments"))?;
-        if !raw.get().starts_with('[') {
+        let raw = given(self.envelope.arguments).ok_or_else(|| self.missing("arguments"))?;
+        if !raw.starts_with('[') {
             return Err(self.invalid("arguments", "an array"));
         }
         Ok(RawJson::from_raw(raw).into())
     }
 
     fn stream_ids(&self) -> Result<Vec<String>, ProtocolError> {
-        match self.envelope.stream_ids {
+        match given(self.envelope.stream_ids) {
             None => Ok(Vec::new()),
-            Some(raw) if raw.get() == "null" => Ok(Vec::new()),
-            Some(raw) => serde_json::from_str(raw.get())
-                .map_err(|_| self.invalid("streamIds", "an array of strings")),
+            Some(raw) => json::string_array(raw).ok_or_else(|| self.invalid("streamIds", "an array of strings")),
         }
     }
 
     fn sequence_id(&self) -> Result<u64, ProtocolError> {
-        let raw = self.envelope.sequence_id.ok_or_else(|| self.missing("sequenceId"))?;
-        serde_json::from_str(raw.get()).map_err(|_| self.invalid("sequenceId", "a non-negative integer"))
+        let raw = given(self.envelope.sequence_id).ok_or_else(|| self.missing("sequenceId"))?;
+        json::u64_value(raw).ok_or_else(|| self.invalid("sequenceId", "a non-negative integer"))
     }
 }
 
 /// Parses one record (without its separator). Returns `Ok(None)` for a message type this
 /// client does not know: the protocol asks receivers to ignore those.
 pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
-    // serde's derived structs also accept JSON arrays (fields by position); the protocol only
-    // allows objects, so anything else is refused before it can be misread.
-    if !record.trim_start().starts_with('{') {
-        return Err(ProtocolError::MalformedJson("a hub message must be a JSON object".into()));
-    }
-    let envelope: Envelope<'_> = serde_json::from_str(record).map_err(|e| {
-        ProtocolError::MalformedJson(if e.is_data() {
-            "a hub message must be a JSON object".to_string()
-        } else {
-            e.to_string()
-        })
-    })?;
-    let kind_raw = envelope
-        .kind
-        .ok_or(ProtocolError::MissingField { message: "hub", field: "type" })?;
-    let kind: u64 = serde_json::from_str(kind_raw.get()).map_err(|_| ProtocolError::InvalidField {
+    let envelope = Envelope::read(record)?;
+    let kind_raw = given(envelope.kind).ok_or(ProtocolError::MissingField { message: "hub", field: "type" })?;
+    let kind = json::u64_value(kind_raw).ok_or(ProtocolError::InvalidField {
         message: "hub",
         field: "type",
         expected: "an integer",
@@ -452,7 +477,7 @@ pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
             let f = Fields { message: "StreamItem", envelope: &envelope };
             HubMessage::StreamItem {
                 invocation_id: f.invocation_id()?,
-                item: envelope.item.map(RawJson::from_raw).unwrap_or_else(RawJson::null).into(),
+                item: given(envelope.item).map(RawJson::from_raw).unwrap_or_else(RawJson::null).into(),
             }
         }
         3 => {
@@ -461,7 +486,7 @@ pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
             let error = f.optional_string(envelope.error, "error")?;
             let completion = match (error, envelope.result) {
                 // A null result next to an error is no result (the official client reads it so).
-                (Some(error), Some(result)) if result.get() == "null" => Completion::Error(error),
+                (Some(error), Some("null")) => Completion::Error(error),
                 (Some(_), Some(_)) => {
                     return Err(ProtocolError::MalformedJson(
                         "a Completion cannot carry both 'result' and 'error'".into(),
@@ -489,11 +514,9 @@ pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
         6 => HubMessage::Ping,
         7 => {
             let f = Fields { message: "Close", envelope: &envelope };
-            let allow_reconnect = match envelope.allow_reconnect {
+            let allow_reconnect = match given(envelope.allow_reconnect) {
                 None => false,
-                Some(raw) => serde_json::from_str::<Option<bool>>(raw.get())
-                    .map_err(|_| f.invalid("allowReconnect", "a boolean"))?
-                    .unwrap_or(false),
+                Some(raw) => json::bool_value(raw).ok_or_else(|| f.invalid("allowReconnect", "a boolean"))?,
             };
             HubMessage::Close { error: f.optional_string(envelope.error, "error")?, allow_reconnect }
         }

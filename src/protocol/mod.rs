@@ -6,6 +6,7 @@
 //!
 //! - [`framing`]: the 0x1E record separator of the text transfer format.
 //! - [`handshake`]: the handshake request and response that open a hub connection.
+//! - [`json`]: the little JSON the wire layer reads itself (envelopes), and its string writer.
 //! - [`message`]: hub messages (types 1–9) and their JSON encoding.
 //! - [`msgpack`]: the same messages in the MessagePack encoding, with its VarInt framing.
 //! - [`wire`]: which of the two a connection speaks, and the text or bytes it sends.
@@ -17,9 +18,12 @@
 
 pub mod framing;
 pub mod handshake;
+pub mod json;
 pub mod message;
+#[cfg(feature = "msgpack")]
 pub mod msgpack;
 pub mod negotiate;
+#[cfg(feature = "live")]
 pub mod plain;
 pub mod wire;
 

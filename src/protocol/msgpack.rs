@@ -15,8 +15,9 @@
 //! read or allocated, containers are walked without recursion, and a container claiming more
 //! elements than bytes remain is refused at once, so no input costs more than linear time.
 //!
-//! [`to_json`] and [`from_json`] convert payloads between the two encodings for native callers
-//! that inspect payloads as JSON (the mock hub); the browser client never calls them.
+//! With the `json-values` feature, `to_json` and `from_json` convert payloads between the two
+//! encodings for native callers that inspect payloads as JSON (the mock hub); the browser client
+//! never calls them, and its build leaves them (and serde_json) out.
 
 use super::message::{Completion, HubMessage, Payload, RawMessagePack};
 use super::ProtocolError;
@@ -25,7 +26,7 @@ use super::ProtocolError;
 /// is 2 GiB).
 pub const MAX_VARINT_BYTES: usize = 5;
 
-/// How deep [`to_json`] follows nested containers before it gives up.
+/// How deep `to_json` (feature `json-values`) follows nested containers before it gives up.
 pub const MAX_JSON_DEPTH: usize = 100;
 
 fn malformed(detail: impl Into<String>) -> ProtocolError {
@@ -94,7 +95,9 @@ pub fn write_message(body: &[u8]) -> Vec<u8> {
 
 // ----- reading -----------------------------------------------------------------------------
 
-/// What a MessagePack value's first bytes say it is.
+/// What a MessagePack value's first bytes say it is. (Float values and extension types are
+/// read only by the JSON conversion of the `json-values` feature.)
+#[cfg_attr(not(feature = "json-values"), allow(dead_code))]
 enum Head {
     Nil,
     Bool(bool),
@@ -397,9 +400,11 @@ pub fn parse_message(body: &[u8]) -> Result<Option<HubMessage>, ProtocolError> {
     let kind = reader.unsigned("hub", "type")?;
     let needs = |what: &'static str, least: usize| {
         if count < least {
-            Err(malformed(format!(
-                "a {what} message needs at least {least} items, not {count}"
-            )))
+            let mut text = ["a ", what, " message needs at least "].concat();
+            super::json::push_u64(&mut text, least as u64);
+            text.push_str(" items, not ");
+            super::json::push_u64(&mut text, count as u64);
+            Err(malformed(text))
         } else {
             Ok(())
         }
@@ -574,6 +579,8 @@ fn write_array_header(out: &mut Vec<u8>, count: usize) {
     }
 }
 
+// Used by the JSON conversion of the `json-values` feature only.
+#[cfg(feature = "json-values")]
 fn write_map_header(out: &mut Vec<u8>, count: usize) {
     match count {
         0..=15 => out.push(0x80 | count as u8),
@@ -631,6 +638,8 @@ fn write_unsigned(out: &mut Vec<u8>, value: u64) {
     }
 }
 
+// Used by the JSON conversion of the `json-values` feature only.
+#[cfg(feature = "json-values")]
 fn write_signed(out: &mut Vec<u8>, value: i64) {
     if value >= 0 {
         return write_unsigned(out, value as u64);
@@ -776,6 +785,7 @@ pub fn encode(message: &HubMessage) -> Vec<u8> {
 
 // ----- JSON conversion (native callers) ----------------------------------------------------
 
+#[cfg(feature = "json-values")]
 /// Converts one MessagePack value to JSON: maps with string keys become objects (other keys
 /// are written as their JSON text), binary data becomes base64 text (as a .NET hub's JSON
 /// protocol carries `byte[]`), extension values become `null`. Fails beyond
@@ -784,6 +794,7 @@ pub fn to_json(value: &RawMessagePack) -> Result<serde_json::Value, ProtocolErro
     to_json_as(value, false)
 }
 
+#[cfg(feature = "json-values")]
 /// Like [`to_json`], but reversible by [`from_tagged_json`]: binary data becomes
 /// `{"$binary": base64}` and an extension value `{"$ext": type, "$data": base64}` (timestamps
 /// are extension type -1). For native tools that handle payloads as JSON and must hand them back
@@ -792,6 +803,7 @@ pub fn to_tagged_json(value: &RawMessagePack) -> Result<serde_json::Value, Proto
     to_json_as(value, true)
 }
 
+#[cfg(feature = "json-values")]
 fn to_json_as(value: &RawMessagePack, tagged: bool) -> Result<serde_json::Value, ProtocolError> {
     let mut reader = Reader::new(value.as_bytes());
     let json = read_json(&mut reader, 0, tagged)?;
@@ -801,6 +813,7 @@ fn to_json_as(value: &RawMessagePack, tagged: bool) -> Result<serde_json::Value,
     Ok(json)
 }
 
+#[cfg(feature = "json-values")]
 fn read_json(reader: &mut Reader<'_>, depth: usize, tagged: bool) -> Result<serde_json::Value, ProtocolError> {
     use serde_json::Value;
     if depth > MAX_JSON_DEPTH {
@@ -855,6 +868,7 @@ fn read_json(reader: &mut Reader<'_>, depth: usize, tagged: bool) -> Result<serd
     })
 }
 
+#[cfg(feature = "json-values")]
 fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -876,6 +890,7 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+#[cfg(feature = "json-values")]
 /// Converts a JSON value to MessagePack: integers as the smallest integer format, other
 /// numbers as 64-bit floats, objects as maps with string keys.
 pub fn from_json(value: &serde_json::Value) -> RawMessagePack {
@@ -884,6 +899,7 @@ pub fn from_json(value: &serde_json::Value) -> RawMessagePack {
     RawMessagePack::from_checked(&out)
 }
 
+#[cfg(feature = "json-values")]
 /// The inverse of [`to_tagged_json`]: `{"$binary": base64}` objects become binary data and
 /// `{"$ext": type, "$data": base64}` objects extension values; everything else as [`from_json`].
 pub fn from_tagged_json(value: &serde_json::Value) -> RawMessagePack {
@@ -892,6 +908,7 @@ pub fn from_tagged_json(value: &serde_json::Value) -> RawMessagePack {
     RawMessagePack::from_checked(&out)
 }
 
+#[cfg(feature = "json-values")]
 /// The bytes of a tagged binary or extension object, with the extension type.
 fn tagged_bytes(object: &serde_json::Map<String, serde_json::Value>) -> Option<(Option<i8>, Vec<u8>)> {
     match (object.len(), object.get("$binary"), object.get("$ext"), object.get("$data")) {
@@ -904,6 +921,7 @@ fn tagged_bytes(object: &serde_json::Map<String, serde_json::Value>) -> Option<(
     }
 }
 
+#[cfg(feature = "json-values")]
 fn unbase64(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
     let mut bits: u32 = 0;
@@ -927,6 +945,7 @@ fn unbase64(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+#[cfg(feature = "json-values")]
 fn write_bin(out: &mut Vec<u8>, kind: Option<i8>, data: &[u8]) {
     let length = data.len();
     match kind {
@@ -964,6 +983,7 @@ fn write_bin(out: &mut Vec<u8>, kind: Option<i8>, data: &[u8]) {
     out.extend_from_slice(data);
 }
 
+#[cfg(feature = "json-values")]
 fn write_json(out: &mut Vec<u8>, value: &serde_json::Value, tagged: bool) {
     use serde_json::Value;
     if let (true, Value::Object(object)) = (tagged, value) {
@@ -1002,6 +1022,7 @@ fn write_json(out: &mut Vec<u8>, value: &serde_json::Value, tagged: bool) {
     }
 }
 
+#[cfg(feature = "json-values")]
 /// [`to_tagged_json`] as JSON text, with map entries in their MessagePack order (a
 /// `serde_json::Value` would sort them).
 pub fn to_tagged_json_text(value: &RawMessagePack) -> Result<String, ProtocolError> {
@@ -1014,6 +1035,7 @@ pub fn to_tagged_json_text(value: &RawMessagePack) -> Result<String, ProtocolErr
     Ok(out)
 }
 
+#[cfg(feature = "json-values")]
 fn write_json_text(reader: &mut Reader<'_>, depth: usize, out: &mut String) -> Result<(), ProtocolError> {
     use serde_json::Value;
     if depth > MAX_JSON_DEPTH {
@@ -1064,6 +1086,7 @@ fn write_json_text(reader: &mut Reader<'_>, depth: usize, out: &mut String) -> R
     Ok(())
 }
 
+#[cfg(feature = "json-values")]
 /// [`from_tagged_json`] from JSON text, keeping object entries in their text order.
 pub fn from_tagged_json_text(text: &str) -> Result<RawMessagePack, ProtocolError> {
     use serde::Deserializer as _;
@@ -1075,9 +1098,11 @@ pub fn from_tagged_json_text(text: &str) -> Result<RawMessagePack, ProtocolError
     Ok(RawMessagePack::from_checked(&bytes))
 }
 
+#[cfg(feature = "json-values")]
 /// Writes each JSON value as MessagePack while serde_json parses it, so objects keep their order.
 struct MessagePackVisitor;
 
+#[cfg(feature = "json-values")]
 impl<'de> serde::de::Visitor<'de> for MessagePackVisitor {
     type Value = Vec<u8>;
 
@@ -1174,8 +1199,10 @@ impl<'de> serde::de::Visitor<'de> for MessagePackVisitor {
     }
 }
 
+#[cfg(feature = "json-values")]
 struct Seed;
 
+#[cfg(feature = "json-values")]
 impl<'de> serde::de::DeserializeSeed<'de> for Seed {
     type Value = Vec<u8>;
 
@@ -1425,6 +1452,7 @@ mod tests {
         assert!(RawMessagePack::parse(vec![0x92, 0x01, 0xc4, 0x01, 0xff]).is_ok());
     }
 
+    #[cfg(feature = "json-values")]
     #[test]
     fn json_conversion_keeps_values() {
         let value = serde_json::json!({"a": [1, -2, 3.5, "x", null, true], "b": {"c": 18446744073709551615u64}, "d": -9007199254740993i64});

@@ -4,8 +4,7 @@
 //! connection id and token and the transports it offers, or redirects the client elsewhere
 //! (Azure SignalR Service), or refuses with an error.
 
-use serde::{Deserialize, Serialize};
-
+use super::json::{self, JsonError, Members, Rules};
 use super::ProtocolError;
 
 /// The negotiate protocol version this client asks for.
@@ -41,12 +40,14 @@ impl TransportKind {
 }
 
 /// One entry of `availableTransports`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// The serde derives are for the mock hub, which writes negotiate responses with serde_json.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "json-values", derive(serde::Serialize, serde::Deserialize))]
 pub struct AvailableTransport {
     /// Transport name as the server wrote it (unknown names are kept and skipped by callers).
     pub transport: String,
     /// Transfer formats the server accepts on it (`Text`, `Binary`).
-    #[serde(rename = "transferFormats", default)]
+    #[cfg_attr(feature = "json-values", serde(rename = "transferFormats", default))]
     pub transfer_formats: Vec<String>,
 }
 
@@ -79,34 +80,132 @@ pub struct ConnectionDetails {
     pub use_stateful_reconnect: bool,
 }
 
-#[derive(Deserialize)]
+/// The properties of a negotiate response this client reads; every other one is skipped.
+#[derive(Default)]
 struct ResponseWire {
-    #[serde(rename = "connectionId")]
     connection_id: Option<String>,
-    #[serde(rename = "connectionToken")]
     connection_token: Option<String>,
-    #[serde(rename = "negotiateVersion", default)]
     negotiate_version: u32,
-    #[serde(rename = "availableTransports")]
     available_transports: Option<Vec<AvailableTransport>>,
     url: Option<String>,
-    #[serde(rename = "accessToken")]
     access_token: Option<String>,
     error: Option<String>,
-    #[serde(rename = "ProtocolVersion")]
-    protocol_version: Option<serde_json::Value>,
-    #[serde(rename = "useStatefulReconnect", default)]
+    /// Set by classic ASP.NET SignalR servers: any value but `null` is one.
+    has_protocol_version: bool,
     use_stateful_reconnect: bool,
+}
+
+const CONTEXT: &str = "negotiate response";
+
+fn malformed(error: JsonError) -> ProtocolError {
+    ProtocolError::MalformedJson([CONTEXT, ": ", &error.describe()].concat())
+}
+
+fn wrong(name: &str, expected: &str) -> ProtocolError {
+    ProtocolError::MalformedJson([CONTEXT, ": '", name, "' must be ", expected].concat())
+}
+
+fn twice(name: &str) -> ProtocolError {
+    ProtocolError::MalformedJson([CONTEXT, ": the '", name, "' property is given twice"].concat())
+}
+
+/// Records `name` as seen, failing when it was seen before (`seen` holds one bit per name).
+fn first_time(seen: &mut u16, bit: u16, name: &str) -> Result<(), ProtocolError> {
+    if *seen & bit != 0 {
+        return Err(twice(name));
+    }
+    *seen |= bit;
+    Ok(())
+}
+
+/// A string property where `null` means absent.
+fn optional_string(raw: &str, name: &str) -> Result<Option<String>, ProtocolError> {
+    if raw == "null" {
+        return Ok(None);
+    }
+    json::string_value(raw).map(Some).ok_or_else(|| wrong(name, "a string or null"))
+}
+
+fn string_list(raw: &str, name: &str) -> Result<Vec<String>, ProtocolError> {
+    json::string_array(raw).ok_or_else(|| wrong(name, "an array of strings"))
+}
+
+/// One entry of `availableTransports`: an object with a string `transport` and an optional
+/// array of strings `transferFormats`.
+fn read_transport(raw: &str) -> Result<AvailableTransport, ProtocolError> {
+    const ENTRY: &str = "availableTransports[]";
+    let mut members = Members::of(raw, Rules::RAW).map_err(|_| wrong(ENTRY, "an object"))?;
+    let (mut transport, mut transfer_formats, mut seen) = (None, None, 0u16);
+    while let Some((name, value)) = members.next().map_err(malformed)? {
+        if name.is("transport") {
+            first_time(&mut seen, 1, "transport")?;
+            transport = Some(json::string_value(value).ok_or_else(|| wrong("transport", "a string"))?);
+        } else if name.is("transferFormats") {
+            first_time(&mut seen, 2, "transferFormats")?;
+            transfer_formats = Some(string_list(value, "transferFormats")?);
+        }
+    }
+    Ok(AvailableTransport {
+        transport: transport.ok_or_else(|| wrong("transport", "given in every entry"))?,
+        transfer_formats: transfer_formats.unwrap_or_default(),
+    })
+}
+
+fn read_response(body: &str) -> Result<ResponseWire, ProtocolError> {
+    // The body is one object; `ProtocolVersion` is checked as a value tree one level inside it.
+    let mut members = Members::of(body, Rules::RAW).map_err(malformed)?;
+    let mut wire = ResponseWire::default();
+    let mut seen = 0u16;
+    while let Some((name, value)) = members.next().map_err(malformed)? {
+        if name.is("connectionId") {
+            first_time(&mut seen, 1, "connectionId")?;
+            wire.connection_id = optional_string(value, "connectionId")?;
+        } else if name.is("connectionToken") {
+            first_time(&mut seen, 1 << 1, "connectionToken")?;
+            wire.connection_token = optional_string(value, "connectionToken")?;
+        } else if name.is("negotiateVersion") {
+            first_time(&mut seen, 1 << 2, "negotiateVersion")?;
+            let version = json::u64_value(value).and_then(|v| u32::try_from(v).ok());
+            wire.negotiate_version = version.ok_or_else(|| wrong("negotiateVersion", "a non-negative integer"))?;
+        } else if name.is("availableTransports") {
+            first_time(&mut seen, 1 << 3, "availableTransports")?;
+            if value != "null" {
+                let entries = json::array_elements(value).ok_or_else(|| wrong("availableTransports", "an array"))?;
+                wire.available_transports =
+                    Some(entries.into_iter().map(read_transport).collect::<Result<_, _>>()?);
+            }
+        } else if name.is("url") {
+            first_time(&mut seen, 1 << 4, "url")?;
+            wire.url = optional_string(value, "url")?;
+        } else if name.is("accessToken") {
+            first_time(&mut seen, 1 << 5, "accessToken")?;
+            wire.access_token = optional_string(value, "accessToken")?;
+        } else if name.is("error") {
+            first_time(&mut seen, 1 << 6, "error")?;
+            wire.error = optional_string(value, "error")?;
+        } else if name.is("ProtocolVersion") {
+            first_time(&mut seen, 1 << 7, "ProtocolVersion")?;
+            let tree = Rules { max_depth: Rules::TREE.max_depth - 1, ..Rules::TREE };
+            // Offsets of the value's own errors count from the start of the body.
+            let offset = value.as_ptr() as usize - body.as_ptr() as usize;
+            json::whole_value(value, tree).map_err(|e| malformed(JsonError { at: e.at + offset, ..e }))?;
+            wire.has_protocol_version = value != "null";
+        } else if name.is("useStatefulReconnect") {
+            first_time(&mut seen, 1 << 8, "useStatefulReconnect")?;
+            wire.use_stateful_reconnect =
+                json::bool_value(value).ok_or_else(|| wrong("useStatefulReconnect", "a boolean"))?;
+        }
+    }
+    Ok(wire)
 }
 
 /// Parses the body of a negotiate response.
 pub fn parse_response(body: &str) -> Result<NegotiateResponse, ProtocolError> {
-    let wire: ResponseWire = serde_json::from_str(body)
-        .map_err(|e| ProtocolError::MalformedJson(format!("negotiate response: {e}")))?;
+    let wire = read_response(body)?;
     if let Some(error) = wire.error {
         return Err(ProtocolError::NegotiateRejected(error));
     }
-    if wire.protocol_version.is_some() {
+    if wire.has_protocol_version {
         return Err(ProtocolError::ClassicAspNetSignalR);
     }
     if let Some(url) = wire.url {
@@ -142,9 +241,7 @@ fn check_http_url(url: &str) -> Result<(), ProtocolError> {
     if lower.starts_with("http://") || lower.starts_with("https://") {
         Ok(())
     } else {
-        Err(ProtocolError::InvalidUrl(format!(
-            "'{url}' must be an absolute http:// or https:// URL"
-        )))
+        Err(ProtocolError::InvalidUrl(["'", url, "' must be an absolute http:// or https:// URL"].concat()))
     }
 }
 
@@ -164,7 +261,9 @@ pub fn negotiate_url(hub_url: &str, use_stateful_reconnect: bool) -> Result<Stri
         query.is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some(name)))
     };
     if !has("negotiateVersion") {
-        params.push(format!("negotiateVersion={NEGOTIATE_VERSION}"));
+        let mut param = "negotiateVersion=".to_string();
+        json::push_u64(&mut param, u64::from(NEGOTIATE_VERSION));
+        params.push(param);
     }
     if use_stateful_reconnect && !has("useStatefulReconnect") {
         params.push("useStatefulReconnect=true".to_string());
@@ -184,8 +283,8 @@ pub fn without_fragment(url: &str) -> &str {
 /// `&`; the URL's fragment is dropped.
 pub fn append_query(url: &str, name: &str, value: &str) -> String {
     let url = without_fragment(url);
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{name}={value}")
+    let separator = if url.contains('?') { "&" } else { "?" };
+    [url, separator, name, "=", value].concat()
 }
 
 /// The transport URL after negotiate: the hub URL (fragment dropped) with
@@ -204,9 +303,9 @@ pub fn websocket_url(url: &str) -> Result<String, ProtocolError> {
     let url = without_fragment(url);
     // check_http_url guarantees the scheme prefix, so the slices below are in bounds.
     Ok(if url[..5].eq_ignore_ascii_case("https") {
-        format!("wss{}", &url[5..])
+        ["wss", &url[5..]].concat()
     } else {
-        format!("ws{}", &url[4..])
+        ["ws", &url[4..]].concat()
     })
 }
 

@@ -5,9 +5,7 @@
 //! module only turns frame text into a typed [`PlainMessage`] and back; it knows nothing of
 //! sockets, reconnects or subscriptions.
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
+use super::json::{self, Members, Rules};
 use super::{ProtocolError, RawJson};
 
 /// The largest plain message accepted by default, in bytes (as the hub's frame limit).
@@ -22,45 +20,51 @@ pub struct PlainMessage {
     pub payload: RawJson,
 }
 
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    // `present` keeps an explicit `"type": null` apart from a missing field.
-    #[serde(rename = "type", borrow, default, deserialize_with = "present")]
-    kind: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    payload: Option<&'a RawValue>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(deserializer).map(Some)
-}
-
 const MESSAGE: &str = "PlainMessage";
 
 /// Parses one text frame. Fails on text that is not a JSON object, on a missing or non-string
-/// `type`, and on frames larger than `max_bytes`. Unknown fields are ignored.
+/// `type`, on a property given twice, and on frames larger than `max_bytes`. Unknown fields are
+/// ignored.
 pub fn parse_message(text: &str, max_bytes: usize) -> Result<PlainMessage, ProtocolError> {
     if text.len() > max_bytes {
         return Err(ProtocolError::TooLarge { size: text.len(), limit: max_bytes });
     }
-    let envelope: Envelope<'_> =
-        serde_json::from_str(text).map_err(|e| ProtocolError::MalformedJson(e.to_string()))?;
-    let kind = envelope.kind.ok_or(ProtocolError::MissingField { message: MESSAGE, field: "type" })?;
-    let kind: String = serde_json::from_str(kind.get()).map_err(|_| ProtocolError::InvalidField {
+    let malformed = |e: json::JsonError| ProtocolError::MalformedJson(e.describe());
+    let mut members = Members::of(text, Rules::RAW).map_err(malformed)?;
+    // Raw values; an explicit `"type": null` is kept apart from a missing `type`.
+    let (mut kind, mut payload) = (None, None);
+    while let Some((name, value)) = members.next().map_err(malformed)? {
+        let (slot, field) = if name.is("type") {
+            (&mut kind, "type")
+        } else if name.is("payload") {
+            (&mut payload, "payload")
+        } else {
+            continue;
+        };
+        if slot.is_some() {
+            return Err(ProtocolError::MalformedJson(["the '", field, "' property is given twice"].concat()));
+        }
+        *slot = Some(value);
+    }
+    let kind = kind.ok_or(ProtocolError::MissingField { message: MESSAGE, field: "type" })?;
+    let kind = json::string_value(kind).ok_or(ProtocolError::InvalidField {
         message: MESSAGE,
         field: "type",
         expected: "a string",
     })?;
-    let payload = envelope.payload.map_or_else(RawJson::null, |raw| {
-        // The text came out of a successful parse, so it is one valid JSON value.
-        RawJson::parse(raw.get()).unwrap_or_else(|_| RawJson::null())
-    });
+    // The reader delimited the payload as one valid value.
+    let payload = payload.map_or_else(RawJson::null, RawJson::from_raw);
     Ok(PlainMessage { kind, payload })
 }
 
 /// Encodes a message as the text of one frame.
 pub fn encode_message(message: &PlainMessage) -> String {
-    let kind = serde_json::to_string(&message.kind).unwrap_or_else(|_| "\"\"".to_string());
-    format!("{{\"type\":{kind},\"payload\":{}}}", message.payload.as_str())
+    let mut out = String::with_capacity(message.kind.len() + message.payload.as_str().len() + 24);
+    out.push_str("{\"type\":");
+    json::push_string(&mut out, &message.kind);
+    out.push_str(",\"payload\":");
+    out.push_str(message.payload.as_str());
+    out.push('}');
+    out
 }
 

@@ -6,7 +6,9 @@
 
 use super::framing::RECORD_SEPARATOR;
 use super::message::{self, HubMessage};
-use super::{msgpack, ProtocolError};
+#[cfg(feature = "msgpack")]
+use super::msgpack;
+use super::ProtocolError;
 
 /// A hub protocol a connection can speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -14,7 +16,9 @@ pub enum HubProtocol {
     /// The JSON protocol (`json`): text frames of 0x1E-separated records.
     #[default]
     Json,
-    /// The MessagePack protocol (`messagepack`): binary frames of length-prefixed arrays.
+    /// The MessagePack protocol (`messagepack`): binary frames of length-prefixed arrays. Only
+    /// in builds with the `msgpack` feature (the package's second wasm module).
+    #[cfg(feature = "msgpack")]
     MessagePack,
 }
 
@@ -23,6 +27,7 @@ impl HubProtocol {
     pub fn name(self) -> &'static str {
         match self {
             HubProtocol::Json => "json",
+            #[cfg(feature = "msgpack")]
             HubProtocol::MessagePack => "messagepack",
         }
     }
@@ -31,6 +36,7 @@ impl HubProtocol {
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "json" => Some(HubProtocol::Json),
+            #[cfg(feature = "msgpack")]
             "messagepack" => Some(HubProtocol::MessagePack),
             _ => None,
         }
@@ -40,19 +46,21 @@ impl HubProtocol {
     pub fn transfer_format(self) -> &'static str {
         match self {
             HubProtocol::Json => "Text",
+            #[cfg(feature = "msgpack")]
             HubProtocol::MessagePack => "Binary",
         }
     }
 
     /// Whether the protocol sends binary data (binary WebSocket frames, byte bodies).
     pub fn is_binary(self) -> bool {
-        self == HubProtocol::MessagePack
+        self != HubProtocol::Json
     }
 
     /// One message, framed, ready for the transport.
     pub fn encode(self, message: &HubMessage) -> TransportData {
         match self {
             HubProtocol::Json => TransportData::Text(message.encode()),
+            #[cfg(feature = "msgpack")]
             HubProtocol::MessagePack => TransportData::Binary(msgpack::encode(message)),
         }
     }
@@ -76,6 +84,7 @@ impl HubProtocol {
                 })?;
                 message::parse_frame(text, max_bytes)
             }
+            #[cfg(feature = "msgpack")]
             HubProtocol::MessagePack => msgpack::parse_frame(frame, max_bytes),
         }
     }

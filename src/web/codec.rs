@@ -6,19 +6,24 @@
 //! encodes and decodes with `@msgpack/msgpack` and the app's options, exactly as the official
 //! package does. It decides nothing about messages: the core reads the envelopes.
 
+#[cfg(feature = "msgpack")]
 use js_sys::{Function, Uint8Array};
 use wasm_bindgen::prelude::*;
+#[cfg(feature = "msgpack")]
 use wasm_bindgen::JsCast;
 
 use super::platform::describe_js_error;
 use super::settings::{get, js_error};
-use crate::protocol::{HubProtocol, Payload, ProtocolError, RawJson, RawMessagePack};
+use crate::protocol::{HubProtocol, Payload, ProtocolError, RawJson};
+#[cfg(feature = "msgpack")]
+use crate::protocol::RawMessagePack;
 
 /// How this connection turns values into payloads and back.
 pub enum PayloadCodec {
     /// JSON text.
     Json,
     /// MessagePack bytes through the app's protocol object.
+    #[cfg(feature = "msgpack")]
     MessagePack {
         /// `encode(value) -> Uint8Array`.
         encode: Function,
@@ -37,6 +42,7 @@ impl PayloadCodec {
         let name = get(&protocol, "name").and_then(|v| v.as_string()).unwrap_or_default();
         match HubProtocol::from_name(&name) {
             Some(HubProtocol::Json) => Ok((HubProtocol::Json, PayloadCodec::Json)),
+            #[cfg(feature = "msgpack")]
             Some(HubProtocol::MessagePack) => {
                 let function = |key: &str| {
                     get(&protocol, key)
@@ -45,6 +51,13 @@ impl PayloadCodec {
                 };
                 Ok((HubProtocol::MessagePack, PayloadCodec::MessagePack { encode: function("encode")?, decode: function("decode")? }))
             }
+            // This module was built without the codec; the package's loader gives connections
+            // with a MessagePack protocol the other module, so only a hand-made protocol object
+            // gets here.
+            #[cfg(not(feature = "msgpack"))]
+            None if name == "messagepack" => Err(js_error(
+                "The 'messagepack' protocol needs MessagePackHubProtocol from 'hubwire/msgpack'.",
+            )),
             None => Err(js_error(&["The hub protocol '", &name, "' is not supported."].concat())),
         }
     }
@@ -64,6 +77,7 @@ impl PayloadCodec {
                     .unwrap_or_else(|| "[]".to_string());
                 RawJson::parse(text).map(Payload::from)
             }
+            #[cfg(feature = "msgpack")]
             PayloadCodec::MessagePack { encode, .. } => {
                 let encoded = encode.call1(&JsValue::UNDEFINED, value).map_err(|thrown| {
                     ProtocolError::MalformedMessagePack(
@@ -85,6 +99,7 @@ impl PayloadCodec {
             (_, Payload::Json(json)) => {
                 js_sys::JSON::parse(json.as_str()).map_err(|thrown| describe_js_error(&thrown))
             }
+            #[cfg(feature = "msgpack")]
             (PayloadCodec::MessagePack { decode, .. }, Payload::MessagePack(bytes)) => {
                 let array = Uint8Array::from(bytes.as_bytes());
                 decode
@@ -101,6 +116,7 @@ impl PayloadCodec {
     pub fn empty_arguments(&self) -> Payload {
         match self {
             PayloadCodec::Json => RawJson::empty_array().into(),
+            #[cfg(feature = "msgpack")]
             PayloadCodec::MessagePack { .. } => RawMessagePack::empty_array().into(),
         }
     }

@@ -28,10 +28,13 @@ pub mod driver;
 pub mod event_source;
 pub mod events;
 pub mod http;
+#[cfg(feature = "live")]
 pub mod json_get;
+#[cfg(feature = "live")]
 pub mod plain;
 pub mod platform;
 pub mod settings;
+#[cfg(feature = "live")]
 pub mod subscription;
 pub mod telemetry;
 pub mod wake;

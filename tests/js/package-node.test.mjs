@@ -140,7 +140,7 @@ test("ES modules: importing every entry has no side effect; ready() instantiates
   assert.deepEqual({ ...report, afterReady: undefined }, {
     sideEffects: [],
     afterReady: undefined,
-    wasmFileRead: true,
+    wasmFilesRead: ["hubwire_full_bg.wasm"],
     exports: { ready: "function", react: "function", live: "function", liveReady: true },
   });
 });

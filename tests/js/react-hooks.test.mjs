@@ -55,8 +55,10 @@ for (const engine of ENGINES) {
         plugins: [hubwireFromPkg],
         logLevel: "silent",
       });
-      // The glue finds its wasm next to the module that holds it: the bundle.
-      await copyFile(path.join(PKG_DIR, "hubwire_bg.wasm"), path.join(work.path, "hubwire_bg.wasm"));
+      // The glue finds its wasm next to the module that holds it: the bundle. The app renders
+      // live subscription hooks, so the full module serves all of it, its connections too:
+      // only that module is served, and a fetch of the core one would fail the scenarios.
+      await copyFile(path.join(PKG_DIR, "hubwire_full_bg.wasm"), path.join(work.path, "hubwire_full_bg.wasm"));
       await copyFile(path.join(APP_DIR, "index.html"), path.join(work.path, "index.html"));
 
       mock = await startMock(["--www", work.path]);

@@ -12,7 +12,11 @@ export async function createClient({ url, delays }) {
   const wasm = await init();
   const connection = new HubConnectionBuilder()
     .withUrl(url, { transport: HttpTransportType.WebSockets })
-    .withAutomaticReconnect(delays)
+    // The recovery steps drop the connection as soon as it is back, which hubwire's no-storm
+    // rule reads as a flapping server (a loss within 5 s continues the retry schedule: 2 s,
+    // then 10 s...). The official client has no such rule; for a like-for-like recovery time
+    // the threshold is 1 ms here.
+    .withAutomaticReconnect({ delays, stableConnectionThresholdInMilliseconds: 1 })
     .configureLogging(LogLevel.None)
     // Only for the recovery breakdown: connectionOpened marks the new connection being up,
     // before the re-joins (the state turns Connected only after them). No per-message records:

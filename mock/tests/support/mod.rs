@@ -7,6 +7,7 @@
 
 #![allow(dead_code)] // Each test file uses a different subset of these helpers.
 
+use axum::serve::ListenerExt as _;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -45,7 +46,7 @@ impl TestHub {
             .expect("bind 127.0.0.1:0");
         let address = listener.local_addr().expect("local address");
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app(config)).await;
+            let _ = axum::serve(listener.tap_io(hubwire_mock::send_without_delay), app(config)).await;
         });
         let http = reqwest::Client::builder()
             .no_proxy()
