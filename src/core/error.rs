@@ -55,8 +55,8 @@ impl HubError {
     /// The message the app sees (also what `Display` writes), built without `core::fmt`.
     pub fn message(&self) -> String {
         let text: &str = match self {
-            // The protocol's texts are its own module's (formatted there).
-            HubError::Protocol(error) => return error.to_string(),
+            // The protocol's texts are its own module's.
+            HubError::Protocol(error) => return error.message(),
             HubError::NotConnected => "Cannot send data if the connection is not in the 'Connected' State.",
             HubError::AlreadyStarted => "Cannot start a HubConnection that is not in the 'Disconnected' state.",
             HubError::Negotiate(detail) => {

@@ -249,7 +249,7 @@ impl PlainLink {
             Ok(message) => self.event(PlainLinkEvent::Message(message)),
             Err(error) => self.event(PlainLinkEvent::Log {
                 level: LogLevel::Warning,
-                message: ["Skipped a WebSocket message that is not { type, payload } JSON: ", &error.to_string()].concat(),
+                message: ["Skipped a WebSocket message that is not { type, payload } JSON: ", &error.message()].concat(),
             }),
         }
     }

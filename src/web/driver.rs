@@ -792,7 +792,7 @@ impl Driver {
                     Err(_) if matches!(*codec, PayloadCodec::Json) => {
                         Err(["The result of '", target.as_str(), "' cannot be serialized to JSON."].concat())
                     }
-                    Err(error) => Err(["The result of '", target.as_str(), "' cannot be sent: ", &error.to_string()].concat()),
+                    Err(error) => Err(["The result of '", target.as_str(), "' cannot be sent: ", &error.message()].concat()),
                 },
             };
             if let Some(driver) = Driver::upgrade(&weak) {

@@ -153,7 +153,7 @@ impl PlainConnectionCore {
                 .map(String::from)
                 .map_err(|e| js_error(&["payload cannot be serialized to JSON: ", &describe_js_error(&e)].concat()))
         };
-        let payload = match text.and_then(|t| RawJson::parse(t).map_err(|e| js_error(&e.to_string()))) {
+        let payload = match text.and_then(|t| RawJson::parse(t).map_err(|e| js_error(&e.message()))) {
             Ok(payload) => payload,
             Err(error) => return Promise::reject(&error),
         };
