@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
@@ -989,18 +989,14 @@ fn state_change_object(change: &StateChange, connection_id: Option<String>, tran
         Some(kind) if change.current == ManagedState::Connected => JsValue::from_str(kind.name()),
         _ => JsValue::NULL,
     };
-    let object = Object::new();
-    for (name, value) in [
-        ("previous", JsValue::from_str(change.previous.name())),
-        ("current", JsValue::from_str(change.current.name())),
-        ("reason", JsValue::from_str(&change.reason)),
-        ("attempt", JsValue::from(change.attempt)),
-        ("nextRetryInMs", next),
-        ("transport", transport),
-        ("connectionId", connection_id.map_or(JsValue::NULL, |id| JsValue::from_str(&id))),
-    ] {
-        let _ = Reflect::set(&object, &JsValue::from_str(name), &value);
-    }
-    object.into()
+    Record::empty()
+        .with("previous", change.previous.name())
+        .with("current", change.current.name())
+        .with("reason", change.reason.as_str())
+        .with("attempt", change.attempt)
+        .with("nextRetryInMs", next)
+        .with("transport", transport)
+        .with("connectionId", connection_id.map_or(JsValue::NULL, |id| JsValue::from_str(&id)))
+        .to_object()
 }
 

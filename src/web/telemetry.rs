@@ -6,6 +6,8 @@
 //! few shell-side measurements (message latency, dropped duplicates) that carry only names and
 //! numbers.
 
+use std::cell::RefCell;
+
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -55,10 +57,38 @@ impl Record {
     /// The record as a JS object.
     pub fn to_object(&self) -> JsValue {
         let object = Object::new();
-        for (name, value) in &self.0 {
-            let _ = Reflect::set(&object, &JsValue::from_str(name), value);
-        }
+        PROPERTY_NAMES.with(|names| {
+            let mut names = names.borrow_mut();
+            for (name, value) in &self.0 {
+                let _ = Reflect::set(&object, names.get(name), value);
+            }
+        });
         object.into()
+    }
+}
+
+thread_local! {
+    /// The JS strings of the field names records have used so far.
+    static PROPERTY_NAMES: RefCell<PropertyNames> = const { RefCell::new(PropertyNames(Vec::new())) };
+}
+
+/// Field names as JS strings, each made once and reused: making a JS string from Rust text
+/// goes through the glue's `TextDecoder`, and doing that for every key was most of the cost of
+/// building a record (bench/size/serde-wasm-bindgen.md). Names are `&'static str` written in
+/// the code, so the table holds a few dozen entries at most; it is searched by address (a name
+/// written twice may be stored twice, which is harmless).
+struct PropertyNames(Vec<(&'static str, JsValue)>);
+
+impl PropertyNames {
+    fn get(&mut self, name: &'static str) -> &JsValue {
+        let index = match self.0.iter().position(|(known, _)| std::ptr::eq(*known, name)) {
+            Some(index) => index,
+            None => {
+                self.0.push((name, JsValue::from_str(name)));
+                self.0.len() - 1
+            }
+        };
+        &self.0[index].1
     }
 }
 
