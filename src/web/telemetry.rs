@@ -56,15 +56,28 @@ impl Record {
 
     /// The record as a JS object.
     pub fn to_object(&self) -> JsValue {
-        let object = Object::new();
+        let object: PlainObject = Object::new().unchecked_into();
         PROPERTY_NAMES.with(|names| {
             let mut names = names.borrow_mut();
             for (name, value) in &self.0 {
-                let _ = Reflect::set(&object, names.get(name), value);
+                object.set(names.get(name), value);
             }
         });
         object.into()
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A fresh `{}` that records fill in.
+    #[wasm_bindgen(extends = Object)]
+    type PlainObject;
+
+    /// `object[key] = value`, called directly: `Reflect::set` goes through the glue's
+    /// exception wrapper, which costs more than the assignment. Assigning a string key of a
+    /// plain object cannot throw.
+    #[wasm_bindgen(method, indexing_setter)]
+    fn set(this: &PlainObject, key: &JsValue, value: &JsValue);
 }
 
 thread_local! {
