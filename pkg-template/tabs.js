@@ -107,14 +107,23 @@ function whenLinked(lazy, op) {
   const link = lazy.current;
   if (link) return op(link);
   return new Promise((resolve, reject) => {
+    // A call rejected because the file could not be loaded is dropped: a later start() that
+    // loads it must not perform it behind the app's back (registrations, by contrast, stay).
+    let settled = false;
     lazy.later((made) => {
+      if (settled) return;
+      settled = true;
       try {
         resolve(op(made));
       } catch (error) {
         reject(error);
       }
     });
-    lazy.get().catch(reject);
+    lazy.get().catch((error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    });
   });
 }
 

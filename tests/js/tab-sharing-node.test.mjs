@@ -1,7 +1,8 @@
 // Tab sharing's code (tab-link.js / tab-link.cjs) in Node, in both module formats: a copy of the
 // package without it builds a tab-shared connection whose start() rejects saying the file could
 // not be loaded; once the file is back, a second start() loads it and connects (Node has no Web
-// Locks, so the connection runs alone), and the handler registered before the failure is there.
+// Locks, so the connection runs alone), and the handler registered before the failure is there,
+// while a call made before it failed with it and is not made.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -46,7 +47,10 @@ for (const [format, { file, load }] of Object.entries(FORMATS)) {
     const states = [];
     connection.onstatechange((change) => states.push(`${change.previous}->${change.current}`));
 
+    // A call made before the failure fails with it, and is not performed later.
+    const joined = connection.joinGroup({ join: "JoinDispatchGroup", leave: "LeaveDispatchGroup", args: ["east"] });
     await assert.rejects(connection.start(), (error) => MISSING.test(error.message));
+    await assert.rejects(joined, (error) => MISSING.test(error.message));
     assert.equal(connection.state, "Disconnected");
     assert.deepEqual(states, ["Connecting->Disconnected"]);
     assert.equal(connection.health().tabSharing.role, "alone", "Node has no Web Locks: the connection would run alone");
@@ -60,6 +64,8 @@ for (const [format, { file, load }] of Object.entries(FORMATS)) {
       const deadline = Date.now() + 10_000;
       while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       assert.deepEqual(received, ["n1"]);
+      const east = await mock.control("/control/publish", { target: "JobAssigned", arguments: [{ jobId: "e1" }], group: "dispatch:east" });
+      assert.equal(east.delivered, 0, "the join that failed with the load was not made later");
     } finally {
       await connection.stop();
     }
