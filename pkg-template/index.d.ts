@@ -522,6 +522,8 @@ export declare class HubConnectionBuilder {
    * One real connection for all tabs of this origin with the same URL and options: one tab
    * leads (holds it, with its own settings and token), the others use it through the leader.
    * Without Web Locks or BroadcastChannel each tab connects on its own (see `health().tabSharing`).
+   * The tab-sharing code is a separate file, fetched when such a connection is built; `build()`
+   * stays synchronous and `start()` waits for it (and rejects when it cannot be loaded).
    */
   withTabSharing(options?: TabSharingOptions): HubConnectionBuilder;
   /** The configured connection, not yet started. Synchronous; its settings are checked here once the WebAssembly module is ready, else by `start()`. */

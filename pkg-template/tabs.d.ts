@@ -12,7 +12,7 @@ export interface TabSharingOptions {
 export interface TabSharingInfo {
   /** False when the browser lacks Web Locks or BroadcastChannel: the tab connects on its own. */
   shared: boolean;
-  /** "leading": this tab holds the real connection; "following": another tab does; "waiting": started, no leader heard yet; "idle": not started; "alone": not shared. */
+  /** "leading": this tab holds the real connection; "following": another tab does; "waiting": started, no leader heard yet (also while the tab-sharing code is still loading); "idle": not started; "alone": not shared. */
   role: "leading" | "following" | "waiting" | "idle" | "alone";
   /** Why the connection is not shared (only when `shared` is false). */
   reason?: string;

@@ -26,7 +26,8 @@
 //
 // LazyCore is how every class of the npm package stays synchronous to build while the wasm is
 // awaited inside its async methods: it holds the calls made before the module is ready and
-// replays them, in order, on the core object once it exists.
+// replays them, in order, on the core object once it exists. (tabs.js uses it the same way
+// while tab-link.js, the tab-sharing code, is being imported.)
 
 import { AbortError, createError } from "./errors.js";
 
@@ -247,7 +248,8 @@ export class LazyCore {
    * `make(wasm)` builds the core: right here when the module is ready (so its errors throw
    * here, as a synchronous constructor's would), else when the module is. `needs` lists the
    * cargo features the core needs ("msgpack", "live"); `module` is the module to build it on
-   * (else `moduleFor(needs)` chooses).
+   * (else `moduleFor(needs)` chooses). Any loader shaped like a WasmModule (`loaded`, `glue`,
+   * `ready()`) will do: tabs.js builds its TabLinks on the import of tab-link.js this way.
    */
   constructor(make, needs = [], module = null) {
     this.#make = make;

@@ -1,5 +1,5 @@
 // Writes the CommonJS build of the npm package next to its ES modules: one `.cjs` file per `.js`
-// module (hubwire.js, hubwire_full.js, wasm.js, index.js, tabs.js, react.js, live.js, the testing kit's, ...), so
+// module (hubwire.js, hubwire_full.js, wasm.js, index.js, tabs.js, tab-link.js, react.js, live.js, the testing kit's, ...), so
 // `require("hubwire")` works in Node 20, which cannot require ES modules; and a `.d.cts` twin of each entry's declarations
 // (TypeScript takes a `.d.ts` of a "type": "module" package for an ES module, which CommonJS
 // code may not require). Each file is translated on its own (no bundling),
@@ -26,7 +26,7 @@ if (!dir) {
   process.exit(2);
 }
 
-const MODULES = ["hubwire", "hubwire_full", "wasm", "wasm-full", "errors", "signalr-api", "index", "tabs", "react", "live", "testing", "testing-msw", "testing-react", "msgpack"];
+const MODULES = ["hubwire", "hubwire_full", "wasm", "wasm-full", "errors", "signalr-api", "index", "tabs", "tab-link", "react", "live", "testing", "testing-msw", "testing-react", "msgpack"];
 // A relative specifier of one of the package's own modules, in static and dynamic imports.
 const OWN_MODULE = new RegExp(`(["'])\\./(${MODULES.join("|")})\\.js\\1`, "g");
 const IMPORT_META = "__hubwire_import_meta";
