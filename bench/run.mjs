@@ -678,6 +678,24 @@ function record(file, results) {
     ].join("\n");
     updated = updated.slice(0, a) + stepsSection + updated.slice(b + stepsEnd.length);
   }
+  const appsBegin = "<!-- app-sizes:begin -->";
+  const appsEnd = "<!-- app-sizes:end -->";
+  const c = updated.indexOf(appsBegin);
+  const d = updated.indexOf(appsEnd);
+  if (results.size.apps && !results.size.apps.error && c >= 0 && d > c) {
+    const rows = Object.entries(results.size.apps)
+      .filter(([name]) => !name.includes("baseline"))
+      .map(([name, app]) => [name, num(app.growth.raw), num(app.growth.gzip), num(app.growth.brotli), app.fetched.filter((f) => f !== "index.html").map((f) => f.replace(/^assets\//, "")).join(", ")]);
+    const appsSection = [
+      appsBegin,
+      `<!-- Written by \`./run.sh bench\` (bench/run.mjs, bench/size/apps.mjs) on ${env.date.slice(0, 10)}. -->`,
+      "",
+      markdownTable(["app imports", "raw", "gzip -9", "brotli -q 11", "files fetched"], rows),
+      "",
+      appsEnd,
+    ].join("\n");
+    updated = updated.slice(0, c) + appsSection + updated.slice(d + appsEnd.length);
+  }
   writeFileSync(file, updated);
   log(`recorded in ${path.relative(process.cwd(), file)}`);
 }
