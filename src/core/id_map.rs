@@ -229,16 +229,7 @@ mod tests {
         assert!(map.is_empty());
     }
 
-    /// A small deterministic generator (xorshift), so failures replay.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::core::test_rng::Rng;
 
     #[test]
     fn behaves_like_btreemap_under_random_operations() {

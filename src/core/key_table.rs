@@ -239,16 +239,7 @@ mod tests {
         assert_eq!(table.len(), 2_500);
     }
 
-    /// A small deterministic generator (xorshift), so failures replay.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::core::test_rng::Rng;
 
     #[test]
     fn behaves_like_hashmap_under_random_operations() {

@@ -45,3 +45,18 @@ pub mod timer;
 pub use error::HubError;
 pub use hub::{ConnectionState, Event, HttpRequest, HttpResponse, HubConfig, HubConnection, Output};
 pub use time::Instant;
+
+/// A small deterministic generator (xorshift) for the randomized model tests, so failures replay.
+#[cfg(test)]
+pub(crate) mod test_rng {
+    pub(crate) struct Rng(pub(crate) u64);
+
+    impl Rng {
+        pub(crate) fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+}

@@ -983,7 +983,8 @@ impl Driver {
     }
 }
 
-fn state_change_object(change: &StateChange, connection_id: Option<String>, transport: Option<TransportKind>) -> JsValue {
+/// The argument of `onstatechange` callbacks, for hub connections and plain ones (`plain.rs`).
+pub(crate) fn state_change_object(change: &StateChange, connection_id: Option<String>, transport: Option<TransportKind>) -> JsValue {
     let next = change.next_retry_in.map_or(JsValue::NULL, |d| JsValue::from_f64(d.as_millis() as f64));
     let transport = match transport {
         Some(kind) if change.current == ManagedState::Connected => JsValue::from_str(kind.name()),

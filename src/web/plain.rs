@@ -16,17 +16,18 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::clock::now;
-use super::driver::{to_js_error, Settle};
+use super::driver::{state_change_object, to_js_error, Settle};
 use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
 use super::http::describe_js_error;
 use super::settings::{function, get, js_error, millis, reconnect_options, string};
-use super::telemetry::{from_core, Record};
+use super::telemetry::from_core;
 use super::wake::WakeTimer;
 use super::websocket::{Socket, SocketEvent};
 use crate::core::hub::LogLevel;
 use crate::core::plain_link::{PlainConfig, PlainIo, SocketClose};
 use crate::core::plain_session::{PlainSession, PlainSessionEvent, PlainSessionOutput};
-use crate::core::supervisor::{ManagedState, StateChange};
+use crate::core::supervisor::ManagedState;
+use crate::protocol::negotiate::TransportKind;
 use crate::protocol::RawJson;
 
 #[derive(Default)]
@@ -325,7 +326,8 @@ impl Driver {
     fn deliver(&self, event: PlainSessionEvent<Function>) {
         match event {
             PlainSessionEvent::StateChanged(change) => {
-                let argument = state_change_object(&change);
+                // A plain link is always a WebSocket, and has no connection id.
+                let argument = state_change_object(&change, None, Some(TransportKind::WebSockets));
                 self.call_callbacks(CallbackKind::State, &argument);
             }
             PlainSessionEvent::Started => {
@@ -419,19 +421,4 @@ impl Driver {
         });
         self.with(|s| s.listeners = listeners);
     }
-}
-
-fn state_change_object(change: &StateChange) -> JsValue {
-    let next = change.next_retry_in.map_or(JsValue::NULL, |d| JsValue::from_f64(d.as_millis() as f64));
-    let transport =
-        if change.current == ManagedState::Connected { JsValue::from_str("WebSockets") } else { JsValue::NULL };
-    Record::empty()
-        .with("previous", change.previous.name())
-        .with("current", change.current.name())
-        .with("reason", change.reason.as_str())
-        .with("attempt", change.attempt)
-        .with("nextRetryInMs", next)
-        .with("transport", transport)
-        .with("connectionId", JsValue::NULL)
-        .to_object()
 }
