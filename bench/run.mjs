@@ -32,10 +32,9 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import zlib from "node:zlib";
 
 import { launchChromium } from "../tests/js/support/browser.mjs";
-import { appSizes } from "./size/apps.mjs";
+import { appSizes, compressed, sum } from "./size/apps.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -138,27 +137,12 @@ async function runLoadgen() {
 // Size
 // ------------------------------------------------------------------------------------------
 
+/** Raw, gzip -9 and brotli -q 11 sizes of a file (bench/size/apps.mjs measures the same way). */
 function compressedSizes(file) {
-  const data = readFileSync(file);
-  const viaCli = (command, cliArgs) => {
-    try {
-      return execFileSync(command, cliArgs, { input: data, maxBuffer: 64 << 20 }).length;
-    } catch {
-      return null;
-    }
-  };
-  return {
-    raw: data.length,
-    gzip: viaCli("gzip", ["-9", "-c"]) ?? zlib.gzipSync(data, { level: 9 }).length,
-    brotli:
-      viaCli("brotli", ["-q", "11", "-c"]) ??
-      zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
-  };
+  return compressed(readFileSync(file));
 }
 
-function sumSizes(list) {
-  return list.reduce((a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli }), { raw: 0, gzip: 0, brotli: 0 });
-}
+
 
 /**
  * The package's own JS an app's bundler ships for `entry` besides a module's glue: bundled,
@@ -189,7 +173,7 @@ async function minifiedSize(entry) {
       for (const dependency of outputs[out].imports) if (dependency.kind === "import-statement") visit(dependency.path);
     };
     visit(Object.keys(outputs).find((out) => outputs[out].entryPoint));
-    return sumSizes([...loaded].map((out) => compressedSizes(path.resolve(out))));
+    return sum([...loaded].map((out) => compressedSizes(path.resolve(out))));
   } catch (error) {
     return { error: String(error.message ?? error) };
   }
@@ -214,10 +198,10 @@ async function measureSize() {
     hubwire: {
       wasm,
       glue,
-      module: sumSizes([wasm, glue]),
+      module: sum([wasm, glue]),
       fullWasm,
       fullGlue,
-      fullModule: sumSizes([fullWasm, fullGlue]),
+      fullModule: sum([fullWasm, fullGlue]),
       entriesMinified: await minifiedSize(path.join(pkg, "index.js")),
     },
     official: { minJs: compressedSizes(OFFICIAL_MIN_JS) },

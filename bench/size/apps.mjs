@@ -69,7 +69,8 @@ ${CONNECT}`,
   },
 };
 
-function compressed(data) {
+/** Raw, gzip -9 and brotli -q 11 sizes of `data` (the CLIs when installed, else zlib). */
+export function compressed(data) {
   const cli = (command, args) => {
     try {
       return execFileSync(command, args, { input: data, maxBuffer: 64 << 20 }).length;
@@ -84,7 +85,7 @@ function compressed(data) {
   };
 }
 
-const sum = (list) => list.reduce((a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+export const sum = (list) => list.reduce((a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli }), { raw: 0, gzip: 0, brotli: 0 });
 
 /** Builds every app with Vite under `work`; resolves to { name: distDir }. */
 async function buildApps(pkg, work) {
