@@ -11,9 +11,10 @@ import { checks as tokens } from "./checks/tokens.js";
 import { checks as manager } from "./checks/manager.js";
 import { checks as msgpack } from "./checks/msgpack.js";
 import { runChecks } from "./checks/runner.js";
+import { checks as stack } from "./checks/stack.js";
 import { checks as transports } from "./checks/transports.js";
 import { healHub } from "./checks/util.js";
 
-const checks = { ...basics, ...manager, ...lifecycle, ...tokens, ...hostile, ...transports, ...builder, ...msgpack };
+const checks = { ...basics, ...manager, ...lifecycle, ...tokens, ...hostile, ...transports, ...builder, ...msgpack, ...stack };
 
 window.hubwireHarness = runChecks(checks, { before: healHub });

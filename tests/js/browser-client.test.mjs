@@ -92,6 +92,7 @@ const EXPECTED_CHECKS = [
   "withUrl EventSource: the app's EventSource class opens the connection",
   "configureLogging(logger) and the logger option get the connection's lines",
   "logMessageContent puts message content in the Trace lines",
+  "the wasm stack stayed within half of its size through every check",
 ];
 
 for (const engine of ENGINES) {

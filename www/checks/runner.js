@@ -6,7 +6,7 @@
 // limit one stuck check held the page until the suite's own timeout and every result was lost.
 //
 //   window.hubwireHarness = runChecks(checks, { before: healHub });
-//   // -> { names, results: [{ name, ok, error?, ms }], finished: false|true, done: Promise<results> }
+//   // -> { names, results: [{ name, ok, error?, detail?, ms }], finished: false|true, done: Promise<results> }
 
 /** How long one check may run unless it says otherwise (`checks[name].timeoutMs`). */
 export const CHECK_TIMEOUT_MS = 30_000;
@@ -42,8 +42,11 @@ export function runChecks(checks, { before = async () => {}, timeoutMs = CHECK_T
       const limitMs = run.timeoutMs ?? timeoutMs;
       const limit = timeLimit(limitMs);
       try {
-        await Promise.race([(async () => { await before(); await run(); })(), limit.promise]);
-        state.results.push({ name, ok: true, ms: Math.round(performance.now() - started) });
+        const detail = await Promise.race([(async () => { await before(); return run(); })(), limit.promise]);
+        // A check may resolve to a line of figures, which the automated tests print with it.
+        const result = { name, ok: true, ms: Math.round(performance.now() - started) };
+        if (typeof detail === "string") result.detail = detail;
+        state.results.push(result);
         tr.children[1].className = "pass";
         tr.children[1].textContent = "pass";
       } catch (error) {

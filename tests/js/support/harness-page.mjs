@@ -9,7 +9,7 @@
 /** How long the page may go without finishing another check. */
 export const STALL_MS = 90_000;
 
-/** Resolves to a Map name -> { name, ok, error?, ms } of `window[global]`'s results. */
+/** Resolves to a Map name -> { name, ok, error?, detail?, ms } of `window[global]`'s results. */
 export async function harnessResults(page, global, { stallMs = STALL_MS } = {}) {
   // The harness module finishes loading (the wasm is fetched and compiled by top-level await)
   // after the page's load event, later still on a busy machine.
@@ -41,10 +41,11 @@ export function reportChecks(test, assert, { engine, what, expected, results }) 
     assert.deepEqual([...results().keys()].sort(), [...expected].sort());
   });
   for (const name of expected) {
-    test(`[${engine}] browser: ${name}`, () => {
+    test(`[${engine}] browser: ${name}`, (t) => {
       const result = results().get(name);
       assert.ok(result, "the check ran");
       assert.ok(result.ok, result.error);
+      if (result.detail) t.diagnostic(result.detail);
     });
   }
 }
