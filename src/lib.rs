@@ -17,3 +17,10 @@ pub mod protocol;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+/// The wasm module's allocator: talc instead of std's dlmalloc (smaller; BENCHMARKS.md,
+/// "The allocator"). The module is single-threaded (no `atomics` target feature), which is
+/// what this allocator variant assumes.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
