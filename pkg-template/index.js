@@ -106,6 +106,14 @@ function pumpUploads(core, uploads, streamIds) {
   });
 }
 
+// The core's callback kinds, the numbers `addCallback(kind, callback)` takes (CallbackKind in
+// src/web/driver.rs): one export for the five callbacks keeps the module smaller.
+const CALLBACK_ONCLOSE = 0;
+const CALLBACK_ONRECONNECTING = 1;
+const CALLBACK_ONRECONNECTED = 2;
+const CALLBACK_ONSTATECHANGE = 3;
+const CALLBACK_ONREJOINFAILED = 4;
+
 /** Stands in for the core in `stream()` before the module is ready: there is no connection yet. */
 const NOT_CONNECTED_CORE = Object.freeze({
   stream() {
@@ -260,9 +268,9 @@ export class HubConnection {
   invoke(methodName, ...args) {
     const { plain, uploads } = splitUploads(args);
     return this.#whenReady((core) => {
-      if (uploads.length === 0) return core.invoke(methodName, plain);
+      if (uploads.length === 0) return core.call(methodName, plain, true);
       try {
-        const { result, streamIds } = core.invokeWithUploads(methodName, plain, uploads.length);
+        const { result, streamIds } = core.callWithUploads(methodName, plain, uploads.length, true);
         pumpUploads(core, uploads, streamIds);
         return result;
       } catch (error) {
@@ -275,9 +283,9 @@ export class HubConnection {
   send(methodName, ...args) {
     const { plain, uploads } = splitUploads(args);
     return this.#whenReady((core) => {
-      if (uploads.length === 0) return core.send(methodName, plain);
+      if (uploads.length === 0) return core.call(methodName, plain, false);
       try {
-        const { streamIds } = core.sendWithUploads(methodName, plain, uploads.length);
+        const { streamIds } = core.callWithUploads(methodName, plain, uploads.length, false);
         pumpUploads(core, uploads, streamIds);
         return Promise.resolve();
       } catch (error) {
@@ -347,39 +355,39 @@ export class HubConnection {
 
   /** Registers a callback for when the connection closes for good (with an Error if it failed). */
   onclose(callback) {
-    if (typeof callback === "function") this.#core.later((core) => core.onclose(callback));
+    if (typeof callback === "function") this.#core.later((core) => core.addCallback(CALLBACK_ONCLOSE, callback));
   }
 
   /** Registers a callback for when the connection was lost and automatic reconnect begins. */
   onreconnecting(callback) {
-    if (typeof callback === "function") this.#core.later((core) => core.onreconnecting(callback));
+    if (typeof callback === "function") this.#core.later((core) => core.addCallback(CALLBACK_ONRECONNECTING, callback));
   }
 
   /** Registers a callback for when the connection is back, groups re-joined, with the new id. */
   onreconnected(callback) {
-    if (typeof callback === "function") this.#core.later((core) => core.onreconnected(callback));
+    if (typeof callback === "function") this.#core.later((core) => core.addCallback(CALLBACK_ONRECONNECTED, callback));
   }
 
   /** Registers a callback for every state change: `{ previous, current, reason, attempt, nextRetryInMs, transport, connectionId }`. */
   onstatechange(callback) {
     if (typeof callback !== "function") return;
     this.#starter.addStateListener(callback);
-    this.#core.later((core) => core.onstatechange(callback));
+    this.#core.later((core) => core.addCallback(CALLBACK_ONSTATECHANGE, callback));
   }
 
   /** Registers a callback for a group whose re-join failed after a reconnect: `{ join, leave, args, error }` (retried at the next reconnect). */
   onrejoinfailed(callback) {
-    if (typeof callback === "function") this.#core.later((core) => core.onrejoinfailed(callback));
+    if (typeof callback === "function") this.#core.later((core) => core.addCallback(CALLBACK_ONREJOINFAILED, callback));
   }
 
   /** Joins a group by its hub methods, `{ join, leave, args }`, and re-joins it after every reconnect. */
   joinGroup(spec) {
-    return this.#whenReady((core) => core.joinGroup(spec));
+    return this.#whenReady((core) => core.group(spec, true));
   }
 
   /** Leaves a group joined with `joinGroup` (same spec) and stops re-joining it. */
   leaveGroup(spec) {
-    return this.#whenReady((core) => core.leaveGroup(spec));
+    return this.#whenReady((core) => core.group(spec, false));
   }
 
   /** A snapshot: `{ state, transport, connectionId, lastMessageAt, rttMs, reconnectCount, duplicatesDropped }`. */

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::driver::{to_js_error, CallbackKind, Driver, JsDedupe, JsHandler, ShellOptions};
+use super::driver::{to_js_error, Driver, JsDedupe, JsHandler, ShellOptions};
 use super::settings::{function, get, js_error, millis, reconnect_options, stable_connection_threshold};
 use super::telemetry::TelemetryOptions;
 use crate::core::dedupe::{DedupeFilter, DedupeWindow};
@@ -208,17 +208,12 @@ impl HubConnectionCore {
         self.driver.stop()
     }
 
-    /// Calls a hub method with an array of arguments; resolves with its result.
-    pub fn invoke(&self, method_name: &str, arguments: JsValue) -> Promise {
+    /// Calls a hub method with an array of arguments: `invoke` (`wait`: resolves with its
+    /// result) or `send` (resolves once sent). One export for both: each export carries its
+    /// own conversion code.
+    pub fn call(&self, method_name: &str, arguments: JsValue, wait: bool) -> Promise {
         match arguments_payload(&self.driver.codec(), &arguments) {
-            Ok(arguments) => self.driver.invoke(method_name, arguments),
-            Err(error) => Promise::reject(&error),
-        }
-    }
-
-    /// Calls a hub method with an array of arguments without waiting for a result.
-    pub fn send(&self, method_name: &str, arguments: JsValue) -> Promise {
-        match arguments_payload(&self.driver.codec(), &arguments) {
+            Ok(arguments) if wait => self.driver.invoke(method_name, arguments),
             Ok(arguments) => self.driver.send(method_name, arguments),
             Err(error) => Promise::reject(&error),
         }
@@ -242,27 +237,18 @@ impl HubConnectionCore {
         self.driver.cancel_stream(id as u64);
     }
 
-    /// `invoke` whose arguments include `uploads` client-to-server streams: returns
-    /// `{ result: Promise, streamIds }`.
-    #[wasm_bindgen(js_name = invokeWithUploads)]
-    pub fn invoke_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32) -> Result<JsValue, JsValue> {
+    /// `call` whose arguments include `uploads` client-to-server streams: returns
+    /// `{ result: Promise, streamIds }` for an invoke (`wait`), `{ streamIds }` for a send.
+    #[wasm_bindgen(js_name = callWithUploads)]
+    pub fn call_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32, wait: bool) -> Result<JsValue, JsValue> {
         let arguments = arguments_payload(&self.driver.codec(), &arguments)?;
-        let (promise, stream_ids) = self
-            .driver
-            .invoke_with_uploads(method_name, arguments, uploads as usize)
-            .map_err(|e| to_js_error(&e))?;
-        Ok(ids_object(None, &stream_ids, Some(promise)))
-    }
-
-    /// `send` whose arguments include `uploads` client-to-server streams: returns `{ streamIds }`.
-    #[wasm_bindgen(js_name = sendWithUploads)]
-    pub fn send_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32) -> Result<JsValue, JsValue> {
-        let arguments = arguments_payload(&self.driver.codec(), &arguments)?;
-        let stream_ids = self
-            .driver
-            .send_with_uploads(method_name, arguments, uploads as usize)
-            .map_err(|e| to_js_error(&e))?;
-        Ok(ids_object(None, &stream_ids, None))
+        let called = if wait {
+            self.driver.invoke_with_uploads(method_name, arguments, uploads as usize).map(|(promise, ids)| (Some(promise), ids))
+        } else {
+            self.driver.send_with_uploads(method_name, arguments, uploads as usize).map(|ids| (None, ids))
+        };
+        let (promise, stream_ids) = called.map_err(|e| to_js_error(&e))?;
+        Ok(ids_object(None, &stream_ids, promise))
     }
 
     /// Sends one item of an upload stream.
@@ -314,46 +300,20 @@ impl HubConnectionCore {
         self.driver.with(|s| s.session.off(method_name, handler.as_ref()));
     }
 
-    /// Callback for when the connection closes for good.
-    pub fn onclose(&self, callback: Function) {
-        self.driver.add_callback(CallbackKind::Close, callback);
+    /// Adds an app callback: `kind` 0 `onclose`, 1 `onreconnecting`, 2 `onreconnected` (with
+    /// the new id), 3 `onstatechange` (every state change), 4 `onrejoinfailed` (a membership
+    /// whose re-join failed after a reconnect: `{ join, leave, args, error }`). One export for
+    /// the five: each export carries its own conversion code.
+    #[wasm_bindgen(js_name = addCallback)]
+    pub fn add_callback(&self, kind: u32, callback: Function) {
+        self.driver.add_callback(kind, callback);
     }
 
-    /// Callback for when the connection was lost and is being retried.
-    pub fn onreconnecting(&self, callback: Function) {
-        self.driver.add_callback(CallbackKind::Reconnecting, callback);
-    }
-
-    /// Callback for when the connection is back (groups re-joined), with the new id.
-    pub fn onreconnected(&self, callback: Function) {
-        self.driver.add_callback(CallbackKind::Reconnected, callback);
-    }
-
-    /// Callback for every state change.
-    pub fn onstatechange(&self, callback: Function) {
-        self.driver.add_callback(CallbackKind::StateChange, callback);
-    }
-
-    /// Callback for a membership whose re-join failed after a reconnect:
-    /// `{ join, leave, args, error }`.
-    pub fn onrejoinfailed(&self, callback: Function) {
-        self.driver.add_callback(CallbackKind::RejoinFailed, callback);
-    }
-
-    /// Declares a membership (`{ join, leave, args }`), kept across reconnects.
-    #[wasm_bindgen(js_name = joinGroup)]
-    pub fn join_group(&self, spec: JsValue) -> Promise {
+    /// `join`: declares a membership (`{ join, leave, args }`), kept across reconnects; else
+    /// drops the membership and leaves the group.
+    pub fn group(&self, spec: JsValue, join: bool) -> Promise {
         match group_spec(&self.driver.codec(), &spec) {
-            Ok(spec) => self.driver.group(spec, true),
-            Err(error) => Promise::reject(&error),
-        }
-    }
-
-    /// Drops a membership and leaves the group.
-    #[wasm_bindgen(js_name = leaveGroup)]
-    pub fn leave_group(&self, spec: JsValue) -> Promise {
-        match group_spec(&self.driver.codec(), &spec) {
-            Ok(spec) => self.driver.group(spec, false),
+            Ok(spec) => self.driver.group(spec, join),
             Err(error) => Promise::reject(&error),
         }
     }

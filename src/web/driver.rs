@@ -161,30 +161,24 @@ impl StreamSink {
     }
 }
 
-/// App callbacks by kind.
-#[derive(Default)]
-struct Callbacks {
-    close: Vec<Function>,
-    reconnecting: Vec<Function>,
-    reconnected: Vec<Function>,
-    state: Vec<Function>,
-    rejoin_failed: Vec<Function>,
-}
-
-/// Which app callback list.
+/// Which app callback list: the index into `Shared::callbacks`, and the number the JS entry
+/// passes to `HubConnectionCore.addCallback` (pkg-template/index.js).
 #[derive(Clone, Copy)]
 pub enum CallbackKind {
     /// `onclose`.
-    Close,
+    Close = 0,
     /// `onreconnecting`.
-    Reconnecting,
+    Reconnecting = 1,
     /// `onreconnected`.
-    Reconnected,
+    Reconnected = 2,
     /// `onstatechange`.
-    StateChange,
+    StateChange = 3,
     /// `onrejoinfailed`.
-    RejoinFailed,
+    RejoinFailed = 4,
 }
+
+/// How many callback kinds there are.
+const CALLBACK_KINDS: usize = 5;
 
 /// Everything one connection owns in the browser.
 pub struct Shared {
@@ -198,7 +192,8 @@ pub struct Shared {
     stop_waiters: Vec<Settle>,
     pending: IdMap<Settle>,
     group_waiters: IdMap<Settle>,
-    callbacks: Callbacks,
+    /// App callbacks, one list per [`CallbackKind`].
+    callbacks: [Vec<Function>; CALLBACK_KINDS],
     batch: Batch,
     batch_timer: Option<Timeout>,
     listeners: Vec<Listener>,
@@ -226,7 +221,7 @@ impl Driver {
             stop_waiters: Vec::new(),
             pending: IdMap::new(),
             group_waiters: IdMap::new(),
-            callbacks: Callbacks::default(),
+            callbacks: Default::default(),
             batch: Batch::default(),
             batch_timer: None,
             listeners: Vec::new(),
@@ -358,17 +353,12 @@ impl Driver {
         promise
     }
 
-    /// Adds an app callback.
-    pub fn add_callback(&self, kind: CallbackKind, callback: Function) {
+    /// Adds an app callback of kind `kind` (a [`CallbackKind`] number; any other is ignored).
+    pub fn add_callback(&self, kind: u32, callback: Function) {
         self.with(|s| {
-            let list = match kind {
-                CallbackKind::Close => &mut s.callbacks.close,
-                CallbackKind::Reconnecting => &mut s.callbacks.reconnecting,
-                CallbackKind::Reconnected => &mut s.callbacks.reconnected,
-                CallbackKind::StateChange => &mut s.callbacks.state,
-                CallbackKind::RejoinFailed => &mut s.callbacks.rejoin_failed,
-            };
-            list.push(callback);
+            if let Some(list) = s.callbacks.get_mut(kind as usize) {
+                list.push(callback);
+            }
         });
     }
 
@@ -838,14 +828,7 @@ impl Driver {
     }
 
     fn call_callbacks(&self, kind: CallbackKind, argument: &JsValue) {
-        let callbacks = self.with(|s| match kind {
-            CallbackKind::Close => s.callbacks.close.clone(),
-            CallbackKind::Reconnecting => s.callbacks.reconnecting.clone(),
-            CallbackKind::Reconnected => s.callbacks.reconnected.clone(),
-            CallbackKind::StateChange => s.callbacks.state.clone(),
-            CallbackKind::RejoinFailed => s.callbacks.rejoin_failed.clone(),
-        });
-        let owner = self.with(|s| s.options.owner.clone());
+        let (callbacks, owner) = self.with(|s| (s.callbacks[kind as usize].clone(), s.options.owner.clone()));
         for callback in callbacks {
             if let Err(thrown) = callback.call1(&owner, argument) {
                 self.log(LogLevel::Warning, &["A connection callback threw error '", &describe_js_error(&thrown), "'."].concat());
