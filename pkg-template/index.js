@@ -209,24 +209,24 @@ export class HubConnection {
 
   /** Close the connection when the server is silent this long (ms); a change applies from the next message. */
   get serverTimeoutInMilliseconds() {
-    return this.#core.current?.serverTimeoutInMilliseconds ?? this.#settings.serverTimeoutInMilliseconds ?? 30_000;
+    return this.#core.current?.timing(false) ?? this.#settings.serverTimeoutInMilliseconds ?? 30_000;
   }
 
   set serverTimeoutInMilliseconds(milliseconds) {
     requireInterval(milliseconds, "serverTimeoutInMilliseconds");
     this.#settings.serverTimeoutInMilliseconds = milliseconds;
-    this.#core.later((core) => (core.serverTimeoutInMilliseconds = milliseconds));
+    this.#core.later((core) => core.setTiming(false, milliseconds));
   }
 
   /** Send a ping after this long (ms) without sending; a change applies from the next message. */
   get keepAliveIntervalInMilliseconds() {
-    return this.#core.current?.keepAliveIntervalInMilliseconds ?? this.#settings.keepAliveIntervalInMilliseconds ?? 15_000;
+    return this.#core.current?.timing(true) ?? this.#settings.keepAliveIntervalInMilliseconds ?? 15_000;
   }
 
   set keepAliveIntervalInMilliseconds(milliseconds) {
     requireInterval(milliseconds, "keepAliveIntervalInMilliseconds");
     this.#settings.keepAliveIntervalInMilliseconds = milliseconds;
-    this.#core.later((core) => (core.keepAliveIntervalInMilliseconds = milliseconds));
+    this.#core.later((core) => core.setTiming(true, milliseconds));
   }
 
   /** Connects (instantiating the WebAssembly module first when needed); resolves once the handshake completed. */

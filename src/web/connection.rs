@@ -335,33 +335,28 @@ impl HubConnectionCore {
         self.driver.state_name().to_string()
     }
 
-    /// The server timeout in ms, as the official `serverTimeoutInMilliseconds`.
-    #[wasm_bindgen(getter, js_name = serverTimeoutInMilliseconds)]
-    pub fn server_timeout(&self) -> f64 {
-        self.driver.with(|s| s.session.config().server_timeout.as_millis() as f64)
+    /// The keep-alive interval (`keep_alive`) or the server timeout in ms, as the official
+    /// `keepAliveIntervalInMilliseconds` and `serverTimeoutInMilliseconds` read. One export
+    /// for the two (and one setter below): each export carries its own conversion code.
+    pub fn timing(&self, keep_alive: bool) -> f64 {
+        self.driver.with(|s| {
+            let config = s.session.config();
+            let timing = if keep_alive { config.keep_alive_interval } else { config.server_timeout };
+            timing.as_millis() as f64
+        })
     }
 
-    /// Changes the server timeout; it applies from the next message on, as in the official
-    /// client. A value out of bounds (0, negative, NaN, over 2^31 - 1) throws and changes nothing.
-    #[wasm_bindgen(setter, js_name = serverTimeoutInMilliseconds)]
-    pub fn set_server_timeout(&self, milliseconds: f64) -> Result<(), JsValue> {
-        let timeout = duration_from_millis("serverTimeoutInMilliseconds", milliseconds).map_err(|e| js_error(&e.message()))?;
-        self.driver.with(|s| s.session.config_mut().server_timeout = timeout);
-        Ok(())
-    }
-
-    /// The keep-alive interval in ms, as the official `keepAliveIntervalInMilliseconds`.
-    #[wasm_bindgen(getter, js_name = keepAliveIntervalInMilliseconds)]
-    pub fn keep_alive_interval(&self) -> f64 {
-        self.driver.with(|s| s.session.config().keep_alive_interval.as_millis() as f64)
-    }
-
-    /// Changes the keep-alive interval; it applies from the next message sent or received.
-    #[wasm_bindgen(setter, js_name = keepAliveIntervalInMilliseconds)]
-    pub fn set_keep_alive_interval(&self, milliseconds: f64) -> Result<(), JsValue> {
-        let interval =
-            duration_from_millis("keepAliveIntervalInMilliseconds", milliseconds).map_err(|e| js_error(&e.message()))?;
-        self.driver.with(|s| s.session.config_mut().keep_alive_interval = interval);
+    /// Changes the keep-alive interval (`keep_alive`) or the server timeout; it applies from
+    /// the next message sent or received, as in the official client. A value out of bounds (0,
+    /// negative, NaN, over 2^31 - 1) throws and changes nothing.
+    #[wasm_bindgen(js_name = setTiming)]
+    pub fn set_timing(&self, keep_alive: bool, milliseconds: f64) -> Result<(), JsValue> {
+        let name = if keep_alive { "keepAliveIntervalInMilliseconds" } else { "serverTimeoutInMilliseconds" };
+        let timing = duration_from_millis(name, milliseconds).map_err(|e| js_error(&e.message()))?;
+        self.driver.with(|s| {
+            let config = s.session.config_mut();
+            *(if keep_alive { &mut config.keep_alive_interval } else { &mut config.server_timeout }) = timing;
+        });
         Ok(())
     }
 
