@@ -86,18 +86,18 @@ function uploadErrorText(err) {
 function pumpUploads(core, uploads, streamIds) {
   uploads.forEach((source, index) => {
     const id = streamIds[index];
-    const fail = (err) => core.completeUpload(id, uploadErrorText(err));
+    const fail = (err) => core.upload(id, uploadErrorText(err), true);
     if (typeof source.subscribe === "function") {
       source.subscribe({
-        next: (item) => core.streamItem(id, item),
+        next: (item) => core.upload(id, item, false),
         error: fail,
-        complete: () => core.completeUpload(id, undefined),
+        complete: () => core.upload(id, undefined, true),
       });
     } else {
       (async () => {
         try {
-          for await (const item of source) core.streamItem(id, item);
-          core.completeUpload(id, undefined);
+          for await (const item of source) core.upload(id, item, false);
+          core.upload(id, undefined, true);
         } catch (err) {
           fail(err);
         }

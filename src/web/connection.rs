@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 
 use super::driver::{to_js_error, Driver, JsDedupe, JsHandler, ShellOptions};
 use super::settings::{function, get, js_error, millis, reconnect_options, stable_connection_threshold};
+use super::platform::string_form;
 use super::telemetry::TelemetryOptions;
 use crate::core::dedupe::{DedupeFilter, DedupeWindow};
 use crate::core::limits::{duration_from_millis, MAX_TIMER};
@@ -251,17 +252,18 @@ impl HubConnectionCore {
         Ok(ids_object(None, &stream_ids, promise))
     }
 
-    /// Sends one item of an upload stream.
-    #[wasm_bindgen(js_name = streamItem)]
-    pub fn stream_item(&self, stream_id: &str, item: JsValue) -> Result<(), JsValue> {
-        let item = self.driver.codec().encode(&item, "a stream item").map_err(|e| to_js_error(&e.into()))?;
-        self.driver.stream_item(stream_id, item).map_err(|e| to_js_error(&e))
-    }
-
-    /// Ends an upload stream, with an error message if its source failed.
-    #[wasm_bindgen(js_name = completeUpload)]
-    pub fn complete_upload(&self, stream_id: &str, error: Option<String>) -> Result<(), JsValue> {
-        self.driver.complete_upload(stream_id, error).map_err(|e| to_js_error(&e))
+    /// Feeds an upload stream: sends `value` as its next item, or with `done` ends it, with
+    /// `value` the error message when its source failed (undefined or null when it did not).
+    /// One export for both: each export carries its own conversion code.
+    pub fn upload(&self, stream_id: &str, value: JsValue, done: bool) -> Result<(), JsValue> {
+        let result = if done {
+            let error = (!value.is_undefined() && !value.is_null()).then(|| string_form(&value).unwrap_or_default());
+            self.driver.complete_upload(stream_id, error)
+        } else {
+            let item = self.driver.codec().encode(&value, "a stream item").map_err(|e| to_js_error(&e.into()))?;
+            self.driver.stream_item(stream_id, item)
+        };
+        result.map_err(|e| to_js_error(&e))
     }
 
     /// Registers a handler for a client method; `options.dedupe` = `{ key?, version?, window?:

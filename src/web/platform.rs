@@ -141,7 +141,7 @@ extern "C" {
 
 /// `String(value)`, or `None` when it throws. Describing a value this way (not with `{:?}`)
 /// keeps `core::fmt`'s machinery out of the module.
-fn string_form(value: &JsValue) -> Option<String> {
+pub fn string_form(value: &JsValue) -> Option<String> {
     js_string(value).ok().and_then(|text| text.as_string())
 }
 
