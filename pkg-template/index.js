@@ -113,6 +113,10 @@ const CALLBACK_ONRECONNECTING = 1;
 const CALLBACK_ONRECONNECTED = 2;
 const CALLBACK_ONSTATECHANGE = 3;
 const CALLBACK_ONREJOINFAILED = 4;
+// What the core's `text(which)` reads (HubConnectionCore::text in src/web/connection.rs).
+const TEXT_STATE = 0;
+const TEXT_BASE_URL = 1;
+const TEXT_CONNECTION_ID = 2;
 
 /** Stands in for the core in `stream()` before the module is ready: there is no connection yet. */
 const NOT_CONNECTED_CORE = Object.freeze({
@@ -183,17 +187,17 @@ export class HubConnection {
   /** The current state: one of `HubConnectionState`. */
   get state() {
     if (this.#starter.pending) return HubConnectionState.Connecting;
-    return this.#core.current?.state ?? HubConnectionState.Disconnected;
+    return this.#core.current?.text(TEXT_STATE) ?? HubConnectionState.Disconnected;
   }
 
   /** The server's id for this connection, or null when not connected. */
   get connectionId() {
-    return this.#core.current?.connectionId ?? null;
+    return this.#core.current?.text(TEXT_CONNECTION_ID) ?? null;
   }
 
   /** The hub URL. Settable while Disconnected or Reconnecting: the next attempt uses it. */
   get baseUrl() {
-    return this.#core.current?.baseUrl ?? this.#settings.url;
+    return this.#core.current?.text(TEXT_BASE_URL) ?? this.#settings.url;
   }
 
   set baseUrl(url) {

@@ -331,10 +331,15 @@ impl HubConnectionCore {
         self.driver.flush_telemetry(false);
     }
 
-    /// The connection state's name.
-    #[wasm_bindgen(getter)]
-    pub fn state(&self) -> String {
-        self.driver.state_name().to_string()
+    /// What the JS class reads as text: `which` 0 the state's name, 1 the hub URL (the
+    /// official `baseUrl`), 2 the server's id for this connection (none when not connected).
+    /// One export for the three: each export carries its own conversion code.
+    pub fn text(&self, which: u32) -> Option<String> {
+        match which {
+            0 => Some(self.driver.state_name().to_string()),
+            1 => Some(self.driver.with(|s| s.session.config().url.clone())),
+            _ => self.driver.with(|s| s.session.connection_id().map(str::to_string)),
+        }
     }
 
     /// The keep-alive interval (`keep_alive`) or the server timeout in ms, as the official
@@ -362,12 +367,6 @@ impl HubConnectionCore {
         Ok(())
     }
 
-    /// The hub URL, as the official `baseUrl`.
-    #[wasm_bindgen(getter, js_name = baseUrl)]
-    pub fn base_url(&self) -> String {
-        self.driver.with(|s| s.session.config().url.clone())
-    }
-
     /// Changes the hub URL for the next start or reconnect attempt. Only while Disconnected or
     /// Reconnecting, as in the official client.
     #[wasm_bindgen(setter, js_name = baseUrl)]
@@ -382,9 +381,4 @@ impl HubConnectionCore {
         })
     }
 
-    /// The server's id for this connection, or `null` when not connected.
-    #[wasm_bindgen(getter, js_name = connectionId)]
-    pub fn connection_id(&self) -> Option<String> {
-        self.driver.with(|s| s.session.connection_id().map(str::to_string))
-    }
 }
