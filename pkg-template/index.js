@@ -117,10 +117,14 @@ const CALLBACK_ONREJOINFAILED = 4;
 const TEXT_STATE = 0;
 const TEXT_BASE_URL = 1;
 const TEXT_CONNECTION_ID = 2;
+// The `mode` of the core's `callWithUploads(name, args, uploads, mode, sink)`.
+const CALL_SEND = 0;
+const CALL_INVOKE = 1;
+const CALL_STREAM = 2;
 
 /** Stands in for the core in `stream()` before the module is ready: there is no connection yet. */
 const NOT_CONNECTED_CORE = Object.freeze({
-  stream() {
+  callWithUploads() {
     throw new Error("Cannot send data if the connection is not in the 'Connected' State.");
   },
 });
@@ -274,7 +278,7 @@ export class HubConnection {
     return this.#whenReady((core) => {
       if (uploads.length === 0) return core.call(methodName, plain, true);
       try {
-        const { result, streamIds } = core.callWithUploads(methodName, plain, uploads.length, true);
+        const { result, streamIds } = core.callWithUploads(methodName, plain, uploads.length, CALL_INVOKE);
         pumpUploads(core, uploads, streamIds);
         return result;
       } catch (error) {
@@ -289,7 +293,7 @@ export class HubConnection {
     return this.#whenReady((core) => {
       if (uploads.length === 0) return core.call(methodName, plain, false);
       try {
-        const { streamIds } = core.callWithUploads(methodName, plain, uploads.length, false);
+        const { streamIds } = core.callWithUploads(methodName, plain, uploads.length, CALL_SEND);
         pumpUploads(core, uploads, streamIds);
         return Promise.resolve();
       } catch (error) {
@@ -326,7 +330,7 @@ export class HubConnection {
     };
     let id = null;
     try {
-      const started = core.stream(methodName, plain, uploads.length, sink);
+      const started = core.callWithUploads(methodName, plain, uploads.length, CALL_STREAM, sink);
       id = started.id;
       pumpUploads(core, uploads, started.streamIds);
     } catch (error) {

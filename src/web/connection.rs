@@ -220,36 +220,28 @@ impl HubConnectionCore {
         }
     }
 
-    /// Starts a server-to-client stream whose items go to `sink` (`{ next, error, complete }`);
-    /// `uploads` of the arguments are client-to-server streams the JS side feeds. Returns
-    /// `{ id, streamIds }`.
-    pub fn stream(&self, method_name: &str, arguments: JsValue, uploads: u32, sink: JsValue) -> Result<JsValue, JsValue> {
-        let arguments = arguments_payload(&self.driver.codec(), &arguments)?;
-        let (id, stream_ids) = self
-            .driver
-            .stream(method_name, arguments, uploads as usize, sink)
-            .map_err(|e| to_js_error(&e))?;
-        Ok(ids_object(Some(id), &stream_ids, None))
-    }
-
-    /// Disposes a stream started with `stream`.
+    /// Disposes a stream started with `callWithUploads` (`mode` 2).
     #[wasm_bindgen(js_name = cancelStream)]
     pub fn cancel_stream(&self, id: f64) {
         self.driver.cancel_stream(id as u64);
     }
 
-    /// `call` whose arguments include `uploads` client-to-server streams: returns
-    /// `{ result: Promise, streamIds }` for an invoke (`wait`), `{ streamIds }` for a send.
+    /// A hub call whose arguments may include `uploads` client-to-server streams the JS side
+    /// feeds; `mode` 0 a send (returns `{ streamIds }`), 1 an invoke (`{ result: Promise,
+    /// streamIds }`), 2 a server-to-client stream whose items go to `sink` (`{ next, error,
+    /// complete }`; returns `{ id, streamIds }`). One export for the three: each export carries
+    /// its own conversion code.
     #[wasm_bindgen(js_name = callWithUploads)]
-    pub fn call_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32, wait: bool) -> Result<JsValue, JsValue> {
+    pub fn call_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32, mode: u32, sink: JsValue) -> Result<JsValue, JsValue> {
         let arguments = arguments_payload(&self.driver.codec(), &arguments)?;
-        let called = if wait {
-            self.driver.invoke_with_uploads(method_name, arguments, uploads as usize).map(|(promise, ids)| (Some(promise), ids))
-        } else {
-            self.driver.send_with_uploads(method_name, arguments, uploads as usize).map(|ids| (None, ids))
+        let uploads = uploads as usize;
+        let called = match mode {
+            0 => self.driver.send_with_uploads(method_name, arguments, uploads).map(|ids| (None, None, ids)),
+            1 => self.driver.invoke_with_uploads(method_name, arguments, uploads).map(|(promise, ids)| (None, Some(promise), ids)),
+            _ => self.driver.stream(method_name, arguments, uploads, sink).map(|(id, ids)| (Some(id), None, ids)),
         };
-        let (promise, stream_ids) = called.map_err(|e| to_js_error(&e))?;
-        Ok(ids_object(None, &stream_ids, promise))
+        let (id, promise, stream_ids) = called.map_err(|e| to_js_error(&e))?;
+        Ok(ids_object(id, &stream_ids, promise))
     }
 
     /// Feeds an upload stream: sends `value` as its next item, or with `done` ends it, with
