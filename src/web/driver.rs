@@ -237,9 +237,17 @@ impl Driver {
     /// Runs `f` on the shared state. Must not call JavaScript inside. A call from JavaScript
     /// that runs while the state is in use (a retry policy calling the connection) gets a JS
     /// exception instead of a panic.
+    #[inline(always)]
     pub fn with<R>(&self, f: impl FnOnce(&mut Shared) -> R) -> R {
+        f(&mut self.borrow())
+    }
+
+    /// The shared state, borrowed; the one copy of the borrow check and its exception, so each
+    /// of the many `with` calls inlines to a call and the closure's own code.
+    #[inline(never)]
+    fn borrow(&self) -> std::cell::RefMut<'_, Shared> {
         match self.0.try_borrow_mut() {
-            Ok(mut shared) => f(&mut shared),
+            Ok(shared) => shared,
             Err(_) => wasm_bindgen::throw_str(
                 "hubwire: the connection cannot be used from inside its own retry policy",
             ),
