@@ -11,7 +11,7 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::driver::{to_js_error, Driver, JsDedupe, JsHandler, ShellOptions};
-use super::settings::{function, get, js_error, millis, reconnect_options, stable_connection_threshold};
+use super::settings::{flag, function, get, js_error, millis, number, reconnect_options, stable_connection_threshold};
 use super::platform::string_form;
 use super::telemetry::TelemetryOptions;
 use crate::core::dedupe::{DedupeFilter, DedupeWindow};
@@ -63,7 +63,7 @@ fn telemetry_options(setting: Option<JsValue>) -> Result<TelemetryOptions, JsVal
     }
     options.on_event = function(&setting, "onEvent")?;
     options.url = get(&setting, "url").and_then(|v| v.as_string());
-    if let Some(size) = get(&setting, "batchSize").and_then(|v| v.as_f64()) {
+    if let Some(size) = number(&setting, "batchSize") {
         options.batch_size = size.max(1.0) as usize;
     }
     if let Some(interval) = millis(&setting, "flushIntervalMs")? {
@@ -124,7 +124,7 @@ impl HubConnectionCore {
         let mut config = HubConfig::new(url);
         let (protocol, codec) = PayloadCodec::from_settings(&settings)?;
         config.protocol = protocol;
-        config.skip_negotiation = get(&settings, "skipNegotiation").is_some_and(|v| v.is_truthy());
+        config.skip_negotiation = flag(&settings, "skipNegotiation", false);
         let access_token_factory = function(&settings, "accessTokenFactory")?;
         config.uses_access_token = access_token_factory.is_some();
         if let Some(transport) = get(&settings, "transport") {
@@ -141,14 +141,14 @@ impl HubConnectionCore {
             }
         }
         // As in the official client, a `timeout` of 0 means no request timeout.
-        if get(&settings, "timeout").and_then(|v| v.as_f64()) == Some(0.0) {
+        if number(&settings, "timeout") == Some(0.0) {
             config.request_timeout = MAX_TIMER;
         } else if let Some(timeout) = millis(&settings, "timeout")? {
             config.request_timeout = timeout;
         }
         if let Some(stateful) = get(&settings, "statefulReconnect") {
             config.stateful_reconnect = stateful.is_truthy();
-            if let Some(size) = get(&stateful, "bufferSize").and_then(|v| v.as_f64()) {
+            if let Some(size) = number(&stateful, "bufferSize") {
                 config.replay_buffer_bytes = size.max(1.0) as usize;
             }
         }
@@ -174,11 +174,11 @@ impl HubConnectionCore {
         config.validate().map_err(|error| js_error(&error.message()))?;
         let options = ShellOptions {
             access_token_factory,
-            with_credentials: get(&settings, "withCredentials").map_or(true, |v| v.is_truthy()),
+            with_credentials: flag(&settings, "withCredentials", true),
             // Without configureLogging only warnings and errors reach the console (a deliberate
             // difference: the official client also prints its Information lines by default).
-            log_level: get(&settings, "logLevel").and_then(|v| v.as_f64()).map_or(3, |n| n as u8),
-            browser_lifecycle: get(&settings, "browserLifecycle").map_or(true, |v| v.is_truthy()),
+            log_level: number(&settings, "logLevel").map_or(3, |n| n as u8),
+            browser_lifecycle: flag(&settings, "browserLifecycle", true),
             telemetry: telemetry_options(get(&settings, "telemetry"))?,
             owner: get(&settings, "owner").unwrap_or(JsValue::UNDEFINED),
             logger: match get(&settings, "logger") {
@@ -186,7 +186,7 @@ impl HubConnectionCore {
                 Some(_) => return Err(js_error("'logger' must have a log(logLevel, message) method.")),
                 None => None,
             },
-            log_message_content: get(&settings, "logMessageContent").is_some_and(|v| v.is_truthy()),
+            log_message_content: flag(&settings, "logMessageContent", false),
             http_client: match get(&settings, "httpClient") {
                 Some(client) if function(&client, "send")?.is_some() => Some(client),
                 Some(_) => return Err(js_error("'httpClient' must have a send(request) method.")),
@@ -271,11 +271,11 @@ impl HubConnectionCore {
                 }
                 let mut window = DedupeWindow::default();
                 if let Some(limits) = get(&dedupe, "window") {
-                    if let Some(count) = get(&limits, "count").and_then(|v| v.as_f64()) {
+                    if let Some(count) = number(&limits, "count") {
                         window.max_entries = count.max(1.0) as usize;
                     }
                     window.max_age = millis(&limits, "ms")?.or(window.max_age);
-                    if let Some(count) = get(&limits, "maxVersions").and_then(|v| v.as_f64()) {
+                    if let Some(count) = number(&limits, "maxVersions") {
                         window.max_versions = count.max(1.0) as usize;
                     }
                 }

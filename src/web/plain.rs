@@ -19,7 +19,7 @@ use super::clock::now;
 use super::driver::{state_change_object, to_js_error, Settle};
 use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
 use super::http::describe_js_error;
-use super::settings::{function, get, js_error, millis, reconnect_options, string};
+use super::settings::{flag, function, js_error, millis, number, reconnect_options, string};
 use super::telemetry::from_core;
 use super::wake::WakeTimer;
 use super::websocket::{Socket, SocketEvent};
@@ -85,12 +85,12 @@ impl PlainConnectionCore {
             Ok(setting) => reconnect_options(&setting)?,
             Err(_) => reconnect_options(&JsValue::TRUE)?,
         };
-        let lifecycle = get(&settings, "browserLifecycle").map_or(true, |v| v.is_truthy());
+        let lifecycle = flag(&settings, "browserLifecycle", true);
         config.validate().map_err(|error| js_error(&error.message()))?;
         let shared = Shared {
             session: PlainSession::new(config, reconnect),
             access_token_factory,
-            log_level: get(&settings, "logLevel").and_then(|v| v.as_f64()).map_or(2, |n| n as u8),
+            log_level: number(&settings, "logLevel").map_or(2, |n| n as u8),
             telemetry: function(&settings, "telemetry")?,
             socket: None,
             timer: WakeTimer::default(),

@@ -29,6 +29,19 @@ pub fn get(options: &JsValue, key: &str) -> Option<JsValue> {
     Reflect::get(options, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }
 
+/// `options[key]` as a yes/no: its truthiness, or `absent` when it is absent, `undefined` or
+/// `null`. One non-inlined reader for every flag, so each option costs a call.
+#[inline(never)]
+pub fn flag(options: &JsValue, key: &str, absent: bool) -> bool {
+    get(options, key).map_or(absent, |v| v.is_truthy())
+}
+
+/// `options[key]` when it is a number.
+#[inline(never)]
+pub fn number(options: &JsValue, key: &str) -> Option<f64> {
+    get(options, key).and_then(|v| v.as_f64())
+}
+
 /// `options[key]` as an interval or timeout in ms: absent gives `None`; anything but a number
 /// above 0 and at most 2^31 - 1 (what a timer can wait) is an `Error` naming the option, so a
 /// zero interval can never make a timer fire without time passing.
@@ -45,7 +58,7 @@ pub fn millis(options: &JsValue, key: &'static str) -> Result<Option<Duration>, 
 /// `options[key]` as an interval where 0 means "never" (documented per option, e.g.
 /// `flagRefreshMs`): absent gives `None`, 0 gives `Some(None)`, anything else as [`millis`].
 pub fn millis_or_never(options: &JsValue, key: &'static str) -> Result<Option<Option<Duration>>, JsValue> {
-    if get(options, key).and_then(|v| v.as_f64()) == Some(0.0) {
+    if number(options, key) == Some(0.0) {
         return Ok(Some(None));
     }
     Ok(millis(options, key)?.map(Some))
@@ -111,15 +124,15 @@ pub fn reconnect_options(setting: &JsValue) -> Result<Option<ReconnectOptions>, 
     } else {
         DEFAULT_DELAYS_MS.to_vec()
     };
-    let retry_first_start = get(setting, "retryFirstStart").is_some_and(|v| v.is_truthy());
+    let retry_first_start = flag(setting, "retryFirstStart", false);
     let policy: Box<dyn RetryPolicy> = match function(setting, "nextRetryDelayInMilliseconds")? {
         Some(function) => Box::new(JsRetryPolicy { function, this: setting.clone() }),
         None => {
-            let jitter = get(setting, "jitter").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            let jitter = number(setting, "jitter").unwrap_or(0.0);
             let seed = (js_sys::Math::random() * (u64::MAX as f64)) as u64;
             Box::new(
                 DelaySchedule::from_millis(&delays)
-                    .keep_trying(get(setting, "keepTrying").is_some_and(|v| v.is_truthy()))
+                    .keep_trying(flag(setting, "keepTrying", false))
                     .with_jitter(jitter, seed),
             )
         }
