@@ -19,7 +19,7 @@ use super::clock::now;
 use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
 use super::console::{self, ConsoleLevel};
 use super::http::{describe_js_error, fetch, send_with_client};
-use super::platform::thrown_as_text;
+use super::platform::{after, thrown_as_text};
 use super::telemetry::{self, Batch, Record, TelemetryOptions};
 use super::wake::WakeTimer;
 use super::event_source::EventStream;
@@ -302,11 +302,14 @@ impl Driver {
             // already reads "Disconnected".
             self.with(|s| s.stopping_start = true);
             let weak = self.weak();
-            spawn_local(async move {
-                if let Some(driver) = Driver::upgrade(&weak) {
-                    driver.with(|s| s.stopping_start = false);
-                }
-            });
+            after(
+                None,
+                Box::new(move |_| {
+                    if let Some(driver) = Driver::upgrade(&weak) {
+                        driver.with(|s| s.stopping_start = false);
+                    }
+                }),
+            );
         }
         self.feed(|s| s.stop(now()));
         let (promise, settle) = Settle::promise();
@@ -475,7 +478,7 @@ impl Driver {
                 let channel = self.with(|s| s.channel.take());
                 self.with(|s| s.session.handle_transport_closed(now(), transport, None));
                 if let Some(channel) = channel {
-                    spawn_local(async move { drop(channel) });
+                    after(None, Box::new(move |_| drop(channel)));
                 }
             }
             // The session consumes the link's events and re-emits its own.
@@ -490,20 +493,25 @@ impl Driver {
             None => Ok(JsValue::UNDEFINED),
         };
         let weak = self.weak();
-        spawn_local(async move {
-            // The failure as `${error}` ("TypeError: ..."), as the official client quotes it.
-            let token = match returned {
-                Err(thrown) => Err(thrown_as_text(&thrown)),
-                // Promise.resolve accepts both a plain value and a promise.
-                Ok(value) => match JsFuture::from(Promise::resolve(&value)).await {
-                    Ok(token) => Ok(token.as_string()),
-                    Err(thrown) => Err(thrown_as_text(&thrown)),
-                },
-            };
-            if let Some(driver) = Driver::upgrade(&weak) {
-                driver.feed(|s| s.handle_access_token(now(), token));
-            }
-        });
+        // Promise.resolve accepts both a plain value and a promise; a factory that threw is
+        // answered on a later microtask all the same.
+        let (promise, thrown) = match returned {
+            Ok(value) => (Some(Promise::resolve(&value)), None),
+            Err(thrown) => (None, Some(thrown)),
+        };
+        after(
+            promise,
+            Box::new(move |settled| {
+                // The failure as `${error}` ("TypeError: ..."), as the official client quotes it.
+                let token = match (thrown, settled) {
+                    (Some(thrown), _) | (None, Err(thrown)) => Err(thrown_as_text(&thrown)),
+                    (None, Ok(token)) => Ok(token.as_string()),
+                };
+                if let Some(driver) = Driver::upgrade(&weak) {
+                    driver.feed(|s| s.handle_access_token(now(), token));
+                }
+            }),
+        );
     }
 
     fn open_channel(&self, transport: TransportId, kind: TransportKind, url: &str) {

@@ -13,12 +13,12 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::clock::now;
 use super::driver::{state_change_object, to_js_error, Settle};
 use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
 use super::http::describe_js_error;
+use super::platform::after;
 use super::settings::{flag, function, js_error, millis, number, reconnect_options, string};
 use super::telemetry::from_core;
 use super::wake::WakeTimer;
@@ -270,7 +270,7 @@ impl Driver {
             PlainIo::CloseSocket => {
                 // Released after this call stack: we may be inside one of its own handlers.
                 if let Some(socket) = self.with(|s| s.socket.take()) {
-                    spawn_local(async move { drop(socket) });
+                    after(None, Box::new(move |_| drop(socket)));
                 }
             }
         }
@@ -283,18 +283,24 @@ impl Driver {
             None => Ok(JsValue::UNDEFINED),
         };
         let weak = self.weak();
-        spawn_local(async move {
-            let token = match returned {
-                Err(thrown) => Err(describe_js_error(&thrown)),
-                Ok(value) => match JsFuture::from(Promise::resolve(&value)).await {
-                    Ok(token) => Ok(token.as_string()),
-                    Err(thrown) => Err(describe_js_error(&thrown)),
-                },
-            };
-            if let Some(driver) = Driver::upgrade(&weak) {
-                driver.feed(|s| s.handle_access_token(now(), token));
-            }
-        });
+        // Promise.resolve accepts both a plain value and a promise; a factory that threw is
+        // answered on a later microtask all the same.
+        let (promise, thrown) = match returned {
+            Ok(value) => (Some(Promise::resolve(&value)), None),
+            Err(thrown) => (None, Some(thrown)),
+        };
+        after(
+            promise,
+            Box::new(move |settled| {
+                let token = match (thrown, settled) {
+                    (Some(thrown), _) | (None, Err(thrown)) => Err(describe_js_error(&thrown)),
+                    (None, Ok(token)) => Ok(token.as_string()),
+                };
+                if let Some(driver) = Driver::upgrade(&weak) {
+                    driver.feed(|s| s.handle_access_token(now(), token));
+                }
+            }),
+        );
     }
 
     fn open_socket(&self, url: &str) {

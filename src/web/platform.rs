@@ -151,3 +151,17 @@ pub fn thrown_as_text(thrown: &JsValue) -> String {
     let text = string_form(thrown).unwrap_or_else(|| describe_js_error(thrown));
     crate::core::redact::redact(&text, &[])
 }
+
+/// Runs `then`, on a later microtask (the `spawn_local` queue), with what `promise` settled to,
+/// or with `undefined` when there is none (to act once the current call stack has returned).
+/// One future type for every such wait: each future type given to `spawn_local` carries its
+/// own copy of the task code.
+pub fn after(promise: Option<Promise>, then: Box<dyn FnOnce(Result<JsValue, JsValue>)>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let settled = match promise {
+            Some(promise) => wasm_bindgen_futures::JsFuture::from(promise).await,
+            None => Ok(JsValue::UNDEFINED),
+        };
+        then(settled);
+    });
+}

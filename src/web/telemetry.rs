@@ -174,9 +174,7 @@ pub fn post(url: &str, batch: &Array) {
     let Ok(request) = super::platform::construct("Request", &Array::of2(&JsValue::from_str(url), &init)) else { return };
     if let Ok(promise) = super::platform::fetch(&request) {
         // Swallow rejections (offline, CORS): telemetry is best effort.
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-        });
+        super::platform::after(Some(promise), Box::new(|_| {}));
     }
 }
 
