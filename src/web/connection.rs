@@ -7,13 +7,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::driver::{to_js_error, Driver, JsDedupe, JsHandler, ShellOptions};
 use super::settings::{flag, function, get, js_error, millis, number, reconnect_options, stable_connection_threshold};
 use super::platform::string_form;
-use super::telemetry::TelemetryOptions;
+use super::telemetry::{Record, TelemetryOptions};
 use crate::core::dedupe::{DedupeFilter, DedupeWindow};
 use crate::core::limits::{duration_from_millis, MAX_TIMER};
 use crate::core::session::HubSession;
@@ -83,16 +83,17 @@ fn telemetry_options(setting: Option<JsValue>) -> Result<TelemetryOptions, JsVal
 }
 
 fn ids_object(id: Option<u64>, stream_ids: &[String], result: Option<Promise>) -> JsValue {
-    let object = js_sys::Object::new();
+    // Built as telemetry records are (direct assignments with cached key strings).
+    let mut object = Record::empty();
     if let Some(id) = id {
-        let _ = Reflect::set(&object, &"id".into(), &JsValue::from_f64(id as f64));
+        object = object.with("id", id as f64);
     }
     let ids: js_sys::Array = stream_ids.iter().map(|id| JsValue::from_str(id)).collect();
-    let _ = Reflect::set(&object, &"streamIds".into(), &ids);
+    object = object.with("streamIds", ids);
     if let Some(result) = result {
-        let _ = Reflect::set(&object, &"result".into(), &result);
+        object = object.with("result", result);
     }
-    object.into()
+    object.to_object()
 }
 
 fn group_spec(codec: &PayloadCodec, spec: &JsValue) -> Result<GroupSpec, JsValue> {

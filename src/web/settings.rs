@@ -92,15 +92,16 @@ struct JsRetryPolicy {
 
 impl RetryPolicy for JsRetryPolicy {
     fn next_retry_delay(&mut self, context: &RetryContext) -> Option<Duration> {
-        let argument = js_sys::Object::new();
-        let _ = Reflect::set(&argument, &"previousRetryCount".into(), &context.previous_retry_count.into());
-        let _ = Reflect::set(&argument, &"elapsedMilliseconds".into(), &(context.elapsed.as_millis() as f64).into());
         // The same error (class, `errorType`, `statusCode`) the app sees for this failure elsewhere.
         let reason = match &context.retry_error {
             Some(error) => super::driver::to_js_error(error),
             None => js_error(&context.retry_reason),
         };
-        let _ = Reflect::set(&argument, &"retryReason".into(), &reason);
+        let argument = super::telemetry::Record::empty()
+            .with("previousRetryCount", context.previous_retry_count)
+            .with("elapsedMilliseconds", context.elapsed.as_millis() as f64)
+            .with("retryReason", reason)
+            .to_object();
         // A throwing policy, or anything but a non-negative number, means "stop retrying".
         let answer = self.function.call1(&self.this, &argument).ok()?;
         answer
