@@ -70,16 +70,24 @@ fn telemetry_options(setting: Option<JsValue>) -> Result<TelemetryOptions, JsVal
         options.flush_interval_ms = u32::try_from(interval.as_millis()).unwrap_or(u32::MAX);
     }
     if let Some(fields) = get(&setting, "latencyFields") {
-        let fields: js_sys::Object =
-            fields.dyn_into().map_err(|_| js_error("'latencyFields' must map event names to field names."))?;
-        for entry in js_sys::Object::entries(&fields).iter() {
-            let pair = js_sys::Array::from(&entry);
-            if let (Some(event), Some(field)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                options.latency_fields.push((event, field));
-            }
-        }
+        options.latency_fields = string_pairs(fields, "'latencyFields' must map event names to field names.")?;
     }
     Ok(options)
+}
+
+/// An object's string-valued properties as (name, value) pairs (others are skipped); anything
+/// but an object is an `Error` with `error`. One reader for `headers` and `latencyFields`.
+#[inline(never)]
+fn string_pairs(value: JsValue, error: &str) -> Result<Vec<(String, String)>, JsValue> {
+    let object: js_sys::Object = value.dyn_into().map_err(|_| js_error(error))?;
+    let mut pairs = Vec::new();
+    for entry in js_sys::Object::entries(&object).iter() {
+        let pair = js_sys::Array::from(&entry);
+        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            pairs.push((name, value));
+        }
+    }
+    Ok(pairs)
 }
 
 fn ids_object(id: Option<u64>, stream_ids: &[String], result: Option<Promise>) -> JsValue {
@@ -132,14 +140,7 @@ impl HubConnectionCore {
             config.allowed_transports = transport_flags(&transport)?;
         }
         if let Some(headers) = get(&settings, "headers") {
-            let headers: js_sys::Object =
-                headers.dyn_into().map_err(|_| js_error("'headers' must be an object of header names to values."))?;
-            for entry in js_sys::Object::entries(&headers).iter() {
-                let pair = js_sys::Array::from(&entry);
-                if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                    config.headers.push((name, value));
-                }
-            }
+            config.headers = string_pairs(headers, "'headers' must be an object of header names to values.")?;
         }
         // As in the official client, a `timeout` of 0 means no request timeout.
         if number(&settings, "timeout") == Some(0.0) {
