@@ -113,10 +113,13 @@ const CALLBACK_ONRECONNECTING = 1;
 const CALLBACK_ONRECONNECTED = 2;
 const CALLBACK_ONSTATECHANGE = 3;
 const CALLBACK_ONREJOINFAILED = 4;
-// What the core's `text(which)` reads (HubConnectionCore::text in src/web/connection.rs).
-const TEXT_STATE = 0;
-const TEXT_BASE_URL = 1;
-const TEXT_CONNECTION_ID = 2;
+// What the core's `read(which)` reads (HubConnectionCore::read in src/web/connection.rs).
+const READ_STATE = 0;
+const READ_BASE_URL = 1;
+const READ_CONNECTION_ID = 2;
+const READ_SERVER_TIMEOUT = 3;
+const READ_KEEP_ALIVE = 4;
+const READ_HEALTH = 5;
 // The `mode` of the core's `callWithUploads(name, args, uploads, mode, sink)`.
 const CALL_SEND = 0;
 const CALL_INVOKE = 1;
@@ -191,17 +194,17 @@ export class HubConnection {
   /** The current state: one of `HubConnectionState`. */
   get state() {
     if (this.#starter.pending) return HubConnectionState.Connecting;
-    return this.#core.current?.text(TEXT_STATE) ?? HubConnectionState.Disconnected;
+    return this.#core.current?.read(READ_STATE) ?? HubConnectionState.Disconnected;
   }
 
   /** The server's id for this connection, or null when not connected. */
   get connectionId() {
-    return this.#core.current?.text(TEXT_CONNECTION_ID) ?? null;
+    return this.#core.current?.read(READ_CONNECTION_ID) ?? null;
   }
 
   /** The hub URL. Settable while Disconnected or Reconnecting: the next attempt uses it. */
   get baseUrl() {
-    return this.#core.current?.text(TEXT_BASE_URL) ?? this.#settings.url;
+    return this.#core.current?.read(READ_BASE_URL) ?? this.#settings.url;
   }
 
   set baseUrl(url) {
@@ -217,7 +220,7 @@ export class HubConnection {
 
   /** Close the connection when the server is silent this long (ms); a change applies from the next message. */
   get serverTimeoutInMilliseconds() {
-    return this.#core.current?.timing(false) ?? this.#settings.serverTimeoutInMilliseconds ?? 30_000;
+    return this.#core.current?.read(READ_SERVER_TIMEOUT) ?? this.#settings.serverTimeoutInMilliseconds ?? 30_000;
   }
 
   set serverTimeoutInMilliseconds(milliseconds) {
@@ -228,7 +231,7 @@ export class HubConnection {
 
   /** Send a ping after this long (ms) without sending; a change applies from the next message. */
   get keepAliveIntervalInMilliseconds() {
-    return this.#core.current?.timing(true) ?? this.#settings.keepAliveIntervalInMilliseconds ?? 15_000;
+    return this.#core.current?.read(READ_KEEP_ALIVE) ?? this.#settings.keepAliveIntervalInMilliseconds ?? 15_000;
   }
 
   set keepAliveIntervalInMilliseconds(milliseconds) {
@@ -400,7 +403,7 @@ export class HubConnection {
 
   /** A snapshot: `{ state, transport, connectionId, lastMessageAt, rttMs, reconnectCount, duplicatesDropped }`. */
   health() {
-    return this.#core.current?.health() ?? { ...NEVER_CONNECTED_HEALTH };
+    return this.#core.current?.read(READ_HEALTH) ?? { ...NEVER_CONNECTED_HEALTH };
   }
 
   /** Sends telemetry that is waiting for its batch now. */

@@ -314,37 +314,32 @@ impl HubConnectionCore {
         }
     }
 
-    /// A health snapshot.
-    pub fn health(&self) -> JsValue {
-        self.driver.health()
-    }
-
     /// Sends waiting telemetry now.
     #[wasm_bindgen(js_name = flushTelemetry)]
     pub fn flush_telemetry(&self) {
         self.driver.flush_telemetry(false);
     }
 
-    /// What the JS class reads as text: `which` 0 the state's name, 1 the hub URL (the
-    /// official `baseUrl`), 2 the server's id for this connection (none when not connected).
-    /// One export for the three: each export carries its own conversion code.
-    pub fn text(&self, which: u32) -> Option<String> {
-        match which {
+    /// What the JS class reads: `which` 0 the state's name, 1 the hub URL (the official
+    /// `baseUrl`), 2 the server's id for this connection (undefined when not connected), 3 the
+    /// server timeout and 4 the keep-alive interval in ms (the official
+    /// `serverTimeoutInMilliseconds` and `keepAliveIntervalInMilliseconds`), 5 a health
+    /// snapshot. One export for all of them: each export carries its own conversion code.
+    pub fn read(&self, which: u32) -> JsValue {
+        let text = match which {
             0 => Some(self.driver.state_name().to_string()),
             1 => Some(self.driver.with(|s| s.session.config().url.clone())),
-            _ => self.driver.with(|s| s.session.connection_id().map(str::to_string)),
-        }
-    }
-
-    /// The keep-alive interval (`keep_alive`) or the server timeout in ms, as the official
-    /// `keepAliveIntervalInMilliseconds` and `serverTimeoutInMilliseconds` read. One export
-    /// for the two (and one setter below): each export carries its own conversion code.
-    pub fn timing(&self, keep_alive: bool) -> f64 {
-        self.driver.with(|s| {
-            let config = s.session.config();
-            let timing = if keep_alive { config.keep_alive_interval } else { config.server_timeout };
-            timing.as_millis() as f64
-        })
+            2 => self.driver.with(|s| s.session.connection_id().map(str::to_string)),
+            3 | 4 => {
+                let timing = self.driver.with(|s| {
+                    let config = s.session.config();
+                    if which == 4 { config.keep_alive_interval } else { config.server_timeout }
+                });
+                return JsValue::from_f64(timing.as_millis() as f64);
+            }
+            _ => return self.driver.health(),
+        };
+        text.map_or(JsValue::UNDEFINED, |text| JsValue::from_str(&text))
     }
 
     /// Changes the keep-alive interval (`keep_alive`) or the server timeout; it applies from
