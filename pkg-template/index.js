@@ -120,6 +120,12 @@ const READ_CONNECTION_ID = 2;
 const READ_SERVER_TIMEOUT = 3;
 const READ_KEEP_ALIVE = 4;
 const READ_HEALTH = 5;
+// What the core's `write(which, value)` changes or does (HubConnectionCore::write).
+const WRITE_BASE_URL = 0;
+const WRITE_SERVER_TIMEOUT = 1;
+const WRITE_KEEP_ALIVE = 2;
+const WRITE_CANCEL_STREAM = 3;
+const WRITE_FLUSH_TELEMETRY = 4;
 // The `mode` of the core's `callWithUploads(name, args, uploads, mode, sink)`.
 const CALL_SEND = 0;
 const CALL_INVOKE = 1;
@@ -215,7 +221,7 @@ export class HubConnection {
     requireArgument(url, "url");
     const resolved = resolveUrl(url);
     this.#settings.url = resolved;
-    this.#core.later((core) => (core.baseUrl = resolved));
+    this.#core.later((core) => core.write(WRITE_BASE_URL, resolved));
   }
 
   /** Close the connection when the server is silent this long (ms); a change applies from the next message. */
@@ -226,7 +232,7 @@ export class HubConnection {
   set serverTimeoutInMilliseconds(milliseconds) {
     requireInterval(milliseconds, "serverTimeoutInMilliseconds");
     this.#settings.serverTimeoutInMilliseconds = milliseconds;
-    this.#core.later((core) => core.setTiming(false, milliseconds));
+    this.#core.later((core) => core.write(WRITE_SERVER_TIMEOUT, milliseconds));
   }
 
   /** Send a ping after this long (ms) without sending; a change applies from the next message. */
@@ -237,7 +243,7 @@ export class HubConnection {
   set keepAliveIntervalInMilliseconds(milliseconds) {
     requireInterval(milliseconds, "keepAliveIntervalInMilliseconds");
     this.#settings.keepAliveIntervalInMilliseconds = milliseconds;
-    this.#core.later((core) => core.setTiming(true, milliseconds));
+    this.#core.later((core) => core.write(WRITE_KEEP_ALIVE, milliseconds));
   }
 
   /** Connects (instantiating the WebAssembly module first when needed); resolves once the handshake completed. */
@@ -355,7 +361,7 @@ export class HubConnection {
             const index = subscribers.indexOf(subscriber);
             if (index >= 0) subscribers.splice(index, 1);
             if (subscribers.length === 0 && id !== null && !ended) {
-              core.cancelStream(id);
+              core.write(WRITE_CANCEL_STREAM, id);
               ended = {};
             }
           },
@@ -409,7 +415,7 @@ export class HubConnection {
   /** Sends telemetry that is waiting for its batch now. */
   flushTelemetry() {
     // Before the core exists nothing was recorded, so there is nothing to send.
-    this.#core.current?.flushTelemetry();
+    this.#core.current?.write(WRITE_FLUSH_TELEMETRY);
   }
 }
 

@@ -222,12 +222,6 @@ impl HubConnectionCore {
         }
     }
 
-    /// Disposes a stream started with `callWithUploads` (`mode` 2).
-    #[wasm_bindgen(js_name = cancelStream)]
-    pub fn cancel_stream(&self, id: f64) {
-        self.driver.cancel_stream(id as u64);
-    }
-
     /// A hub call whose arguments may include `uploads` client-to-server streams the JS side
     /// feeds; `mode` 0 a send (returns `{ streamIds }`), 1 an invoke (`{ result: Promise,
     /// streamIds }`), 2 a server-to-client stream whose items go to `sink` (`{ next, error,
@@ -314,12 +308,6 @@ impl HubConnectionCore {
         }
     }
 
-    /// Sends waiting telemetry now.
-    #[wasm_bindgen(js_name = flushTelemetry)]
-    pub fn flush_telemetry(&self) {
-        self.driver.flush_telemetry(false);
-    }
-
     /// What the JS class reads: `which` 0 the state's name, 1 the hub URL (the official
     /// `baseUrl`), 2 the server's id for this connection (undefined when not connected), 3 the
     /// server timeout and 4 the keep-alive interval in ms (the official
@@ -342,32 +330,47 @@ impl HubConnectionCore {
         text.map_or(JsValue::UNDEFINED, |text| JsValue::from_str(&text))
     }
 
-    /// Changes the keep-alive interval (`keep_alive`) or the server timeout; it applies from
-    /// the next message sent or received, as in the official client. A value out of bounds (0,
-    /// negative, NaN, over 2^31 - 1) throws and changes nothing.
-    #[wasm_bindgen(js_name = setTiming)]
-    pub fn set_timing(&self, keep_alive: bool, milliseconds: f64) -> Result<(), JsValue> {
-        let name = if keep_alive { "keepAliveIntervalInMilliseconds" } else { "serverTimeoutInMilliseconds" };
-        let timing = duration_from_millis(name, milliseconds).map_err(|e| js_error(&e.message()))?;
-        self.driver.with(|s| {
-            let config = s.session.config_mut();
-            *(if keep_alive { &mut config.keep_alive_interval } else { &mut config.server_timeout }) = timing;
-        });
-        Ok(())
-    }
-
-    /// Changes the hub URL for the next start or reconnect attempt. Only while Disconnected or
-    /// Reconnecting, as in the official client.
-    #[wasm_bindgen(setter, js_name = baseUrl)]
-    pub fn set_base_url(&self, url: String) -> Result<(), JsValue> {
-        self.driver.with(|s| {
-            let state = s.session.state().name();
-            if state != "Disconnected" && state != "Reconnecting" {
-                return Err(js_error("The HubConnection must be in the Disconnected or Reconnecting state to change the url."));
+    /// What the JS class changes or asks for: `which` 0 the hub URL `value` for the next start
+    /// or reconnect attempt (only while Disconnected or Reconnecting, as in the official
+    /// client), 1 the server timeout and 2 the keep-alive interval in ms (from the next message
+    /// sent or received on, as in the official client; a value out of bounds, 0, negative, NaN
+    /// or over 2^31 - 1, throws and changes nothing), 3 dispose the stream with id `value`
+    /// (started by `callWithUploads` mode 2), 4 send waiting telemetry now. One export for all
+    /// of them: each export carries its own conversion code.
+    pub fn write(&self, which: u32, value: JsValue) -> Result<(), JsValue> {
+        match which {
+            0 => {
+                let url = value.as_string().unwrap_or_default();
+                self.driver.with(|s| {
+                    let state = s.session.state().name();
+                    if state != "Disconnected" && state != "Reconnecting" {
+                        return Err(js_error(
+                            "The HubConnection must be in the Disconnected or Reconnecting state to change the url.",
+                        ));
+                    }
+                    s.session.config_mut().url = url;
+                    Ok(())
+                })
             }
-            s.session.config_mut().url = url;
-            Ok(())
-        })
+            1 | 2 => {
+                let keep_alive = which == 2;
+                let name = if keep_alive { "keepAliveIntervalInMilliseconds" } else { "serverTimeoutInMilliseconds" };
+                let milliseconds = value.as_f64().unwrap_or(f64::NAN);
+                let timing = duration_from_millis(name, milliseconds).map_err(|e| js_error(&e.message()))?;
+                self.driver.with(|s| {
+                    let config = s.session.config_mut();
+                    *(if keep_alive { &mut config.keep_alive_interval } else { &mut config.server_timeout }) = timing;
+                });
+                Ok(())
+            }
+            3 => {
+                self.driver.cancel_stream(value.as_f64().unwrap_or(f64::NAN) as u64);
+                Ok(())
+            }
+            _ => {
+                self.driver.flush_telemetry(false);
+                Ok(())
+            }
+        }
     }
-
 }
