@@ -285,7 +285,6 @@ export class HubConnection {
   invoke(methodName, ...args) {
     const { plain, uploads } = splitUploads(args);
     return this.#whenReady((core) => {
-      if (uploads.length === 0) return core.call(methodName, plain, true);
       try {
         const { result, streamIds } = core.callWithUploads(methodName, plain, uploads.length, CALL_INVOKE);
         pumpUploads(core, uploads, streamIds);
@@ -300,7 +299,6 @@ export class HubConnection {
   send(methodName, ...args) {
     const { plain, uploads } = splitUploads(args);
     return this.#whenReady((core) => {
-      if (uploads.length === 0) return core.call(methodName, plain, false);
       try {
         const { streamIds } = core.callWithUploads(methodName, plain, uploads.length, CALL_SEND);
         pumpUploads(core, uploads, streamIds);

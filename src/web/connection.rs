@@ -211,22 +211,11 @@ impl HubConnectionCore {
         self.driver.stop()
     }
 
-    /// Calls a hub method with an array of arguments: `invoke` (`wait`: resolves with its
-    /// result) or `send` (resolves once sent). One export for both: each export carries its
-    /// own conversion code.
-    pub fn call(&self, method_name: &str, arguments: JsValue, wait: bool) -> Promise {
-        match arguments_payload(&self.driver.codec(), &arguments) {
-            Ok(arguments) if wait => self.driver.invoke(method_name, arguments),
-            Ok(arguments) => self.driver.send(method_name, arguments),
-            Err(error) => Promise::reject(&error),
-        }
-    }
-
     /// A hub call whose arguments may include `uploads` client-to-server streams the JS side
     /// feeds; `mode` 0 a send (returns `{ streamIds }`), 1 an invoke (`{ result: Promise,
     /// streamIds }`), 2 a server-to-client stream whose items go to `sink` (`{ next, error,
-    /// complete }`; returns `{ id, streamIds }`). One export for the three: each export carries
-    /// its own conversion code.
+    /// complete }`; returns `{ id, streamIds }`). One export for the three, with or without
+    /// uploads: each export carries its own conversion code.
     #[wasm_bindgen(js_name = callWithUploads)]
     pub fn call_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32, mode: u32, sink: JsValue) -> Result<JsValue, JsValue> {
         let arguments = arguments_payload(&self.driver.codec(), &arguments)?;

@@ -322,33 +322,6 @@ impl Driver {
         promise
     }
 
-    /// `invoke()`: a promise of the hub method's result.
-    pub fn invoke(&self, target: &str, arguments: Payload) -> Promise {
-        let (promise, settle) = Settle::promise();
-        let result = self.with(|s| match s.session.invoke(now(), target, arguments) {
-            Ok(id) => {
-                s.pending.insert(id, settle);
-                None
-            }
-            Err(error) => Some((error, settle)),
-        });
-        if let Some((error, settle)) = result {
-            settle.reject(&error);
-        }
-        self.pump();
-        promise
-    }
-
-    /// `send()`: a promise resolved once the message is handed to the transport.
-    pub fn send(&self, target: &str, arguments: Payload) -> Promise {
-        let sent = self.with(|s| s.session.send(now(), target, arguments));
-        self.pump();
-        match sent {
-            Ok(()) => Promise::resolve(&JsValue::UNDEFINED),
-            Err(error) => Promise::reject(&to_js_error(&error)),
-        }
-    }
-
     /// `joinGroup()` / `leaveGroup()`: a promise settled when the hub answered.
     pub fn group(&self, spec: GroupSpec, join: bool) -> Promise {
         let (promise, settle) = Settle::promise();
