@@ -896,7 +896,7 @@ impl Driver {
         match full {
             Some(batch) => {
                 self.with(|s| s.batch_timer = None);
-                telemetry::post(&url, &batch);
+                telemetry::send(&url, &batch, false);
             }
             None => self.arm_batch_timer(),
         }
@@ -924,11 +924,7 @@ impl Driver {
             (s.options.telemetry.url.clone(), batch)
         });
         if let (Some(url), Some(batch)) = (url, batch) {
-            if page_leaving {
-                telemetry::beacon(&url, &batch);
-            } else {
-                telemetry::post(&url, &batch);
-            }
+            telemetry::send(&url, &batch, page_leaving);
         }
     }
 
