@@ -30,14 +30,6 @@ use crate::core::supervisor::ManagedState;
 use crate::protocol::negotiate::TransportKind;
 use crate::protocol::RawJson;
 
-#[derive(Default)]
-struct Callbacks {
-    close: Vec<Function>,
-    reconnecting: Vec<Function>,
-    reconnected: Vec<Function>,
-    state: Vec<Function>,
-}
-
 struct Shared {
     session: PlainSession<Function>,
     access_token_factory: Option<Function>,
@@ -48,7 +40,8 @@ struct Shared {
     timer: WakeTimer,
     start_waiters: Vec<Settle>,
     stop_waiters: Vec<Settle>,
-    callbacks: Callbacks,
+    /// App callbacks, one list per [`CallbackKind`].
+    callbacks: [Vec<Function>; 4],
     listeners: Vec<Listener>,
 }
 
@@ -96,7 +89,7 @@ impl PlainConnectionCore {
             timer: WakeTimer::default(),
             start_waiters: Vec::new(),
             stop_waiters: Vec::new(),
-            callbacks: Callbacks::default(),
+            callbacks: Default::default(),
             listeners: Vec::new(),
         };
         let driver = Driver(Rc::new(RefCell::new(shared)));
@@ -166,25 +159,18 @@ impl PlainConnectionCore {
         }
     }
 
-    /// Callback for when the connection ends for good.
-    pub fn onclose(&self, callback: Function) {
-        self.driver.with(|s| s.callbacks.close.push(callback));
-    }
-
-    /// Callback for when the connection was lost and is being retried.
-    pub fn onreconnecting(&self, callback: Function) {
-        self.driver.with(|s| s.callbacks.reconnecting.push(callback));
-    }
-
-    /// Callback for when the connection is back.
-    pub fn onreconnected(&self, callback: Function) {
-        self.driver.with(|s| s.callbacks.reconnected.push(callback));
-    }
-
-    /// Callback for every state change (`{ previous, current, reason, attempt, nextRetryInMs,
-    /// transport, connectionId }`, as `HubConnection`'s).
-    pub fn onstatechange(&self, callback: Function) {
-        self.driver.with(|s| s.callbacks.state.push(callback));
+    /// Adds an app callback: `kind` 0 `onclose` (the connection ends for good), 1
+    /// `onreconnecting` (lost, being retried), 2 `onreconnected` (back), 3 `onstatechange`
+    /// (every state change: `{ previous, current, reason, attempt, nextRetryInMs, transport,
+    /// connectionId }`, as `HubConnection`'s); any other kind is ignored. One export for the
+    /// four: each export carries its own conversion code.
+    #[wasm_bindgen(js_name = addCallback)]
+    pub fn add_callback(&self, kind: u32, callback: Function) {
+        self.driver.with(|s| {
+            if let Some(list) = s.callbacks.get_mut(kind as usize) {
+                list.push(callback);
+            }
+        });
     }
 
     /// The state's name (as `HubConnection`'s).
@@ -200,20 +186,30 @@ impl PlainConnectionCore {
     }
 }
 
+/// Which app callback list: the index into `Shared::callbacks`, and the number the JS class
+/// passes to `addCallback` (pkg-template/live.js).
 #[derive(Clone, Copy)]
 enum CallbackKind {
-    Close,
-    Reconnecting,
-    Reconnected,
-    State,
+    Close = 0,
+    Reconnecting = 1,
+    Reconnected = 2,
+    State = 3,
 }
 
 impl Driver {
     /// Runs `f` on the shared state; never calls JavaScript inside. A JS callback that calls
     /// back while the state is in use (a retry policy) gets an exception instead of a panic.
+    #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut Shared) -> R) -> R {
+        f(&mut self.borrow())
+    }
+
+    /// The shared state, borrowed: one copy of the borrow check and its exception (as the hub
+    /// driver's `borrow`).
+    #[inline(never)]
+    fn borrow(&self) -> std::cell::RefMut<'_, Shared> {
         match self.0.try_borrow_mut() {
-            Ok(mut shared) => f(&mut shared),
+            Ok(shared) => shared,
             Err(_) => wasm_bindgen::throw_str("hubwire: the connection cannot be used from inside its own retry policy"),
         }
     }
@@ -375,12 +371,7 @@ impl Driver {
     }
 
     fn call_callbacks(&self, kind: CallbackKind, argument: &JsValue) {
-        let callbacks = self.with(|s| match kind {
-            CallbackKind::Close => s.callbacks.close.clone(),
-            CallbackKind::Reconnecting => s.callbacks.reconnecting.clone(),
-            CallbackKind::Reconnected => s.callbacks.reconnected.clone(),
-            CallbackKind::State => s.callbacks.state.clone(),
-        });
+        let callbacks = self.with(|s| s.callbacks[kind as usize].clone());
         for callback in callbacks {
             if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, argument) {
                 self.warn(&["a connection callback threw: ", &describe_js_error(&thrown)].concat());
