@@ -290,9 +290,17 @@ impl SubscriptionCore {
 impl Driver {
     /// Runs `f` on the shared state; never calls JavaScript inside. A JS callback that calls
     /// back into the subscription while it is in use gets an exception instead of a panic.
+    #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut Shared) -> R) -> R {
+        f(&mut self.borrow())
+    }
+
+    /// The shared state, borrowed: one copy of the borrow check and its exception (as the hub
+    /// driver's `borrow`).
+    #[inline(never)]
+    fn borrow(&self) -> std::cell::RefMut<'_, Shared> {
         match self.0.try_borrow_mut() {
-            Ok(mut shared) => f(&mut shared),
+            Ok(shared) => shared,
             Err(_) => wasm_bindgen::throw_str("hubwire: the subscription was used re-entrantly"),
         }
     }
