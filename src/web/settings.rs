@@ -146,14 +146,12 @@ fn delays_from(array: &JsValue) -> Result<Vec<u64>, JsValue> {
         .dyn_ref()
         .ok_or_else(|| js_error("Retry delays must be an array of milliseconds."))?;
     // 0 is a valid delay (retry at once); negative, NaN, infinite and over 2^31 - 1 are not.
-    array
-        .iter()
-        .map(|v| {
-            delay_from_millis(v.as_f64().unwrap_or(f64::NAN))
-                .map(|delay| delay.as_millis() as u64)
-                .map_err(|error| js_error(&error.message()))
-        })
-        .collect()
+    let mut delays = Vec::new();
+    for value in array.iter() {
+        let delay = delay_from_millis(value.as_f64().unwrap_or(f64::NAN)).map_err(|error| js_error(&error.message()))?;
+        delays.push(delay.as_millis() as u64);
+    }
+    Ok(delays)
 }
 
 /// hubwire's `stableConnectionThresholdInMilliseconds` in the reconnect options object: how long
