@@ -849,7 +849,11 @@ impl Driver {
         }
         let mut line = ["(", kind.name(), " transport) data ", direction, ": "].concat();
         match (binary, content) {
-            (false, true) => line.extend(["content '", &String::from_utf8_lossy(data), "'"]),
+            (false, true) => {
+                line.push_str("content '");
+                line.push_str(&String::from_utf8_lossy(data));
+                line.push('\'');
+            }
             (false, false) => {
                 push_decimal(&mut line, String::from_utf8_lossy(data).chars().count() as u128);
                 line.push_str(" characters");
