@@ -86,18 +86,18 @@ function uploadErrorText(err) {
 function pumpUploads(core, uploads, streamIds) {
   uploads.forEach((source, index) => {
     const id = streamIds[index];
-    const fail = (err) => core.completeUpload(id, uploadErrorText(err));
+    const fail = (err) => core.upload(id, uploadErrorText(err), true);
     if (typeof source.subscribe === "function") {
       source.subscribe({
-        next: (item) => core.streamItem(id, item),
+        next: (item) => core.upload(id, item, false),
         error: fail,
-        complete: () => core.completeUpload(id, undefined),
+        complete: () => core.upload(id, undefined, true),
       });
     } else {
       (async () => {
         try {
-          for await (const item of source) core.streamItem(id, item);
-          core.completeUpload(id, undefined);
+          for await (const item of source) core.upload(id, item, false);
+          core.upload(id, undefined, true);
         } catch (err) {
           fail(err);
         }
@@ -106,9 +106,34 @@ function pumpUploads(core, uploads, streamIds) {
   });
 }
 
+// The core's callback kinds, the numbers `addCallback(kind, callback)` takes (CallbackKind in
+// src/web/driver.rs): one export for the five callbacks keeps the module smaller.
+const CALLBACK_ONCLOSE = 0;
+const CALLBACK_ONRECONNECTING = 1;
+const CALLBACK_ONRECONNECTED = 2;
+const CALLBACK_ONSTATECHANGE = 3;
+const CALLBACK_ONREJOINFAILED = 4;
+// What the core's `read(which)` reads (HubConnectionCore::read in src/web/connection.rs).
+const READ_STATE = 0;
+const READ_BASE_URL = 1;
+const READ_CONNECTION_ID = 2;
+const READ_SERVER_TIMEOUT = 3;
+const READ_KEEP_ALIVE = 4;
+const READ_HEALTH = 5;
+// What the core's `write(which, value)` changes or does (HubConnectionCore::write).
+const WRITE_BASE_URL = 0;
+const WRITE_SERVER_TIMEOUT = 1;
+const WRITE_KEEP_ALIVE = 2;
+const WRITE_CANCEL_STREAM = 3;
+const WRITE_FLUSH_TELEMETRY = 4;
+// The `mode` of the core's `callWithUploads(name, args, uploads, mode, sink)`.
+const CALL_SEND = 0;
+const CALL_INVOKE = 1;
+const CALL_STREAM = 2;
+
 /** Stands in for the core in `stream()` before the module is ready: there is no connection yet. */
 const NOT_CONNECTED_CORE = Object.freeze({
-  stream() {
+  callWithUploads() {
     throw new Error("Cannot send data if the connection is not in the 'Connected' State.");
   },
 });
@@ -175,17 +200,17 @@ export class HubConnection {
   /** The current state: one of `HubConnectionState`. */
   get state() {
     if (this.#starter.pending) return HubConnectionState.Connecting;
-    return this.#core.current?.state ?? HubConnectionState.Disconnected;
+    return this.#core.current?.read(READ_STATE) ?? HubConnectionState.Disconnected;
   }
 
   /** The server's id for this connection, or null when not connected. */
   get connectionId() {
-    return this.#core.current?.connectionId ?? null;
+    return this.#core.current?.read(READ_CONNECTION_ID) ?? null;
   }
 
   /** The hub URL. Settable while Disconnected or Reconnecting: the next attempt uses it. */
   get baseUrl() {
-    return this.#core.current?.baseUrl ?? this.#settings.url;
+    return this.#core.current?.read(READ_BASE_URL) ?? this.#settings.url;
   }
 
   set baseUrl(url) {
@@ -196,29 +221,29 @@ export class HubConnection {
     requireArgument(url, "url");
     const resolved = resolveUrl(url);
     this.#settings.url = resolved;
-    this.#core.later((core) => (core.baseUrl = resolved));
+    this.#core.later((core) => core.write(WRITE_BASE_URL, resolved));
   }
 
   /** Close the connection when the server is silent this long (ms); a change applies from the next message. */
   get serverTimeoutInMilliseconds() {
-    return this.#core.current?.serverTimeoutInMilliseconds ?? this.#settings.serverTimeoutInMilliseconds ?? 30_000;
+    return this.#core.current?.read(READ_SERVER_TIMEOUT) ?? this.#settings.serverTimeoutInMilliseconds ?? 30_000;
   }
 
   set serverTimeoutInMilliseconds(milliseconds) {
     requireInterval(milliseconds, "serverTimeoutInMilliseconds");
     this.#settings.serverTimeoutInMilliseconds = milliseconds;
-    this.#core.later((core) => (core.serverTimeoutInMilliseconds = milliseconds));
+    this.#core.later((core) => core.write(WRITE_SERVER_TIMEOUT, milliseconds));
   }
 
   /** Send a ping after this long (ms) without sending; a change applies from the next message. */
   get keepAliveIntervalInMilliseconds() {
-    return this.#core.current?.keepAliveIntervalInMilliseconds ?? this.#settings.keepAliveIntervalInMilliseconds ?? 15_000;
+    return this.#core.current?.read(READ_KEEP_ALIVE) ?? this.#settings.keepAliveIntervalInMilliseconds ?? 15_000;
   }
 
   set keepAliveIntervalInMilliseconds(milliseconds) {
     requireInterval(milliseconds, "keepAliveIntervalInMilliseconds");
     this.#settings.keepAliveIntervalInMilliseconds = milliseconds;
-    this.#core.later((core) => (core.keepAliveIntervalInMilliseconds = milliseconds));
+    this.#core.later((core) => core.write(WRITE_KEEP_ALIVE, milliseconds));
   }
 
   /** Connects (instantiating the WebAssembly module first when needed); resolves once the handshake completed. */
@@ -260,9 +285,8 @@ export class HubConnection {
   invoke(methodName, ...args) {
     const { plain, uploads } = splitUploads(args);
     return this.#whenReady((core) => {
-      if (uploads.length === 0) return core.invoke(methodName, plain);
       try {
-        const { result, streamIds } = core.invokeWithUploads(methodName, plain, uploads.length);
+        const { result, streamIds } = core.callWithUploads(methodName, plain, uploads.length, CALL_INVOKE);
         pumpUploads(core, uploads, streamIds);
         return result;
       } catch (error) {
@@ -275,9 +299,8 @@ export class HubConnection {
   send(methodName, ...args) {
     const { plain, uploads } = splitUploads(args);
     return this.#whenReady((core) => {
-      if (uploads.length === 0) return core.send(methodName, plain);
       try {
-        const { streamIds } = core.sendWithUploads(methodName, plain, uploads.length);
+        const { streamIds } = core.callWithUploads(methodName, plain, uploads.length, CALL_SEND);
         pumpUploads(core, uploads, streamIds);
         return Promise.resolve();
       } catch (error) {
@@ -314,7 +337,7 @@ export class HubConnection {
     };
     let id = null;
     try {
-      const started = core.stream(methodName, plain, uploads.length, sink);
+      const started = core.callWithUploads(methodName, plain, uploads.length, CALL_STREAM, sink);
       id = started.id;
       pumpUploads(core, uploads, started.streamIds);
     } catch (error) {
@@ -336,7 +359,7 @@ export class HubConnection {
             const index = subscribers.indexOf(subscriber);
             if (index >= 0) subscribers.splice(index, 1);
             if (subscribers.length === 0 && id !== null && !ended) {
-              core.cancelStream(id);
+              core.write(WRITE_CANCEL_STREAM, id);
               ended = {};
             }
           },
@@ -347,50 +370,50 @@ export class HubConnection {
 
   /** Registers a callback for when the connection closes for good (with an Error if it failed). */
   onclose(callback) {
-    if (typeof callback === "function") this.#core.later((core) => core.onclose(callback));
+    if (typeof callback === "function") this.#core.later((core) => core.addCallback(CALLBACK_ONCLOSE, callback));
   }
 
   /** Registers a callback for when the connection was lost and automatic reconnect begins. */
   onreconnecting(callback) {
-    if (typeof callback === "function") this.#core.later((core) => core.onreconnecting(callback));
+    if (typeof callback === "function") this.#core.later((core) => core.addCallback(CALLBACK_ONRECONNECTING, callback));
   }
 
   /** Registers a callback for when the connection is back, groups re-joined, with the new id. */
   onreconnected(callback) {
-    if (typeof callback === "function") this.#core.later((core) => core.onreconnected(callback));
+    if (typeof callback === "function") this.#core.later((core) => core.addCallback(CALLBACK_ONRECONNECTED, callback));
   }
 
   /** Registers a callback for every state change: `{ previous, current, reason, attempt, nextRetryInMs, transport, connectionId }`. */
   onstatechange(callback) {
     if (typeof callback !== "function") return;
     this.#starter.addStateListener(callback);
-    this.#core.later((core) => core.onstatechange(callback));
+    this.#core.later((core) => core.addCallback(CALLBACK_ONSTATECHANGE, callback));
   }
 
   /** Registers a callback for a group whose re-join failed after a reconnect: `{ join, leave, args, error }` (retried at the next reconnect). */
   onrejoinfailed(callback) {
-    if (typeof callback === "function") this.#core.later((core) => core.onrejoinfailed(callback));
+    if (typeof callback === "function") this.#core.later((core) => core.addCallback(CALLBACK_ONREJOINFAILED, callback));
   }
 
   /** Joins a group by its hub methods, `{ join, leave, args }`, and re-joins it after every reconnect. */
   joinGroup(spec) {
-    return this.#whenReady((core) => core.joinGroup(spec));
+    return this.#whenReady((core) => core.group(spec, true));
   }
 
   /** Leaves a group joined with `joinGroup` (same spec) and stops re-joining it. */
   leaveGroup(spec) {
-    return this.#whenReady((core) => core.leaveGroup(spec));
+    return this.#whenReady((core) => core.group(spec, false));
   }
 
   /** A snapshot: `{ state, transport, connectionId, lastMessageAt, rttMs, reconnectCount, duplicatesDropped }`. */
   health() {
-    return this.#core.current?.health() ?? { ...NEVER_CONNECTED_HEALTH };
+    return this.#core.current?.read(READ_HEALTH) ?? { ...NEVER_CONNECTED_HEALTH };
   }
 
   /** Sends telemetry that is waiting for its batch now. */
   flushTelemetry() {
     // Before the core exists nothing was recorded, so there is nothing to send.
-    this.#core.current?.flushTelemetry();
+    this.#core.current?.write(WRITE_FLUSH_TELEMETRY);
   }
 }
 

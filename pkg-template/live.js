@@ -38,6 +38,13 @@ function warn(message) {
 
 // ----- plain JSON WebSocket connections ----------------------------------------------------
 
+// The core's callback kinds, the numbers PlainConnectionCore's `addCallback(kind, callback)`
+// takes (CallbackKind in src/web/plain.rs).
+const PLAIN_ONCLOSE = 0;
+const PLAIN_ONRECONNECTING = 1;
+const PLAIN_ONRECONNECTED = 2;
+const PLAIN_ONSTATECHANGE = 3;
+
 /**
  * A connection to a WebSocket endpoint whose server sends `{ type, payload }` JSON messages.
  * Managed like a HubConnection: reconnects on the same schedule (`reconnect` takes the shapes of
@@ -112,24 +119,24 @@ export class PlainSocketConnection {
 
   /** Registers a callback for when the connection ends for good (with an Error if it failed). */
   onclose(callback) {
-    if (typeof callback === "function") this.#core.later((core) => core.onclose(callback));
+    if (typeof callback === "function") this.#core.later((core) => core.addCallback(PLAIN_ONCLOSE, callback));
   }
 
   /** Registers a callback for when the connection was lost and is being retried. */
   onreconnecting(callback) {
-    if (typeof callback === "function") this.#core.later((core) => core.onreconnecting(callback));
+    if (typeof callback === "function") this.#core.later((core) => core.addCallback(PLAIN_ONRECONNECTING, callback));
   }
 
   /** Registers a callback for when the connection is back. */
   onreconnected(callback) {
-    if (typeof callback === "function") this.#core.later((core) => core.onreconnected(callback));
+    if (typeof callback === "function") this.#core.later((core) => core.addCallback(PLAIN_ONRECONNECTED, callback));
   }
 
   /** Registers a callback for every state change, shaped as HubConnection's. */
   onstatechange(callback) {
     if (typeof callback !== "function") return;
     this.#starter.addStateListener(callback);
-    this.#core.later((core) => core.onstatechange(callback));
+    this.#core.later((core) => core.addCallback(PLAIN_ONSTATECHANGE, callback));
   }
 }
 

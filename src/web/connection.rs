@@ -7,12 +7,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::driver::{to_js_error, CallbackKind, Driver, JsDedupe, JsHandler, ShellOptions};
-use super::settings::{function, get, js_error, millis, reconnect_options, stable_connection_threshold};
-use super::telemetry::TelemetryOptions;
+use super::driver::{to_js_error, Driver, JsDedupe, JsHandler, ShellOptions};
+use super::settings::{flag, function, get, js_error, millis, number, reconnect_options, stable_connection_threshold};
+use super::platform::string_form;
+use super::telemetry::{Record, TelemetryOptions};
 use crate::core::dedupe::{DedupeFilter, DedupeWindow};
 use crate::core::limits::{duration_from_millis, MAX_TIMER};
 use crate::core::session::HubSession;
@@ -62,36 +63,45 @@ fn telemetry_options(setting: Option<JsValue>) -> Result<TelemetryOptions, JsVal
     }
     options.on_event = function(&setting, "onEvent")?;
     options.url = get(&setting, "url").and_then(|v| v.as_string());
-    if let Some(size) = get(&setting, "batchSize").and_then(|v| v.as_f64()) {
+    if let Some(size) = number(&setting, "batchSize") {
         options.batch_size = size.max(1.0) as usize;
     }
     if let Some(interval) = millis(&setting, "flushIntervalMs")? {
         options.flush_interval_ms = u32::try_from(interval.as_millis()).unwrap_or(u32::MAX);
     }
     if let Some(fields) = get(&setting, "latencyFields") {
-        let fields: js_sys::Object =
-            fields.dyn_into().map_err(|_| js_error("'latencyFields' must map event names to field names."))?;
-        for entry in js_sys::Object::entries(&fields).iter() {
-            let pair = js_sys::Array::from(&entry);
-            if let (Some(event), Some(field)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                options.latency_fields.push((event, field));
-            }
-        }
+        options.latency_fields = string_pairs(fields, "'latencyFields' must map event names to field names.")?;
     }
     Ok(options)
 }
 
+/// An object's string-valued properties as (name, value) pairs (others are skipped); anything
+/// but an object is an `Error` with `error`. One reader for `headers` and `latencyFields`.
+#[inline(never)]
+fn string_pairs(value: JsValue, error: &str) -> Result<Vec<(String, String)>, JsValue> {
+    let object: js_sys::Object = value.dyn_into().map_err(|_| js_error(error))?;
+    let mut pairs = Vec::new();
+    for entry in js_sys::Object::entries(&object).iter() {
+        let pair = js_sys::Array::from(&entry);
+        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            pairs.push((name, value));
+        }
+    }
+    Ok(pairs)
+}
+
 fn ids_object(id: Option<u64>, stream_ids: &[String], result: Option<Promise>) -> JsValue {
-    let object = js_sys::Object::new();
+    // Built as telemetry records are (direct assignments with cached key strings).
+    let mut object = Record::empty();
     if let Some(id) = id {
-        let _ = Reflect::set(&object, &"id".into(), &JsValue::from_f64(id as f64));
+        object = object.with("id", id as f64);
     }
     let ids: js_sys::Array = stream_ids.iter().map(|id| JsValue::from_str(id)).collect();
-    let _ = Reflect::set(&object, &"streamIds".into(), &ids);
+    object = object.with("streamIds", ids);
     if let Some(result) = result {
-        let _ = Reflect::set(&object, &"result".into(), &result);
+        object = object.with("result", result);
     }
-    object.into()
+    object.to_object()
 }
 
 fn group_spec(codec: &PayloadCodec, spec: &JsValue) -> Result<GroupSpec, JsValue> {
@@ -123,31 +133,24 @@ impl HubConnectionCore {
         let mut config = HubConfig::new(url);
         let (protocol, codec) = PayloadCodec::from_settings(&settings)?;
         config.protocol = protocol;
-        config.skip_negotiation = get(&settings, "skipNegotiation").is_some_and(|v| v.is_truthy());
+        config.skip_negotiation = flag(&settings, "skipNegotiation", false);
         let access_token_factory = function(&settings, "accessTokenFactory")?;
         config.uses_access_token = access_token_factory.is_some();
         if let Some(transport) = get(&settings, "transport") {
             config.allowed_transports = transport_flags(&transport)?;
         }
         if let Some(headers) = get(&settings, "headers") {
-            let headers: js_sys::Object =
-                headers.dyn_into().map_err(|_| js_error("'headers' must be an object of header names to values."))?;
-            for entry in js_sys::Object::entries(&headers).iter() {
-                let pair = js_sys::Array::from(&entry);
-                if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                    config.headers.push((name, value));
-                }
-            }
+            config.headers = string_pairs(headers, "'headers' must be an object of header names to values.")?;
         }
         // As in the official client, a `timeout` of 0 means no request timeout.
-        if get(&settings, "timeout").and_then(|v| v.as_f64()) == Some(0.0) {
+        if number(&settings, "timeout") == Some(0.0) {
             config.request_timeout = MAX_TIMER;
         } else if let Some(timeout) = millis(&settings, "timeout")? {
             config.request_timeout = timeout;
         }
         if let Some(stateful) = get(&settings, "statefulReconnect") {
             config.stateful_reconnect = stateful.is_truthy();
-            if let Some(size) = get(&stateful, "bufferSize").and_then(|v| v.as_f64()) {
+            if let Some(size) = number(&stateful, "bufferSize") {
                 config.replay_buffer_bytes = size.max(1.0) as usize;
             }
         }
@@ -173,11 +176,11 @@ impl HubConnectionCore {
         config.validate().map_err(|error| js_error(&error.message()))?;
         let options = ShellOptions {
             access_token_factory,
-            with_credentials: get(&settings, "withCredentials").map_or(true, |v| v.is_truthy()),
+            with_credentials: flag(&settings, "withCredentials", true),
             // Without configureLogging only warnings and errors reach the console (a deliberate
             // difference: the official client also prints its Information lines by default).
-            log_level: get(&settings, "logLevel").and_then(|v| v.as_f64()).map_or(3, |n| n as u8),
-            browser_lifecycle: get(&settings, "browserLifecycle").map_or(true, |v| v.is_truthy()),
+            log_level: number(&settings, "logLevel").map_or(3, |n| n as u8),
+            browser_lifecycle: flag(&settings, "browserLifecycle", true),
             telemetry: telemetry_options(get(&settings, "telemetry"))?,
             owner: get(&settings, "owner").unwrap_or(JsValue::UNDEFINED),
             logger: match get(&settings, "logger") {
@@ -185,7 +188,7 @@ impl HubConnectionCore {
                 Some(_) => return Err(js_error("'logger' must have a log(logLevel, message) method.")),
                 None => None,
             },
-            log_message_content: get(&settings, "logMessageContent").is_some_and(|v| v.is_truthy()),
+            log_message_content: flag(&settings, "logMessageContent", false),
             http_client: match get(&settings, "httpClient") {
                 Some(client) if function(&client, "send")?.is_some() => Some(client),
                 Some(_) => return Err(js_error("'httpClient' must have a send(request) method.")),
@@ -208,74 +211,36 @@ impl HubConnectionCore {
         self.driver.stop()
     }
 
-    /// Calls a hub method with an array of arguments; resolves with its result.
-    pub fn invoke(&self, method_name: &str, arguments: JsValue) -> Promise {
-        match arguments_payload(&self.driver.codec(), &arguments) {
-            Ok(arguments) => self.driver.invoke(method_name, arguments),
-            Err(error) => Promise::reject(&error),
-        }
-    }
-
-    /// Calls a hub method with an array of arguments without waiting for a result.
-    pub fn send(&self, method_name: &str, arguments: JsValue) -> Promise {
-        match arguments_payload(&self.driver.codec(), &arguments) {
-            Ok(arguments) => self.driver.send(method_name, arguments),
-            Err(error) => Promise::reject(&error),
-        }
-    }
-
-    /// Starts a server-to-client stream whose items go to `sink` (`{ next, error, complete }`);
-    /// `uploads` of the arguments are client-to-server streams the JS side feeds. Returns
-    /// `{ id, streamIds }`.
-    pub fn stream(&self, method_name: &str, arguments: JsValue, uploads: u32, sink: JsValue) -> Result<JsValue, JsValue> {
+    /// A hub call whose arguments may include `uploads` client-to-server streams the JS side
+    /// feeds; `mode` 0 a send (returns `{ streamIds }`), 1 an invoke (`{ result: Promise,
+    /// streamIds }`), 2 a server-to-client stream whose items go to `sink` (`{ next, error,
+    /// complete }`; returns `{ id, streamIds }`). One export for the three, with or without
+    /// uploads: each export carries its own conversion code.
+    #[wasm_bindgen(js_name = callWithUploads)]
+    pub fn call_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32, mode: u32, sink: JsValue) -> Result<JsValue, JsValue> {
         let arguments = arguments_payload(&self.driver.codec(), &arguments)?;
-        let (id, stream_ids) = self
-            .driver
-            .stream(method_name, arguments, uploads as usize, sink)
-            .map_err(|e| to_js_error(&e))?;
-        Ok(ids_object(Some(id), &stream_ids, None))
+        let uploads = uploads as usize;
+        let called = match mode {
+            0 => self.driver.send_with_uploads(method_name, arguments, uploads).map(|ids| (None, None, ids)),
+            1 => self.driver.invoke_with_uploads(method_name, arguments, uploads).map(|(promise, ids)| (None, Some(promise), ids)),
+            _ => self.driver.stream(method_name, arguments, uploads, sink).map(|(id, ids)| (Some(id), None, ids)),
+        };
+        let (id, promise, stream_ids) = called.map_err(|e| to_js_error(&e))?;
+        Ok(ids_object(id, &stream_ids, promise))
     }
 
-    /// Disposes a stream started with `stream`.
-    #[wasm_bindgen(js_name = cancelStream)]
-    pub fn cancel_stream(&self, id: f64) {
-        self.driver.cancel_stream(id as u64);
-    }
-
-    /// `invoke` whose arguments include `uploads` client-to-server streams: returns
-    /// `{ result: Promise, streamIds }`.
-    #[wasm_bindgen(js_name = invokeWithUploads)]
-    pub fn invoke_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32) -> Result<JsValue, JsValue> {
-        let arguments = arguments_payload(&self.driver.codec(), &arguments)?;
-        let (promise, stream_ids) = self
-            .driver
-            .invoke_with_uploads(method_name, arguments, uploads as usize)
-            .map_err(|e| to_js_error(&e))?;
-        Ok(ids_object(None, &stream_ids, Some(promise)))
-    }
-
-    /// `send` whose arguments include `uploads` client-to-server streams: returns `{ streamIds }`.
-    #[wasm_bindgen(js_name = sendWithUploads)]
-    pub fn send_with_uploads(&self, method_name: &str, arguments: JsValue, uploads: u32) -> Result<JsValue, JsValue> {
-        let arguments = arguments_payload(&self.driver.codec(), &arguments)?;
-        let stream_ids = self
-            .driver
-            .send_with_uploads(method_name, arguments, uploads as usize)
-            .map_err(|e| to_js_error(&e))?;
-        Ok(ids_object(None, &stream_ids, None))
-    }
-
-    /// Sends one item of an upload stream.
-    #[wasm_bindgen(js_name = streamItem)]
-    pub fn stream_item(&self, stream_id: &str, item: JsValue) -> Result<(), JsValue> {
-        let item = self.driver.codec().encode(&item, "a stream item").map_err(|e| to_js_error(&e.into()))?;
-        self.driver.stream_item(stream_id, item).map_err(|e| to_js_error(&e))
-    }
-
-    /// Ends an upload stream, with an error message if its source failed.
-    #[wasm_bindgen(js_name = completeUpload)]
-    pub fn complete_upload(&self, stream_id: &str, error: Option<String>) -> Result<(), JsValue> {
-        self.driver.complete_upload(stream_id, error).map_err(|e| to_js_error(&e))
+    /// Feeds an upload stream: sends `value` as its next item, or with `done` ends it, with
+    /// `value` the error message when its source failed (undefined or null when it did not).
+    /// One export for both: each export carries its own conversion code.
+    pub fn upload(&self, stream_id: &str, value: JsValue, done: bool) -> Result<(), JsValue> {
+        let result = if done {
+            let error = (!value.is_undefined() && !value.is_null()).then(|| string_form(&value).unwrap_or_default());
+            self.driver.complete_upload(stream_id, error)
+        } else {
+            let item = self.driver.codec().encode(&value, "a stream item").map_err(|e| to_js_error(&e.into()))?;
+            self.driver.stream_item(stream_id, item)
+        };
+        result.map_err(|e| to_js_error(&e))
     }
 
     /// Registers a handler for a client method; `options.dedupe` = `{ key?, version?, window?:
@@ -291,11 +256,11 @@ impl HubConnectionCore {
                 }
                 let mut window = DedupeWindow::default();
                 if let Some(limits) = get(&dedupe, "window") {
-                    if let Some(count) = get(&limits, "count").and_then(|v| v.as_f64()) {
+                    if let Some(count) = number(&limits, "count") {
                         window.max_entries = count.max(1.0) as usize;
                     }
                     window.max_age = millis(&limits, "ms")?.or(window.max_age);
-                    if let Some(count) = get(&limits, "maxVersions").and_then(|v| v.as_f64()) {
+                    if let Some(count) = number(&limits, "maxVersions") {
                         window.max_versions = count.max(1.0) as usize;
                     }
                 }
@@ -314,120 +279,87 @@ impl HubConnectionCore {
         self.driver.with(|s| s.session.off(method_name, handler.as_ref()));
     }
 
-    /// Callback for when the connection closes for good.
-    pub fn onclose(&self, callback: Function) {
-        self.driver.add_callback(CallbackKind::Close, callback);
+    /// Adds an app callback: `kind` 0 `onclose`, 1 `onreconnecting`, 2 `onreconnected` (with
+    /// the new id), 3 `onstatechange` (every state change), 4 `onrejoinfailed` (a membership
+    /// whose re-join failed after a reconnect: `{ join, leave, args, error }`). One export for
+    /// the five: each export carries its own conversion code.
+    #[wasm_bindgen(js_name = addCallback)]
+    pub fn add_callback(&self, kind: u32, callback: Function) {
+        self.driver.add_callback(kind, callback);
     }
 
-    /// Callback for when the connection was lost and is being retried.
-    pub fn onreconnecting(&self, callback: Function) {
-        self.driver.add_callback(CallbackKind::Reconnecting, callback);
-    }
-
-    /// Callback for when the connection is back (groups re-joined), with the new id.
-    pub fn onreconnected(&self, callback: Function) {
-        self.driver.add_callback(CallbackKind::Reconnected, callback);
-    }
-
-    /// Callback for every state change.
-    pub fn onstatechange(&self, callback: Function) {
-        self.driver.add_callback(CallbackKind::StateChange, callback);
-    }
-
-    /// Callback for a membership whose re-join failed after a reconnect:
-    /// `{ join, leave, args, error }`.
-    pub fn onrejoinfailed(&self, callback: Function) {
-        self.driver.add_callback(CallbackKind::RejoinFailed, callback);
-    }
-
-    /// Declares a membership (`{ join, leave, args }`), kept across reconnects.
-    #[wasm_bindgen(js_name = joinGroup)]
-    pub fn join_group(&self, spec: JsValue) -> Promise {
+    /// `join`: declares a membership (`{ join, leave, args }`), kept across reconnects; else
+    /// drops the membership and leaves the group.
+    pub fn group(&self, spec: JsValue, join: bool) -> Promise {
         match group_spec(&self.driver.codec(), &spec) {
-            Ok(spec) => self.driver.group(spec, true),
+            Ok(spec) => self.driver.group(spec, join),
             Err(error) => Promise::reject(&error),
         }
     }
 
-    /// Drops a membership and leaves the group.
-    #[wasm_bindgen(js_name = leaveGroup)]
-    pub fn leave_group(&self, spec: JsValue) -> Promise {
-        match group_spec(&self.driver.codec(), &spec) {
-            Ok(spec) => self.driver.group(spec, false),
-            Err(error) => Promise::reject(&error),
-        }
-    }
-
-    /// A health snapshot.
-    pub fn health(&self) -> JsValue {
-        self.driver.health()
-    }
-
-    /// Sends waiting telemetry now.
-    #[wasm_bindgen(js_name = flushTelemetry)]
-    pub fn flush_telemetry(&self) {
-        self.driver.flush_telemetry(false);
-    }
-
-    /// The connection state's name.
-    #[wasm_bindgen(getter)]
-    pub fn state(&self) -> String {
-        self.driver.state_name().to_string()
-    }
-
-    /// The server timeout in ms, as the official `serverTimeoutInMilliseconds`.
-    #[wasm_bindgen(getter, js_name = serverTimeoutInMilliseconds)]
-    pub fn server_timeout(&self) -> f64 {
-        self.driver.with(|s| s.session.config().server_timeout.as_millis() as f64)
-    }
-
-    /// Changes the server timeout; it applies from the next message on, as in the official
-    /// client. A value out of bounds (0, negative, NaN, over 2^31 - 1) throws and changes nothing.
-    #[wasm_bindgen(setter, js_name = serverTimeoutInMilliseconds)]
-    pub fn set_server_timeout(&self, milliseconds: f64) -> Result<(), JsValue> {
-        let timeout = duration_from_millis("serverTimeoutInMilliseconds", milliseconds).map_err(|e| js_error(&e.message()))?;
-        self.driver.with(|s| s.session.config_mut().server_timeout = timeout);
-        Ok(())
-    }
-
-    /// The keep-alive interval in ms, as the official `keepAliveIntervalInMilliseconds`.
-    #[wasm_bindgen(getter, js_name = keepAliveIntervalInMilliseconds)]
-    pub fn keep_alive_interval(&self) -> f64 {
-        self.driver.with(|s| s.session.config().keep_alive_interval.as_millis() as f64)
-    }
-
-    /// Changes the keep-alive interval; it applies from the next message sent or received.
-    #[wasm_bindgen(setter, js_name = keepAliveIntervalInMilliseconds)]
-    pub fn set_keep_alive_interval(&self, milliseconds: f64) -> Result<(), JsValue> {
-        let interval =
-            duration_from_millis("keepAliveIntervalInMilliseconds", milliseconds).map_err(|e| js_error(&e.message()))?;
-        self.driver.with(|s| s.session.config_mut().keep_alive_interval = interval);
-        Ok(())
-    }
-
-    /// The hub URL, as the official `baseUrl`.
-    #[wasm_bindgen(getter, js_name = baseUrl)]
-    pub fn base_url(&self) -> String {
-        self.driver.with(|s| s.session.config().url.clone())
-    }
-
-    /// Changes the hub URL for the next start or reconnect attempt. Only while Disconnected or
-    /// Reconnecting, as in the official client.
-    #[wasm_bindgen(setter, js_name = baseUrl)]
-    pub fn set_base_url(&self, url: String) -> Result<(), JsValue> {
-        self.driver.with(|s| {
-            let state = s.session.state().name();
-            if state != "Disconnected" && state != "Reconnecting" {
-                return Err(js_error("The HubConnection must be in the Disconnected or Reconnecting state to change the url."));
+    /// What the JS class reads: `which` 0 the state's name, 1 the hub URL (the official
+    /// `baseUrl`), 2 the server's id for this connection (undefined when not connected), 3 the
+    /// server timeout and 4 the keep-alive interval in ms (the official
+    /// `serverTimeoutInMilliseconds` and `keepAliveIntervalInMilliseconds`), 5 a health
+    /// snapshot. One export for all of them: each export carries its own conversion code.
+    pub fn read(&self, which: u32) -> JsValue {
+        let text = match which {
+            0 => Some(self.driver.state_name().to_string()),
+            1 => Some(self.driver.with(|s| s.session.config().url.clone())),
+            2 => self.driver.with(|s| s.session.connection_id().map(str::to_string)),
+            3 | 4 => {
+                let timing = self.driver.with(|s| {
+                    let config = s.session.config();
+                    if which == 4 { config.keep_alive_interval } else { config.server_timeout }
+                });
+                return JsValue::from_f64(timing.as_millis() as f64);
             }
-            s.session.config_mut().url = url;
-            Ok(())
-        })
+            _ => return self.driver.health(),
+        };
+        text.map_or(JsValue::UNDEFINED, |text| JsValue::from_str(&text))
     }
 
-    /// The server's id for this connection, or `null` when not connected.
-    #[wasm_bindgen(getter, js_name = connectionId)]
-    pub fn connection_id(&self) -> Option<String> {
-        self.driver.with(|s| s.session.connection_id().map(str::to_string))
+    /// What the JS class changes or asks for: `which` 0 the hub URL `value` for the next start
+    /// or reconnect attempt (only while Disconnected or Reconnecting, as in the official
+    /// client), 1 the server timeout and 2 the keep-alive interval in ms (from the next message
+    /// sent or received on, as in the official client; a value out of bounds, 0, negative, NaN
+    /// or over 2^31 - 1, throws and changes nothing), 3 dispose the stream with id `value`
+    /// (started by `callWithUploads` mode 2), 4 send waiting telemetry now. One export for all
+    /// of them: each export carries its own conversion code.
+    pub fn write(&self, which: u32, value: JsValue) -> Result<(), JsValue> {
+        match which {
+            0 => {
+                let url = value.as_string().unwrap_or_default();
+                self.driver.with(|s| {
+                    let state = s.session.state().name();
+                    if state != "Disconnected" && state != "Reconnecting" {
+                        return Err(js_error(
+                            "The HubConnection must be in the Disconnected or Reconnecting state to change the url.",
+                        ));
+                    }
+                    s.session.config_mut().url = url;
+                    Ok(())
+                })
+            }
+            1 | 2 => {
+                let keep_alive = which == 2;
+                let name = if keep_alive { "keepAliveIntervalInMilliseconds" } else { "serverTimeoutInMilliseconds" };
+                let milliseconds = value.as_f64().unwrap_or(f64::NAN);
+                let timing = duration_from_millis(name, milliseconds).map_err(|e| js_error(&e.message()))?;
+                self.driver.with(|s| {
+                    let config = s.session.config_mut();
+                    *(if keep_alive { &mut config.keep_alive_interval } else { &mut config.server_timeout }) = timing;
+                });
+                Ok(())
+            }
+            3 => {
+                self.driver.cancel_stream(value.as_f64().unwrap_or(f64::NAN) as u64);
+                Ok(())
+            }
+            _ => {
+                self.driver.flush_telemetry(false);
+                Ok(())
+            }
+        }
     }
 }

@@ -19,7 +19,7 @@ use super::clock::now;
 use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
 use super::console::{self, ConsoleLevel};
 use super::http::{describe_js_error, fetch, send_with_client};
-use super::platform::thrown_as_text;
+use super::platform::{after, thrown_as_text};
 use super::telemetry::{self, Batch, Record, TelemetryOptions};
 use super::wake::WakeTimer;
 use super::event_source::EventStream;
@@ -161,30 +161,24 @@ impl StreamSink {
     }
 }
 
-/// App callbacks by kind.
-#[derive(Default)]
-struct Callbacks {
-    close: Vec<Function>,
-    reconnecting: Vec<Function>,
-    reconnected: Vec<Function>,
-    state: Vec<Function>,
-    rejoin_failed: Vec<Function>,
-}
-
-/// Which app callback list.
+/// Which app callback list: the index into `Shared::callbacks`, and the number the JS entry
+/// passes to `HubConnectionCore.addCallback` (pkg-template/index.js).
 #[derive(Clone, Copy)]
 pub enum CallbackKind {
     /// `onclose`.
-    Close,
+    Close = 0,
     /// `onreconnecting`.
-    Reconnecting,
+    Reconnecting = 1,
     /// `onreconnected`.
-    Reconnected,
+    Reconnected = 2,
     /// `onstatechange`.
-    StateChange,
+    StateChange = 3,
     /// `onrejoinfailed`.
-    RejoinFailed,
+    RejoinFailed = 4,
 }
+
+/// How many callback kinds there are.
+const CALLBACK_KINDS: usize = 5;
 
 /// Everything one connection owns in the browser.
 pub struct Shared {
@@ -198,7 +192,8 @@ pub struct Shared {
     stop_waiters: Vec<Settle>,
     pending: IdMap<Settle>,
     group_waiters: IdMap<Settle>,
-    callbacks: Callbacks,
+    /// App callbacks, one list per [`CallbackKind`].
+    callbacks: [Vec<Function>; CALLBACK_KINDS],
     batch: Batch,
     batch_timer: Option<Timeout>,
     listeners: Vec<Listener>,
@@ -226,7 +221,7 @@ impl Driver {
             stop_waiters: Vec::new(),
             pending: IdMap::new(),
             group_waiters: IdMap::new(),
-            callbacks: Callbacks::default(),
+            callbacks: Default::default(),
             batch: Batch::default(),
             batch_timer: None,
             listeners: Vec::new(),
@@ -242,9 +237,17 @@ impl Driver {
     /// Runs `f` on the shared state. Must not call JavaScript inside. A call from JavaScript
     /// that runs while the state is in use (a retry policy calling the connection) gets a JS
     /// exception instead of a panic.
+    #[inline(always)]
     pub fn with<R>(&self, f: impl FnOnce(&mut Shared) -> R) -> R {
+        f(&mut self.borrow())
+    }
+
+    /// The shared state, borrowed; the one copy of the borrow check and its exception, so each
+    /// of the many `with` calls inlines to a call and the closure's own code.
+    #[inline(never)]
+    fn borrow(&self) -> std::cell::RefMut<'_, Shared> {
         match self.0.try_borrow_mut() {
-            Ok(mut shared) => f(&mut shared),
+            Ok(shared) => shared,
             Err(_) => wasm_bindgen::throw_str(
                 "hubwire: the connection cannot be used from inside its own retry policy",
             ),
@@ -299,11 +302,14 @@ impl Driver {
             // already reads "Disconnected".
             self.with(|s| s.stopping_start = true);
             let weak = self.weak();
-            spawn_local(async move {
-                if let Some(driver) = Driver::upgrade(&weak) {
-                    driver.with(|s| s.stopping_start = false);
-                }
-            });
+            after(
+                None,
+                Box::new(move |_| {
+                    if let Some(driver) = Driver::upgrade(&weak) {
+                        driver.with(|s| s.stopping_start = false);
+                    }
+                }),
+            );
         }
         self.feed(|s| s.stop(now()));
         let (promise, settle) = Settle::promise();
@@ -314,33 +320,6 @@ impl Driver {
             self.with(|s| s.stop_waiters.push(settle));
         }
         promise
-    }
-
-    /// `invoke()`: a promise of the hub method's result.
-    pub fn invoke(&self, target: &str, arguments: Payload) -> Promise {
-        let (promise, settle) = Settle::promise();
-        let result = self.with(|s| match s.session.invoke(now(), target, arguments) {
-            Ok(id) => {
-                s.pending.insert(id, settle);
-                None
-            }
-            Err(error) => Some((error, settle)),
-        });
-        if let Some((error, settle)) = result {
-            settle.reject(&error);
-        }
-        self.pump();
-        promise
-    }
-
-    /// `send()`: a promise resolved once the message is handed to the transport.
-    pub fn send(&self, target: &str, arguments: Payload) -> Promise {
-        let sent = self.with(|s| s.session.send(now(), target, arguments));
-        self.pump();
-        match sent {
-            Ok(()) => Promise::resolve(&JsValue::UNDEFINED),
-            Err(error) => Promise::reject(&to_js_error(&error)),
-        }
     }
 
     /// `joinGroup()` / `leaveGroup()`: a promise settled when the hub answered.
@@ -358,17 +337,12 @@ impl Driver {
         promise
     }
 
-    /// Adds an app callback.
-    pub fn add_callback(&self, kind: CallbackKind, callback: Function) {
+    /// Adds an app callback of kind `kind` (a [`CallbackKind`] number; any other is ignored).
+    pub fn add_callback(&self, kind: u32, callback: Function) {
         self.with(|s| {
-            let list = match kind {
-                CallbackKind::Close => &mut s.callbacks.close,
-                CallbackKind::Reconnecting => &mut s.callbacks.reconnecting,
-                CallbackKind::Reconnected => &mut s.callbacks.reconnected,
-                CallbackKind::StateChange => &mut s.callbacks.state,
-                CallbackKind::RejoinFailed => &mut s.callbacks.rejoin_failed,
-            };
-            list.push(callback);
+            if let Some(list) = s.callbacks.get_mut(kind as usize) {
+                list.push(callback);
+            }
         });
     }
 
@@ -477,7 +451,7 @@ impl Driver {
                 let channel = self.with(|s| s.channel.take());
                 self.with(|s| s.session.handle_transport_closed(now(), transport, None));
                 if let Some(channel) = channel {
-                    spawn_local(async move { drop(channel) });
+                    after(None, Box::new(move |_| drop(channel)));
                 }
             }
             // The session consumes the link's events and re-emits its own.
@@ -492,20 +466,25 @@ impl Driver {
             None => Ok(JsValue::UNDEFINED),
         };
         let weak = self.weak();
-        spawn_local(async move {
-            // The failure as `${error}` ("TypeError: ..."), as the official client quotes it.
-            let token = match returned {
-                Err(thrown) => Err(thrown_as_text(&thrown)),
-                // Promise.resolve accepts both a plain value and a promise.
-                Ok(value) => match JsFuture::from(Promise::resolve(&value)).await {
-                    Ok(token) => Ok(token.as_string()),
-                    Err(thrown) => Err(thrown_as_text(&thrown)),
-                },
-            };
-            if let Some(driver) = Driver::upgrade(&weak) {
-                driver.feed(|s| s.handle_access_token(now(), token));
-            }
-        });
+        // Promise.resolve accepts both a plain value and a promise; a factory that threw is
+        // answered on a later microtask all the same.
+        let (promise, thrown) = match returned {
+            Ok(value) => (Some(Promise::resolve(&value)), None),
+            Err(thrown) => (None, Some(thrown)),
+        };
+        after(
+            promise,
+            Box::new(move |settled| {
+                // The failure as `${error}` ("TypeError: ..."), as the official client quotes it.
+                let token = match (thrown, settled) {
+                    (Some(thrown), _) | (None, Err(thrown)) => Err(thrown_as_text(&thrown)),
+                    (None, Ok(token)) => Ok(token.as_string()),
+                };
+                if let Some(driver) = Driver::upgrade(&weak) {
+                    driver.feed(|s| s.handle_access_token(now(), token));
+                }
+            }),
+        );
     }
 
     fn open_channel(&self, transport: TransportId, kind: TransportKind, url: &str) {
@@ -838,14 +817,7 @@ impl Driver {
     }
 
     fn call_callbacks(&self, kind: CallbackKind, argument: &JsValue) {
-        let callbacks = self.with(|s| match kind {
-            CallbackKind::Close => s.callbacks.close.clone(),
-            CallbackKind::Reconnecting => s.callbacks.reconnecting.clone(),
-            CallbackKind::Reconnected => s.callbacks.reconnected.clone(),
-            CallbackKind::StateChange => s.callbacks.state.clone(),
-            CallbackKind::RejoinFailed => s.callbacks.rejoin_failed.clone(),
-        });
-        let owner = self.with(|s| s.options.owner.clone());
+        let (callbacks, owner) = self.with(|s| (s.callbacks[kind as usize].clone(), s.options.owner.clone()));
         for callback in callbacks {
             if let Err(thrown) = callback.call1(&owner, argument) {
                 self.log(LogLevel::Warning, &["A connection callback threw error '", &describe_js_error(&thrown), "'."].concat());
@@ -877,7 +849,11 @@ impl Driver {
         }
         let mut line = ["(", kind.name(), " transport) data ", direction, ": "].concat();
         match (binary, content) {
-            (false, true) => line.extend(["content '", &String::from_utf8_lossy(data), "'"]),
+            (false, true) => {
+                line.push_str("content '");
+                line.push_str(&String::from_utf8_lossy(data));
+                line.push('\'');
+            }
             (false, false) => {
                 push_decimal(&mut line, String::from_utf8_lossy(data).chars().count() as u128);
                 line.push_str(" characters");
@@ -924,7 +900,7 @@ impl Driver {
         match full {
             Some(batch) => {
                 self.with(|s| s.batch_timer = None);
-                telemetry::post(&url, &batch);
+                telemetry::send(&url, &batch, false);
             }
             None => self.arm_batch_timer(),
         }
@@ -952,11 +928,7 @@ impl Driver {
             (s.options.telemetry.url.clone(), batch)
         });
         if let (Some(url), Some(batch)) = (url, batch) {
-            if page_leaving {
-                telemetry::beacon(&url, &batch);
-            } else {
-                telemetry::post(&url, &batch);
-            }
+            telemetry::send(&url, &batch, page_leaving);
         }
     }
 

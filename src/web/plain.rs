@@ -13,13 +13,13 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::clock::now;
 use super::driver::{state_change_object, to_js_error, Settle};
 use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
 use super::http::describe_js_error;
-use super::settings::{function, get, js_error, millis, reconnect_options, string};
+use super::platform::after;
+use super::settings::{flag, function, js_error, millis, number, reconnect_options, string};
 use super::telemetry::from_core;
 use super::wake::WakeTimer;
 use super::websocket::{Socket, SocketEvent};
@@ -29,14 +29,6 @@ use crate::core::plain_session::{PlainSession, PlainSessionEvent, PlainSessionOu
 use crate::core::supervisor::ManagedState;
 use crate::protocol::negotiate::TransportKind;
 use crate::protocol::RawJson;
-
-#[derive(Default)]
-struct Callbacks {
-    close: Vec<Function>,
-    reconnecting: Vec<Function>,
-    reconnected: Vec<Function>,
-    state: Vec<Function>,
-}
 
 struct Shared {
     session: PlainSession<Function>,
@@ -48,7 +40,8 @@ struct Shared {
     timer: WakeTimer,
     start_waiters: Vec<Settle>,
     stop_waiters: Vec<Settle>,
-    callbacks: Callbacks,
+    /// App callbacks, one list per [`CallbackKind`].
+    callbacks: [Vec<Function>; 4],
     listeners: Vec<Listener>,
 }
 
@@ -85,18 +78,18 @@ impl PlainConnectionCore {
             Ok(setting) => reconnect_options(&setting)?,
             Err(_) => reconnect_options(&JsValue::TRUE)?,
         };
-        let lifecycle = get(&settings, "browserLifecycle").map_or(true, |v| v.is_truthy());
+        let lifecycle = flag(&settings, "browserLifecycle", true);
         config.validate().map_err(|error| js_error(&error.message()))?;
         let shared = Shared {
             session: PlainSession::new(config, reconnect),
             access_token_factory,
-            log_level: get(&settings, "logLevel").and_then(|v| v.as_f64()).map_or(2, |n| n as u8),
+            log_level: number(&settings, "logLevel").map_or(2, |n| n as u8),
             telemetry: function(&settings, "telemetry")?,
             socket: None,
             timer: WakeTimer::default(),
             start_waiters: Vec::new(),
             stop_waiters: Vec::new(),
-            callbacks: Callbacks::default(),
+            callbacks: Default::default(),
             listeners: Vec::new(),
         };
         let driver = Driver(Rc::new(RefCell::new(shared)));
@@ -166,25 +159,18 @@ impl PlainConnectionCore {
         }
     }
 
-    /// Callback for when the connection ends for good.
-    pub fn onclose(&self, callback: Function) {
-        self.driver.with(|s| s.callbacks.close.push(callback));
-    }
-
-    /// Callback for when the connection was lost and is being retried.
-    pub fn onreconnecting(&self, callback: Function) {
-        self.driver.with(|s| s.callbacks.reconnecting.push(callback));
-    }
-
-    /// Callback for when the connection is back.
-    pub fn onreconnected(&self, callback: Function) {
-        self.driver.with(|s| s.callbacks.reconnected.push(callback));
-    }
-
-    /// Callback for every state change (`{ previous, current, reason, attempt, nextRetryInMs,
-    /// transport, connectionId }`, as `HubConnection`'s).
-    pub fn onstatechange(&self, callback: Function) {
-        self.driver.with(|s| s.callbacks.state.push(callback));
+    /// Adds an app callback: `kind` 0 `onclose` (the connection ends for good), 1
+    /// `onreconnecting` (lost, being retried), 2 `onreconnected` (back), 3 `onstatechange`
+    /// (every state change: `{ previous, current, reason, attempt, nextRetryInMs, transport,
+    /// connectionId }`, as `HubConnection`'s); any other kind is ignored. One export for the
+    /// four: each export carries its own conversion code.
+    #[wasm_bindgen(js_name = addCallback)]
+    pub fn add_callback(&self, kind: u32, callback: Function) {
+        self.driver.with(|s| {
+            if let Some(list) = s.callbacks.get_mut(kind as usize) {
+                list.push(callback);
+            }
+        });
     }
 
     /// The state's name (as `HubConnection`'s).
@@ -200,20 +186,30 @@ impl PlainConnectionCore {
     }
 }
 
+/// Which app callback list: the index into `Shared::callbacks`, and the number the JS class
+/// passes to `addCallback` (pkg-template/live.js).
 #[derive(Clone, Copy)]
 enum CallbackKind {
-    Close,
-    Reconnecting,
-    Reconnected,
-    State,
+    Close = 0,
+    Reconnecting = 1,
+    Reconnected = 2,
+    State = 3,
 }
 
 impl Driver {
     /// Runs `f` on the shared state; never calls JavaScript inside. A JS callback that calls
     /// back while the state is in use (a retry policy) gets an exception instead of a panic.
+    #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut Shared) -> R) -> R {
+        f(&mut self.borrow())
+    }
+
+    /// The shared state, borrowed: one copy of the borrow check and its exception (as the hub
+    /// driver's `borrow`).
+    #[inline(never)]
+    fn borrow(&self) -> std::cell::RefMut<'_, Shared> {
         match self.0.try_borrow_mut() {
-            Ok(mut shared) => f(&mut shared),
+            Ok(shared) => shared,
             Err(_) => wasm_bindgen::throw_str("hubwire: the connection cannot be used from inside its own retry policy"),
         }
     }
@@ -270,7 +266,7 @@ impl Driver {
             PlainIo::CloseSocket => {
                 // Released after this call stack: we may be inside one of its own handlers.
                 if let Some(socket) = self.with(|s| s.socket.take()) {
-                    spawn_local(async move { drop(socket) });
+                    after(None, Box::new(move |_| drop(socket)));
                 }
             }
         }
@@ -283,18 +279,24 @@ impl Driver {
             None => Ok(JsValue::UNDEFINED),
         };
         let weak = self.weak();
-        spawn_local(async move {
-            let token = match returned {
-                Err(thrown) => Err(describe_js_error(&thrown)),
-                Ok(value) => match JsFuture::from(Promise::resolve(&value)).await {
-                    Ok(token) => Ok(token.as_string()),
-                    Err(thrown) => Err(describe_js_error(&thrown)),
-                },
-            };
-            if let Some(driver) = Driver::upgrade(&weak) {
-                driver.feed(|s| s.handle_access_token(now(), token));
-            }
-        });
+        // Promise.resolve accepts both a plain value and a promise; a factory that threw is
+        // answered on a later microtask all the same.
+        let (promise, thrown) = match returned {
+            Ok(value) => (Some(Promise::resolve(&value)), None),
+            Err(thrown) => (None, Some(thrown)),
+        };
+        after(
+            promise,
+            Box::new(move |settled| {
+                let token = match (thrown, settled) {
+                    (Some(thrown), _) | (None, Err(thrown)) => Err(describe_js_error(&thrown)),
+                    (None, Ok(token)) => Ok(token.as_string()),
+                };
+                if let Some(driver) = Driver::upgrade(&weak) {
+                    driver.feed(|s| s.handle_access_token(now(), token));
+                }
+            }),
+        );
     }
 
     fn open_socket(&self, url: &str) {
@@ -369,12 +371,7 @@ impl Driver {
     }
 
     fn call_callbacks(&self, kind: CallbackKind, argument: &JsValue) {
-        let callbacks = self.with(|s| match kind {
-            CallbackKind::Close => s.callbacks.close.clone(),
-            CallbackKind::Reconnecting => s.callbacks.reconnecting.clone(),
-            CallbackKind::Reconnected => s.callbacks.reconnected.clone(),
-            CallbackKind::State => s.callbacks.state.clone(),
-        });
+        let callbacks = self.with(|s| s.callbacks[kind as usize].clone());
         for callback in callbacks {
             if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, argument) {
                 self.warn(&["a connection callback threw: ", &describe_js_error(&thrown)].concat());

@@ -114,7 +114,8 @@ pub fn fetch(request: &JsValue) -> Result<Promise, String> {
 }
 
 /// Describes a thrown JS value for an error message: an error's `message` (read as a property,
-/// so errors of another realm count too), a string as it is, anything else as debug text.
+/// so errors of another realm count too), anything else as `String(value)` spells it (a string
+/// as it is, `42` for a thrown number, as the official client's `${error}`).
 /// Redacted (`access_token=` and `id=` values, Bearer credentials), because browsers quote the
 /// URL in their exceptions and the URL carries the tokens; the core also removes the tokens it
 /// knows when the text reaches it.
@@ -124,17 +125,43 @@ pub fn describe_js_error(value: &JsValue) -> String {
     } else {
         None
     };
-    let text = text.unwrap_or_else(|| value.as_string().unwrap_or_else(|| format!("{value:?}")));
+    let text = text.or_else(|| string_form(value)).unwrap_or_else(|| NO_STRING_FORM.to_string());
     crate::core::redact::redact(&text, &[])
+}
+
+/// What a value is called when even `String(value)` throws (an object without a prototype).
+const NO_STRING_FORM: &str = "a value without a string form";
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `String` function, which can throw (`String(Object.create(null))`).
+    #[wasm_bindgen(js_name = String, catch)]
+    fn js_string(value: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// `String(value)`, or `None` when it throws. Describing a value this way (not with `{:?}`)
+/// keeps `core::fmt`'s machinery out of the module.
+pub fn string_form(value: &JsValue) -> Option<String> {
+    js_string(value).ok().and_then(|text| text.as_string())
 }
 
 /// A thrown value as JavaScript's `String(value)` spells it ("TypeError: nope" for an error,
 /// the text itself for a thrown string), redacted.
 pub fn thrown_as_text(thrown: &JsValue) -> String {
-    let text = Reflect::get(&js_sys::global(), &JsValue::from_str("String"))
-        .ok()
-        .and_then(|string| string.dyn_ref::<Function>().and_then(|f| f.call1(&JsValue::UNDEFINED, thrown).ok()))
-        .and_then(|text| text.as_string())
-        .unwrap_or_else(|| describe_js_error(thrown));
+    let text = string_form(thrown).unwrap_or_else(|| describe_js_error(thrown));
     crate::core::redact::redact(&text, &[])
+}
+
+/// Runs `then`, on a later microtask (the `spawn_local` queue), with what `promise` settled to,
+/// or with `undefined` when there is none (to act once the current call stack has returned).
+/// One future type for every such wait: each future type given to `spawn_local` carries its
+/// own copy of the task code.
+pub fn after(promise: Option<Promise>, then: Box<dyn FnOnce(Result<JsValue, JsValue>)>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let settled = match promise {
+            Some(promise) => wasm_bindgen_futures::JsFuture::from(promise).await,
+            None => Ok(JsValue::UNDEFINED),
+        };
+        then(settled);
+    });
 }

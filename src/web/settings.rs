@@ -29,6 +29,19 @@ pub fn get(options: &JsValue, key: &str) -> Option<JsValue> {
     Reflect::get(options, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }
 
+/// `options[key]` as a yes/no: its truthiness, or `absent` when it is absent, `undefined` or
+/// `null`. One non-inlined reader for every flag, so each option costs a call.
+#[inline(never)]
+pub fn flag(options: &JsValue, key: &str, absent: bool) -> bool {
+    get(options, key).map_or(absent, |v| v.is_truthy())
+}
+
+/// `options[key]` when it is a number.
+#[inline(never)]
+pub fn number(options: &JsValue, key: &str) -> Option<f64> {
+    get(options, key).and_then(|v| v.as_f64())
+}
+
 /// `options[key]` as an interval or timeout in ms: absent gives `None`; anything but a number
 /// above 0 and at most 2^31 - 1 (what a timer can wait) is an `Error` naming the option, so a
 /// zero interval can never make a timer fire without time passing.
@@ -45,7 +58,7 @@ pub fn millis(options: &JsValue, key: &'static str) -> Result<Option<Duration>, 
 /// `options[key]` as an interval where 0 means "never" (documented per option, e.g.
 /// `flagRefreshMs`): absent gives `None`, 0 gives `Some(None)`, anything else as [`millis`].
 pub fn millis_or_never(options: &JsValue, key: &'static str) -> Result<Option<Option<Duration>>, JsValue> {
-    if get(options, key).and_then(|v| v.as_f64()) == Some(0.0) {
+    if number(options, key) == Some(0.0) {
         return Ok(Some(None));
     }
     Ok(millis(options, key)?.map(Some))
@@ -79,15 +92,16 @@ struct JsRetryPolicy {
 
 impl RetryPolicy for JsRetryPolicy {
     fn next_retry_delay(&mut self, context: &RetryContext) -> Option<Duration> {
-        let argument = js_sys::Object::new();
-        let _ = Reflect::set(&argument, &"previousRetryCount".into(), &context.previous_retry_count.into());
-        let _ = Reflect::set(&argument, &"elapsedMilliseconds".into(), &(context.elapsed.as_millis() as f64).into());
         // The same error (class, `errorType`, `statusCode`) the app sees for this failure elsewhere.
         let reason = match &context.retry_error {
             Some(error) => super::driver::to_js_error(error),
             None => js_error(&context.retry_reason),
         };
-        let _ = Reflect::set(&argument, &"retryReason".into(), &reason);
+        let argument = super::telemetry::Record::empty()
+            .with("previousRetryCount", context.previous_retry_count)
+            .with("elapsedMilliseconds", context.elapsed.as_millis() as f64)
+            .with("retryReason", reason)
+            .to_object();
         // A throwing policy, or anything but a non-negative number, means "stop retrying".
         let answer = self.function.call1(&self.this, &argument).ok()?;
         answer
@@ -111,15 +125,15 @@ pub fn reconnect_options(setting: &JsValue) -> Result<Option<ReconnectOptions>, 
     } else {
         DEFAULT_DELAYS_MS.to_vec()
     };
-    let retry_first_start = get(setting, "retryFirstStart").is_some_and(|v| v.is_truthy());
+    let retry_first_start = flag(setting, "retryFirstStart", false);
     let policy: Box<dyn RetryPolicy> = match function(setting, "nextRetryDelayInMilliseconds")? {
         Some(function) => Box::new(JsRetryPolicy { function, this: setting.clone() }),
         None => {
-            let jitter = get(setting, "jitter").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            let jitter = number(setting, "jitter").unwrap_or(0.0);
             let seed = (js_sys::Math::random() * (u64::MAX as f64)) as u64;
             Box::new(
                 DelaySchedule::from_millis(&delays)
-                    .keep_trying(get(setting, "keepTrying").is_some_and(|v| v.is_truthy()))
+                    .keep_trying(flag(setting, "keepTrying", false))
                     .with_jitter(jitter, seed),
             )
         }
@@ -132,14 +146,12 @@ fn delays_from(array: &JsValue) -> Result<Vec<u64>, JsValue> {
         .dyn_ref()
         .ok_or_else(|| js_error("Retry delays must be an array of milliseconds."))?;
     // 0 is a valid delay (retry at once); negative, NaN, infinite and over 2^31 - 1 are not.
-    array
-        .iter()
-        .map(|v| {
-            delay_from_millis(v.as_f64().unwrap_or(f64::NAN))
-                .map(|delay| delay.as_millis() as u64)
-                .map_err(|error| js_error(&error.message()))
-        })
-        .collect()
+    let mut delays = Vec::new();
+    for value in array.iter() {
+        let delay = delay_from_millis(value.as_f64().unwrap_or(f64::NAN)).map_err(|error| js_error(&error.message()))?;
+        delays.push(delay.as_millis() as u64);
+    }
+    Ok(delays)
 }
 
 /// hubwire's `stableConnectionThresholdInMilliseconds` in the reconnect options object: how long

@@ -27,7 +27,7 @@ use super::driver::Settle;
 use super::wake::WakeTimer;
 use super::http::describe_js_error;
 use super::json_get::get_json;
-use super::settings::{function, get, js_error, millis, millis_or_never, string};
+use super::settings::{flag, function, get, js_error, millis, millis_or_never, string};
 use super::telemetry::Record;
 use crate::core::dedupe::{DedupeWindow, Dropped};
 use crate::core::id_map::IdMap;
@@ -147,7 +147,7 @@ impl SubscriptionCore {
     /// `withCredentials`, `name` — and the hooks `{ attach, detach, update, source, telemetry? }`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, hooks: JsValue) -> Result<SubscriptionCore, JsValue> {
-        let has_push = get(&options, "hasPush").is_some_and(|v| v.is_truthy());
+        let has_push = flag(&options, "hasPush", false);
         let (flag, flag_source) = flag_spec(&options, has_push)?;
         let poll = poll_spec(&options)?;
         let poll_config = match poll {
@@ -176,7 +176,7 @@ impl SubscriptionCore {
             version: function(&options, "version")?,
             filter: function(&options, "filter")?,
             flag,
-            with_credentials: get(&options, "withCredentials").is_some_and(|v| v.is_truthy()),
+            with_credentials: super::settings::flag(&options, "withCredentials", false),
             name: string(&options, "name")?.unwrap_or_else(|| "subscription".to_string()),
         };
         let hooks = Hooks {
@@ -290,9 +290,17 @@ impl SubscriptionCore {
 impl Driver {
     /// Runs `f` on the shared state; never calls JavaScript inside. A JS callback that calls
     /// back into the subscription while it is in use gets an exception instead of a panic.
+    #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut Shared) -> R) -> R {
+        f(&mut self.borrow())
+    }
+
+    /// The shared state, borrowed: one copy of the borrow check and its exception (as the hub
+    /// driver's `borrow`).
+    #[inline(never)]
+    fn borrow(&self) -> std::cell::RefMut<'_, Shared> {
         match self.0.try_borrow_mut() {
-            Ok(mut shared) => f(&mut shared),
+            Ok(shared) => shared,
             Err(_) => wasm_bindgen::throw_str("hubwire: the subscription was used re-entrantly"),
         }
     }

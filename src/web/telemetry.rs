@@ -159,9 +159,23 @@ impl Batch {
     }
 }
 
-/// POSTs a batch as JSON (fire and forget: telemetry must never break the app).
-pub fn post(url: &str, batch: &Array) {
+/// Sends a batch as JSON, fire and forget (telemetry must never break the app): with
+/// `navigator.sendBeacon` when the page is going away (`page_leaving`: a beacon survives it)
+/// and the scope has one, else POSTed by `fetch`. One function for both, so the batch is
+/// turned into JSON in one place.
+pub fn send(url: &str, batch: &Array, page_leaving: bool) {
     let Ok(body) = js_sys::JSON::stringify(batch) else { return };
+    if page_leaving {
+        let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok();
+        let send = navigator
+            .as_ref()
+            .and_then(|n| Reflect::get(n, &JsValue::from_str("sendBeacon")).ok())
+            .and_then(|f| f.dyn_into::<Function>().ok());
+        if let (Some(navigator), Some(send)) = (navigator, send) {
+            let _ = send.call2(&navigator, &JsValue::from_str(url), &body);
+            return;
+        }
+    }
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&body);
@@ -174,25 +188,6 @@ pub fn post(url: &str, batch: &Array) {
     let Ok(request) = super::platform::construct("Request", &Array::of2(&JsValue::from_str(url), &init)) else { return };
     if let Ok(promise) = super::platform::fetch(&request) {
         // Swallow rejections (offline, CORS): telemetry is best effort.
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-        });
-    }
-}
-
-/// Sends a batch with `navigator.sendBeacon` (survives the page going away); falls back to
-/// [`post`] where there is no beacon.
-pub fn beacon(url: &str, batch: &Array) {
-    let Ok(body) = js_sys::JSON::stringify(batch) else { return };
-    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok();
-    let send = navigator
-        .as_ref()
-        .and_then(|n| Reflect::get(n, &JsValue::from_str("sendBeacon")).ok())
-        .and_then(|f| f.dyn_into::<Function>().ok());
-    match (navigator, send) {
-        (Some(navigator), Some(send)) => {
-            let _ = send.call2(&navigator, &JsValue::from_str(url), &body);
-        }
-        _ => post(url, batch),
+        super::platform::after(Some(promise), Box::new(|_| {}));
     }
 }
