@@ -486,20 +486,13 @@ impl Supervisor {
                 self.set_state(ManagedState::Connected, "connected", None);
                 self.emit(SupervisorEvent::Started);
                 self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionOpened { connection_id }));
-                let ids: Vec<u64> = self.memberships.iter().map(|m| m.id).collect();
-                for id in ids {
-                    self.send_join(id);
-                }
+                self.join_all();
             }
             ManagedState::Reconnecting => {
                 self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionOpened { connection_id }));
                 // Re-join every membership, in the order they were made, before reporting back.
-                let ids: Vec<u64> = self.memberships.iter().map(|m| m.id).collect();
-                self.rejoins_outstanding = ids.len();
+                self.rejoins_outstanding = self.join_all();
                 self.rejoined = 0;
-                for id in ids {
-                    self.send_join(id);
-                }
                 if self.rejoins_outstanding == 0 {
                     self.finish_reconnect(now);
                 }
@@ -766,6 +759,16 @@ impl Supervisor {
         membership.joining = true;
         let spec = membership.spec.clone();
         self.outputs.push_back(SupervisorOutput::Join { membership: id, spec });
+    }
+
+    /// Sends a join for every membership, in the order they were made; returns how many.
+    fn join_all(&mut self) -> usize {
+        for membership in &mut self.memberships {
+            membership.joining = true;
+            let join = SupervisorOutput::Join { membership: membership.id, spec: membership.spec.clone() };
+            self.outputs.push_back(join);
+        }
+        self.memberships.len()
     }
 
     fn count_rejoin(&mut self, now: Instant, rejoining: bool, succeeded: bool) {
