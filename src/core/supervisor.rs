@@ -826,9 +826,11 @@ impl Supervisor {
     /// Schedules the retry the policy answered, or gives up (`onclose`) when it answered none.
     fn retry_after(&mut self, now: Instant, error: HubError, delay: Option<Duration>) {
         self.last_error = Some(error.clone());
+        // The error's text once, for every text below.
+        let text = error.message();
         match delay {
             None => {
-                let reason = ["gave up after ", &decimal(self.attempt), " retries: ", &error.message()].concat();
+                let reason = ["gave up after ", &decimal(self.attempt), " retries: ", &text].concat();
                 // The official client closes with the loss's error when the policy allows no
                 // retry at all, and with none once retries were made and used up (the last
                 // attempt's error stays in the state change's reason and in `last_error`).
@@ -837,13 +839,14 @@ impl Supervisor {
                 self.finish(closing, &reason);
             }
             Some(delay) => {
+                let reason = ["retry scheduled: ", &text].concat();
                 self.emit(SupervisorEvent::Telemetry(Telemetry::ReconnectAttempt {
                     attempt: self.attempt + 1,
                     delay,
-                    reason: error.message(),
+                    reason: text,
                 }));
                 let state = self.state;
-                self.set_state(state, &["retry scheduled: ", error.message().as_str()].concat(), Some(delay));
+                self.set_state(state, &reason, Some(delay));
                 self.retry_at = Some(now + delay);
                 if delay.is_zero() {
                     self.attempt_immediately(now);
