@@ -241,8 +241,11 @@ fn split_url(url: &str) -> (&str, Option<&str>) {
 }
 
 fn check_http_url(url: &str) -> Result<(), ProtocolError> {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
+    // Compared in place, ASCII case-insensitively, without a lower-cased copy.
+    let scheme = |prefix: &str| {
+        url.as_bytes().get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+    };
+    if scheme("http://") || scheme("https://") {
         Ok(())
     } else {
         Err(ProtocolError::InvalidUrl(["'", url, "' must be an absolute http:// or https:// URL"].concat()))
