@@ -101,7 +101,11 @@ impl RetryPolicy for DelaySchedule {
         }
         let spread = self.rng.next_unit() * 2.0 - 1.0; // uniform in [-1, 1)
         let factor = 1.0 + spread * self.jitter;
-        Some(Duration::from_secs_f64(base.as_secs_f64() * factor.max(0.0)))
+        // In whole nanoseconds by hand: `Duration::from_secs_f64`'s exact conversion (with its
+        // overflow panic) was most of this function. `as u64` saturates where that would panic
+        // (only a delay beyond u64 nanoseconds, far above MAX_TIMER); rounding the product may
+        // differ from the exact conversion by a nanosecond, far below the ms timers it arms.
+        Some(Duration::from_nanos((base.as_nanos() as f64 * factor.max(0.0)).round() as u64))
     }
 }
 

@@ -486,20 +486,13 @@ impl Supervisor {
                 self.set_state(ManagedState::Connected, "connected", None);
                 self.emit(SupervisorEvent::Started);
                 self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionOpened { connection_id }));
-                let ids: Vec<u64> = self.memberships.iter().map(|m| m.id).collect();
-                for id in ids {
-                    self.send_join(id);
-                }
+                self.join_all();
             }
             ManagedState::Reconnecting => {
                 self.emit(SupervisorEvent::Telemetry(Telemetry::ConnectionOpened { connection_id }));
                 // Re-join every membership, in the order they were made, before reporting back.
-                let ids: Vec<u64> = self.memberships.iter().map(|m| m.id).collect();
-                self.rejoins_outstanding = ids.len();
+                self.rejoins_outstanding = self.join_all();
                 self.rejoined = 0;
-                for id in ids {
-                    self.send_join(id);
-                }
                 if self.rejoins_outstanding == 0 {
                     self.finish_reconnect(now);
                 }
@@ -768,6 +761,16 @@ impl Supervisor {
         self.outputs.push_back(SupervisorOutput::Join { membership: id, spec });
     }
 
+    /// Sends a join for every membership, in the order they were made; returns how many.
+    fn join_all(&mut self) -> usize {
+        for membership in &mut self.memberships {
+            membership.joining = true;
+            let join = SupervisorOutput::Join { membership: membership.id, spec: membership.spec.clone() };
+            self.outputs.push_back(join);
+        }
+        self.memberships.len()
+    }
+
     fn count_rejoin(&mut self, now: Instant, rejoining: bool, succeeded: bool) {
         if !rejoining {
             return;
@@ -823,9 +826,11 @@ impl Supervisor {
     /// Schedules the retry the policy answered, or gives up (`onclose`) when it answered none.
     fn retry_after(&mut self, now: Instant, error: HubError, delay: Option<Duration>) {
         self.last_error = Some(error.clone());
+        // The error's text once, for every text below.
+        let text = error.message();
         match delay {
             None => {
-                let reason = ["gave up after ", &decimal(self.attempt), " retries: ", &error.message()].concat();
+                let reason = ["gave up after ", &decimal(self.attempt), " retries: ", &text].concat();
                 // The official client closes with the loss's error when the policy allows no
                 // retry at all, and with none once retries were made and used up (the last
                 // attempt's error stays in the state change's reason and in `last_error`).
@@ -834,13 +839,14 @@ impl Supervisor {
                 self.finish(closing, &reason);
             }
             Some(delay) => {
+                let reason = ["retry scheduled: ", &text].concat();
                 self.emit(SupervisorEvent::Telemetry(Telemetry::ReconnectAttempt {
                     attempt: self.attempt + 1,
                     delay,
-                    reason: error.message(),
+                    reason: text,
                 }));
                 let state = self.state;
-                self.set_state(state, &["retry scheduled: ", error.message().as_str()].concat(), Some(delay));
+                self.set_state(state, &reason, Some(delay));
                 self.retry_at = Some(now + delay);
                 if delay.is_zero() {
                     self.attempt_immediately(now);

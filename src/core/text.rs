@@ -181,7 +181,10 @@ fn push_fixed(out: &mut String, digits: u128, fraction: u32) {
         out.push_str(&text);
     } else {
         let (whole, part) = text.split_at(text.len() - fraction);
-        out.extend([whole, ".", part]);
+        // Three push_str calls, not String::extend of an array (its own generic instance).
+        out.push_str(whole);
+        out.push('.');
+        out.push_str(part);
     }
 }
 

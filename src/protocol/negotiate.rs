@@ -171,8 +171,12 @@ fn read_response(body: &str) -> Result<ResponseWire, ProtocolError> {
             first_time(&mut seen, 1 << 3, "availableTransports")?;
             if value != "null" {
                 let entries = json::array_elements(value).ok_or_else(|| wrong("availableTransports", "an array"))?;
-                wire.available_transports =
-                    Some(entries.into_iter().map(read_transport).collect::<Result<_, _>>()?);
+                // A plain loop: collecting into a Result was its own ~1.2 KB iterator instance.
+                let mut transports = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    transports.push(read_transport(entry)?);
+                }
+                wire.available_transports = Some(transports);
             }
         } else if name.is("url") {
             first_time(&mut seen, 1 << 4, "url")?;
@@ -237,8 +241,11 @@ fn split_url(url: &str) -> (&str, Option<&str>) {
 }
 
 fn check_http_url(url: &str) -> Result<(), ProtocolError> {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
+    // Compared in place, ASCII case-insensitively, without a lower-cased copy.
+    let scheme = |prefix: &str| {
+        url.as_bytes().get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+    };
+    if scheme("http://") || scheme("https://") {
         Ok(())
     } else {
         Err(ProtocolError::InvalidUrl(["'", url, "' must be an absolute http:// or https:// URL"].concat()))
@@ -256,20 +263,26 @@ pub fn negotiate_url(hub_url: &str, use_stateful_reconnect: bool) -> Result<Stri
         url.push('/');
     }
     url.push_str("negotiate");
-    let mut params: Vec<String> = query.map(|q| vec![q.to_string()]).unwrap_or_default();
     let has = |name: &str| {
         query.is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some(name)))
     };
+    // The parameters are appended in place, `&` before every one but the first.
+    url.push('?');
+    let mut separator = "";
+    if let Some(query) = query {
+        url.push_str(query);
+        separator = "&";
+    }
     if !has("negotiateVersion") {
-        let mut param = "negotiateVersion=".to_string();
-        json::push_u64(&mut param, u64::from(NEGOTIATE_VERSION));
-        params.push(param);
+        url.push_str(separator);
+        url.push_str("negotiateVersion=");
+        json::push_u64(&mut url, u64::from(NEGOTIATE_VERSION));
+        separator = "&";
     }
     if use_stateful_reconnect && !has("useStatefulReconnect") {
-        params.push("useStatefulReconnect=true".to_string());
+        url.push_str(separator);
+        url.push_str("useStatefulReconnect=true");
     }
-    url.push('?');
-    url.push_str(&params.join("&"));
     Ok(url)
 }
 
