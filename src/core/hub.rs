@@ -59,7 +59,7 @@ use crate::protocol::negotiate::{
     self, encode_query_value, ConnectionDetails, NegotiateResponse, TransportKind,
 };
 use crate::protocol::wire::handshake_end;
-use crate::protocol::{Completion, HubMessage, HubProtocol, Payload, TransportData};
+use crate::protocol::{Completion, HubMessage, HubProtocol, Payload, SharedText, TransportData};
 
 /// How many negotiate redirects are followed before giving up (as the official client).
 pub const MAX_REDIRECTS: u32 = 100;
@@ -873,7 +873,15 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// connection's data, or JSON text sent as a binary frame). A stale id is ignored.
     pub fn handle_transport_binary(&mut self, now: Instant, transport: TransportId, data: &[u8]) {
         if self.is_current(transport) {
-            self.transport_data(now, data);
+            self.transport_data(now, data, None);
+        }
+    }
+
+    /// A text frame arrived on the transport named `transport`, kept as shared text: the
+    /// payloads parsed from it point into it. A stale id is ignored.
+    pub fn handle_transport_text(&mut self, now: Instant, transport: TransportId, text: &SharedText) {
+        if self.is_current(transport) {
+            self.transport_data(now, text.as_bytes(), Some(text));
         }
     }
 
@@ -924,9 +932,13 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.transport_send(TransportData::Text(request.encode()));
     }
 
-    fn transport_data(&mut self, now: Instant, data: &[u8]) {
+    /// `data` arrived; `shared` is the same data as shared text, when the shell kept it so.
+    fn transport_data(&mut self, now: Instant, data: &[u8], shared: Option<&SharedText>) {
         match &mut self.phase {
             Phase::Handshaking { buffer } => {
+                // Messages after the response may point into the shared frame when the response
+                // began in it (the usual case): then the buffer's offsets are the frame's.
+                let shared = shared.filter(|_| buffer.is_empty());
                 if buffer.len() + data.len() > self.config.max_frame_bytes {
                     let size = buffer.len() + data.len();
                     let limit = self.config.max_frame_bytes;
@@ -962,7 +974,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                         }
                         self.emit(Event::Started { connection_id: self.connection_id.clone() });
                         if !rest.is_empty() {
-                            self.receive_messages(now, rest);
+                            self.receive_messages(now, rest, shared.map(|frame| (frame, end)));
                         }
                     }
                 }
@@ -971,7 +983,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 if !self.transport.as_ref().is_some_and(Transport::inherent_keep_alive) {
                     self.arm(Timer::ServerTimeout, now, self.config.server_timeout);
                 }
-                self.receive_messages(now, data);
+                self.receive_messages(now, data, shared.map(|frame| (frame, 0)));
             }
             Phase::Resuming { opened: true } => {
                 // The server spoke on the new socket: only now is the resume done.
@@ -986,7 +998,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                     self.arm(Timer::Ack, now, super::replay::ACK_DELAY);
                 }
                 self.emit(Event::Resumed);
-                self.receive_messages(now, data);
+                self.receive_messages(now, data, shared.map(|frame| (frame, 0)));
             }
             // Data before the transport reported open, or after we began closing, is ignored:
             // the shell detaches a closed transport, so this can only be a late straggler.
@@ -1414,8 +1426,14 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                     self.poll(now, false);
                 }
                 200 => {
-                    if !response.body.is_empty() {
-                        self.transport_data(now, response.body.as_bytes());
+                    match response.body {
+                        // The body becomes the shared frame its payloads point into (no copy).
+                        TransportData::Text(text) if !text.is_empty() => {
+                            let text = SharedText::new(text);
+                            self.transport_data(now, text.as_bytes(), Some(&text));
+                        }
+                        body if !body.is_empty() => self.transport_data(now, body.as_bytes(), None),
+                        _ => {}
                     }
                     if matches!(self.phase, Phase::Handshaking { .. } | Phase::Connected) {
                         self.poll(now, false);
@@ -1551,8 +1569,14 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     // ----- internals: receiving -----------------------------------------------------------
 
-    fn receive_messages(&mut self, now: Instant, frame: &[u8]) {
-        let messages = match self.config.protocol.parse_frame(frame, self.config.max_frame_bytes) {
+    /// `shared`: the frame as shared text and where `frame` starts in it, when the shell kept it.
+    fn receive_messages(&mut self, now: Instant, frame: &[u8], shared: Option<(&SharedText, usize)>) {
+        let max = self.config.max_frame_bytes;
+        let parsed = match shared {
+            Some((text, start)) => self.config.protocol.parse_shared_frame(text, start, max),
+            None => self.config.protocol.parse_frame(frame, max),
+        };
+        let messages = match parsed {
             Ok(messages) => messages,
             // A server that breaks the protocol cannot be trusted with the rest of the frame.
             Err(error) => return self.finish_close(Some(error.into()), true, true),

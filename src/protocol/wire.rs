@@ -5,7 +5,7 @@
 //! encoding and parsing, so the core names a protocol once and never branches on it again.
 
 use super::framing::RECORD_SEPARATOR;
-use super::message::{self, HubMessage};
+use super::message::{self, HubMessage, SharedText};
 #[cfg(feature = "msgpack")]
 use super::msgpack;
 use super::ProtocolError;
@@ -86,6 +86,21 @@ impl HubProtocol {
             }
             #[cfg(feature = "msgpack")]
             HubProtocol::MessagePack => msgpack::parse_frame(frame, max_bytes),
+        }
+    }
+
+    /// [`Self::parse_frame`] for a received text frame from byte `start` on: JSON payloads point
+    /// into the shared frame instead of copying their text.
+    pub fn parse_shared_frame(
+        self,
+        frame: &SharedText,
+        start: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<HubMessage>, ProtocolError> {
+        match self {
+            HubProtocol::Json => message::parse_shared_frame(frame, start, max_bytes),
+            #[cfg(feature = "msgpack")]
+            HubProtocol::MessagePack => self.parse_frame(frame.as_bytes().get(start..).unwrap_or_default(), max_bytes),
         }
     }
 }

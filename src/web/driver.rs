@@ -519,7 +519,7 @@ impl Driver {
             }
             driver.with(|s| match event {
                 SocketEvent::Opened => s.session.handle_transport_opened(now(), transport),
-                SocketEvent::Text(text) => s.session.handle_transport_data(now(), transport, &text),
+                SocketEvent::Text(text) => s.session.handle_transport_text(now(), transport, &text),
                 SocketEvent::Binary(bytes) => s.session.handle_transport_binary(now(), transport, &bytes),
                 SocketEvent::InvalidBinary => s.session.handle_transport_closed(
                     now(),
