@@ -1171,8 +1171,8 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         let url = transport.connect_url.clone();
         let mut headers = self.base_headers();
         let content_type = match body {
-            TransportData::Text(_) => "text/plain;charset=UTF-8",
             TransportData::Binary(_) => "application/octet-stream",
+            _ => "text/plain;charset=UTF-8",
         };
         headers.push(("Content-Type".to_string(), content_type.to_string()));
         self.http(Purpose::Send, "POST", url, headers, Some(body), Some(self.config.request_timeout));
@@ -1426,14 +1426,18 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                     self.poll(now, false);
                 }
                 200 => {
-                    match response.body {
-                        // The body becomes the shared frame its payloads point into (no copy).
-                        TransportData::Text(text) if !text.is_empty() => {
-                            let text = SharedText::new(text);
-                            self.transport_data(now, text.as_bytes(), Some(&text));
-                        }
-                        body if !body.is_empty() => self.transport_data(now, body.as_bytes(), None),
-                        _ => {}
+                    // A text body is the shared frame its payloads point into (the String moves
+                    // in: no copy), unless the shell already shared it.
+                    let body = match response.body {
+                        TransportData::Text(text) => TransportData::Shared(SharedText::new(text)),
+                        body => body,
+                    };
+                    if !body.is_empty() {
+                        let shared = match &body {
+                            TransportData::Shared(text) => Some(text),
+                            _ => None,
+                        };
+                        self.transport_data(now, body.as_bytes(), shared);
                     }
                     if matches!(self.phase, Phase::Handshaking { .. } | Phase::Connected) {
                         self.poll(now, false);

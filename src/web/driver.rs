@@ -451,6 +451,8 @@ impl Driver {
                     if let Some(driver) = Driver::upgrade(&weak) {
                         driver.feed(|s| s.handle_http(now(), request.id, response));
                     }
+                    // `fetch` held a text body as the frame being processed (see `codec`).
+                    super::codec::hold_frame(None);
                 });
             }
             Output::FetchAccessToken => self.fetch_access_token(),

@@ -106,8 +106,8 @@ impl Socket {
     /// Sends one frame: text as a text frame, bytes as a binary frame.
     pub fn send_data(&self, data: &TransportData) -> Result<(), String> {
         match data {
-            TransportData::Text(text) => self.ws.send_with_str(text),
             TransportData::Binary(bytes) => self.ws.send_with_u8_array(bytes),
+            text => self.ws.send_with_str(text.as_text().unwrap_or_default()),
         }
         .map_err(|e| platform::describe_js_error(&e))
     }
