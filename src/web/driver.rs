@@ -729,9 +729,15 @@ impl Driver {
         }
     }
 
+    /// An argument list as the array handlers are applied with: the decoded array itself (no
+    /// per-message copy); anything else an app's codec returns, as `Array.from` makes it.
+    fn decode_arguments(&self, payload: &Payload) -> Option<Array> {
+        let parsed = self.decode(payload)?;
+        Some(parsed.dyn_into::<Array>().unwrap_or_else(|value| Array::from(&value)))
+    }
+
     fn invoke_handlers(&self, target: &str, arguments: &Payload, handlers: Vec<JsHandler>) {
-        let Some(parsed) = self.decode(arguments) else { return };
-        let arguments = Array::from(&parsed);
+        let Some(arguments) = self.decode_arguments(arguments) else { return };
         self.measure_latency(target, &arguments);
         for handler in handlers {
             if let Some(dedupe) = &handler.dedupe {
@@ -765,8 +771,7 @@ impl Driver {
     /// A server call that waits for a result: run the handlers in order (awaiting promises),
     /// then send what they returned, as the official client does.
     fn answer_client_invocation(&self, invocation_id: String, target: String, arguments: Payload, handlers: Vec<JsHandler>) {
-        let Some(parsed) = self.decode(&arguments) else { return };
-        let arguments = Array::from(&parsed);
+        let Some(arguments) = self.decode_arguments(&arguments) else { return };
         let weak = self.weak();
         let codec = self.codec();
         let owner = self.with(|s| s.options.owner.clone());
