@@ -8,7 +8,8 @@
 //!   [`invoke`](HubConnection::invoke), [`send`](HubConnection::send), [`on`](HubConnection::on),
 //!   [`off`](HubConnection::off);
 //! - **inputs** from the world: `handle_access_token`, `handle_http`, `handle_transport_opened`,
-//!   `handle_transport_data`, `handle_transport_closed`, `handle_timeout`;
+//!   `handle_transport_data` (or `handle_transport_text`, for a frame kept as shared text that
+//!   the payloads parsed from it point into), `handle_transport_closed`, `handle_timeout`;
 //! - **outputs**, drained after every call: [`poll_output`](HubConnection::poll_output) until it
 //!   returns `None`, then [`poll_timeout`](HubConnection::poll_timeout) for the one time the
 //!   engine must next be woken with `handle_timeout`.

@@ -4,7 +4,8 @@
 //! [`Payload`]: [`RawJson`] text for the JSON protocol, [`RawMessagePack`] bytes for MessagePack
 //! (see [`super::msgpack`]). The core routes messages by their envelope and never needs a value
 //! tree of the app's data, and the browser shell hands the payload to JavaScript's own decoder
-//! (`JSON.parse`, or the app's MessagePack codec).
+//! (`JSON.parse`, or the app's MessagePack codec). A JSON payload parsed from a received frame
+//! is a range of that frame ([`SharedText`]), not a copy of its text.
 
 use std::sync::Arc;
 
