@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use super::framing::{split_records, write_record};
+use super::framing::{records, write_record};
 use super::json::{self, Members, Rules};
 use super::ProtocolError;
 
@@ -614,7 +614,7 @@ pub fn parse_frame(frame: &str, max_bytes: usize) -> Result<Vec<HubMessage>, Pro
 /// copy of their text). `start` skips what came before (a handshake response).
 pub fn parse_shared_frame(frame: &SharedText, start: usize, max_bytes: usize) -> Result<Vec<HubMessage>, ProtocolError> {
     let mut messages = Vec::new();
-    for record in split_records(frame.get(start..).unwrap_or(""), max_bytes)? {
+    for record in records(frame.get(start..).unwrap_or(""), max_bytes)? {
         if let Some(message) = parse_record_in(record, frame)? {
             messages.push(message);
         }
