@@ -98,7 +98,7 @@ impl Client {
             .iter()
             .filter_map(|data| match data {
                 TransportData::Binary(bytes) => Some(msgpack::parse_frame(bytes, usize::MAX).expect("client frames parse")),
-                TransportData::Text(_) => None,
+                _ => None,
             })
             .flatten()
             .collect()

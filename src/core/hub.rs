@@ -8,7 +8,8 @@
 //!   [`invoke`](HubConnection::invoke), [`send`](HubConnection::send), [`on`](HubConnection::on),
 //!   [`off`](HubConnection::off);
 //! - **inputs** from the world: `handle_access_token`, `handle_http`, `handle_transport_opened`,
-//!   `handle_transport_data`, `handle_transport_closed`, `handle_timeout`;
+//!   `handle_transport_data` (or `handle_transport_text`, for a frame kept as shared text that
+//!   the payloads parsed from it point into), `handle_transport_closed`, `handle_timeout`;
 //! - **outputs**, drained after every call: [`poll_output`](HubConnection::poll_output) until it
 //!   returns `None`, then [`poll_timeout`](HubConnection::poll_timeout) for the one time the
 //!   engine must next be woken with `handle_timeout`.
@@ -59,7 +60,7 @@ use crate::protocol::negotiate::{
     self, encode_query_value, ConnectionDetails, NegotiateResponse, TransportKind,
 };
 use crate::protocol::wire::handshake_end;
-use crate::protocol::{Completion, HubMessage, HubProtocol, Payload, TransportData};
+use crate::protocol::{Completion, HubMessage, HubProtocol, Payload, SharedText, TransportData};
 
 /// How many negotiate redirects are followed before giving up (as the official client).
 pub const MAX_REDIRECTS: u32 = 100;
@@ -873,7 +874,15 @@ impl<H: Clone + PartialEq> HubConnection<H> {
     /// connection's data, or JSON text sent as a binary frame). A stale id is ignored.
     pub fn handle_transport_binary(&mut self, now: Instant, transport: TransportId, data: &[u8]) {
         if self.is_current(transport) {
-            self.transport_data(now, data);
+            self.transport_data(now, data, None);
+        }
+    }
+
+    /// A text frame arrived on the transport named `transport`, kept as shared text: the
+    /// payloads parsed from it point into it. A stale id is ignored.
+    pub fn handle_transport_text(&mut self, now: Instant, transport: TransportId, text: &SharedText) {
+        if self.is_current(transport) {
+            self.transport_data(now, text.as_bytes(), Some(text));
         }
     }
 
@@ -924,9 +933,13 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         self.transport_send(TransportData::Text(request.encode()));
     }
 
-    fn transport_data(&mut self, now: Instant, data: &[u8]) {
+    /// `data` arrived; `shared` is the same data as shared text, when the shell kept it so.
+    fn transport_data(&mut self, now: Instant, data: &[u8], shared: Option<&SharedText>) {
         match &mut self.phase {
             Phase::Handshaking { buffer } => {
+                // Messages after the response may point into the shared frame when the response
+                // began in it (the usual case): then the buffer's offsets are the frame's.
+                let shared = shared.filter(|_| buffer.is_empty());
                 if buffer.len() + data.len() > self.config.max_frame_bytes {
                     let size = buffer.len() + data.len();
                     let limit = self.config.max_frame_bytes;
@@ -962,7 +975,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                         }
                         self.emit(Event::Started { connection_id: self.connection_id.clone() });
                         if !rest.is_empty() {
-                            self.receive_messages(now, rest);
+                            self.receive_messages(now, rest, shared.map(|frame| (frame, end)));
                         }
                     }
                 }
@@ -971,7 +984,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                 if !self.transport.as_ref().is_some_and(Transport::inherent_keep_alive) {
                     self.arm(Timer::ServerTimeout, now, self.config.server_timeout);
                 }
-                self.receive_messages(now, data);
+                self.receive_messages(now, data, shared.map(|frame| (frame, 0)));
             }
             Phase::Resuming { opened: true } => {
                 // The server spoke on the new socket: only now is the resume done.
@@ -986,7 +999,7 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                     self.arm(Timer::Ack, now, super::replay::ACK_DELAY);
                 }
                 self.emit(Event::Resumed);
-                self.receive_messages(now, data);
+                self.receive_messages(now, data, shared.map(|frame| (frame, 0)));
             }
             // Data before the transport reported open, or after we began closing, is ignored:
             // the shell detaches a closed transport, so this can only be a late straggler.
@@ -1159,8 +1172,8 @@ impl<H: Clone + PartialEq> HubConnection<H> {
         let url = transport.connect_url.clone();
         let mut headers = self.base_headers();
         let content_type = match body {
-            TransportData::Text(_) => "text/plain;charset=UTF-8",
             TransportData::Binary(_) => "application/octet-stream",
+            _ => "text/plain;charset=UTF-8",
         };
         headers.push(("Content-Type".to_string(), content_type.to_string()));
         self.http(Purpose::Send, "POST", url, headers, Some(body), Some(self.config.request_timeout));
@@ -1414,8 +1427,18 @@ impl<H: Clone + PartialEq> HubConnection<H> {
                     self.poll(now, false);
                 }
                 200 => {
-                    if !response.body.is_empty() {
-                        self.transport_data(now, response.body.as_bytes());
+                    // A text body is the shared frame its payloads point into (the String moves
+                    // in: no copy), unless the shell already shared it.
+                    let body = match response.body {
+                        TransportData::Text(text) => TransportData::Shared(SharedText::new(text)),
+                        body => body,
+                    };
+                    if !body.is_empty() {
+                        let shared = match &body {
+                            TransportData::Shared(text) => Some(text),
+                            _ => None,
+                        };
+                        self.transport_data(now, body.as_bytes(), shared);
                     }
                     if matches!(self.phase, Phase::Handshaking { .. } | Phase::Connected) {
                         self.poll(now, false);
@@ -1551,8 +1574,14 @@ impl<H: Clone + PartialEq> HubConnection<H> {
 
     // ----- internals: receiving -----------------------------------------------------------
 
-    fn receive_messages(&mut self, now: Instant, frame: &[u8]) {
-        let messages = match self.config.protocol.parse_frame(frame, self.config.max_frame_bytes) {
+    /// `shared`: the frame as shared text and where `frame` starts in it, when the shell kept it.
+    fn receive_messages(&mut self, now: Instant, frame: &[u8], shared: Option<(&SharedText, usize)>) {
+        let max = self.config.max_frame_bytes;
+        let parsed = match shared {
+            Some((text, start)) => self.config.protocol.parse_shared_frame(text, start, max),
+            None => self.config.protocol.parse_frame(frame, max),
+        };
+        let messages = match parsed {
             Ok(messages) => messages,
             // A server that breaks the protocol cannot be trusted with the rest of the frame.
             Err(error) => return self.finish_close(Some(error.into()), true, true),

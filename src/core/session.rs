@@ -17,7 +17,7 @@ use super::supervisor::{
 };
 use super::id_map::IdMap;
 use super::time::Instant;
-use crate::protocol::Payload;
+use crate::protocol::{Payload, SharedText};
 
 /// What the app hears from a session.
 #[derive(Debug, Clone, PartialEq)]
@@ -414,12 +414,24 @@ impl<H: Clone + PartialEq> HubSession<H> {
 
     /// Bytes arrived on the transport named `transport` (a binary frame; a stale id is ignored).
     pub fn handle_transport_binary(&mut self, now: Instant, transport: TransportId, data: &[u8]) {
+        self.received_on(now, transport);
+        self.link.handle_transport_binary(now, transport, data);
+        self.process(now);
+    }
+
+    /// A text frame arrived, kept as shared text that its payloads point into (a stale id is
+    /// ignored).
+    pub fn handle_transport_text(&mut self, now: Instant, transport: TransportId, text: &SharedText) {
+        self.received_on(now, transport);
+        self.link.handle_transport_text(now, transport, text);
+        self.process(now);
+    }
+
+    fn received_on(&mut self, now: Instant, transport: TransportId) {
         if transport == self.link.transport_id() {
             self.last_message_at = Some(now);
             self.heard(now);
         }
-        self.link.handle_transport_binary(now, transport, data);
-        self.process(now);
     }
 
     /// The transport named `transport` closed (a stale id is ignored).

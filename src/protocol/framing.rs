@@ -15,19 +15,20 @@ pub const DEFAULT_MAX_FRAME_BYTES: usize = 32 * 1024 * 1024;
 /// Splits a frame into its records (without separators), rejecting a cut-off last record and
 /// frames larger than `max_bytes`. Empty records (two separators in a row) are skipped.
 pub fn split_records(frame: &str, max_bytes: usize) -> Result<Vec<&str>, ProtocolError> {
+    Ok(records(frame, max_bytes)?.collect())
+}
+
+/// [`split_records`] as an iterator, so reading a frame allocates no list of its records.
+pub fn records(frame: &str, max_bytes: usize) -> Result<impl Iterator<Item = &str>, ProtocolError> {
     if frame.len() > max_bytes {
         return Err(ProtocolError::TooLarge { size: frame.len(), limit: max_bytes });
     }
-    if frame.is_empty() {
-        return Ok(Vec::new());
-    }
-    if !frame.ends_with(RECORD_SEPARATOR) {
-        return Err(ProtocolError::IncompleteRecord);
-    }
-    Ok(frame[..frame.len() - 1]
-        .split(RECORD_SEPARATOR)
-        .filter(|record| !record.is_empty())
-        .collect())
+    let body = match frame.strip_suffix(RECORD_SEPARATOR) {
+        Some(body) => body,
+        None if frame.is_empty() => "",
+        None => return Err(ProtocolError::IncompleteRecord),
+    };
+    Ok(body.split(RECORD_SEPARATOR).filter(|record| !record.is_empty()))
 }
 
 /// Appends the record separator to one serialized record.

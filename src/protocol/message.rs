@@ -4,22 +4,41 @@
 //! [`Payload`]: [`RawJson`] text for the JSON protocol, [`RawMessagePack`] bytes for MessagePack
 //! (see [`super::msgpack`]). The core routes messages by their envelope and never needs a value
 //! tree of the app's data, and the browser shell hands the payload to JavaScript's own decoder
-//! (`JSON.parse`, or the app's MessagePack codec).
+//! (`JSON.parse`, or the app's MessagePack codec). A JSON payload parsed from a received frame
+//! is a range of that frame ([`SharedText`]), not a copy of its text.
 
-use super::framing::{split_records, write_record};
+use std::sync::Arc;
+
+use super::framing::{records, write_record};
 use super::json::{self, Members, Rules};
 use super::ProtocolError;
 
+/// A received text frame, shared by every payload parsed out of it (see [`RawJson`]).
+pub type SharedText = Arc<String>;
+
 /// A piece of JSON text known to be valid JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RawJson(String);
+///
+/// The text is a byte range of a shared string: a payload parsed from a received frame points
+/// into that frame instead of copying its text out, and the browser shell can tell by
+/// [`RawJson::frame`] which frame (and where in it) a payload lies.
+#[derive(Clone)]
+pub struct RawJson {
+    text: SharedText,
+    start: usize,
+    end: usize,
+}
 
 impl RawJson {
     /// Checks that `text` is one valid JSON value and wraps it.
     pub fn parse(text: impl Into<String>) -> Result<Self, ProtocolError> {
         let text = text.into();
         json::whole_value(&text, Rules::RAW).map_err(|e| ProtocolError::MalformedJson(e.describe()))?;
-        Ok(RawJson(text))
+        Ok(RawJson::owned(text))
+    }
+
+    fn owned(text: String) -> Self {
+        let end = text.len();
+        RawJson { text: Arc::new(text), start: 0, end }
     }
 
     /// Serializes a Rust value (for callers that build payloads natively, such as the mock hub).
@@ -27,34 +46,71 @@ impl RawJson {
     pub fn from_value<T: serde::Serialize + ?Sized>(value: &T) -> Self {
         // Serializing to a String only fails for maps with non-string keys, which our callers do
         // not build; fall back to null rather than panic.
-        RawJson(serde_json::to_string(value).unwrap_or_else(|_| "null".to_string()))
+        RawJson::owned(serde_json::to_string(value).unwrap_or_else(|_| "null".to_string()))
     }
 
     /// The JSON `null`.
     pub fn null() -> Self {
-        RawJson("null".to_string())
+        RawJson::owned("null".to_string())
     }
 
     /// An empty JSON array, the argument list of a call without arguments.
     pub fn empty_array() -> Self {
-        RawJson("[]".to_string())
+        RawJson::owned("[]".to_string())
     }
 
     /// The JSON text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // The range was taken from this very text at a value's ASCII delimiters.
+        self.text.get(self.start..self.end).unwrap_or("null")
+    }
+
+    /// The shared text this value lies in and its byte offset there: for a payload parsed from
+    /// a received frame, that frame.
+    pub fn frame(&self) -> (&SharedText, usize) {
+        (&self.text, self.start)
     }
 
     /// Parses the text into a `serde_json::Value` (for native callers that inspect payloads).
     #[cfg(feature = "json-values")]
     pub fn to_value(&self) -> serde_json::Value {
         // The text was validated on construction.
-        serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
+        serde_json::from_str(self.as_str()).unwrap_or(serde_json::Value::Null)
     }
 
-    /// Wraps a slice the envelope reader already delimited as one valid value.
+    /// Wraps a slice the envelope reader already delimited as one valid value (a copy).
+    #[cfg(feature = "live")]
     pub(crate) fn from_raw(raw: &str) -> Self {
-        RawJson(raw.to_string())
+        RawJson::owned(raw.to_string())
+    }
+
+    /// Wraps `raw`, a slice of `frame` the envelope reader already delimited as one valid
+    /// value, without copying it: the range is where the slice lies in the frame.
+    fn within(frame: &SharedText, raw: &str) -> Self {
+        // A slice of `frame` starts at or after it; should one not (it cannot), `as_str` finds
+        // the range outside the text and reads `null` rather than panic.
+        let start = (raw.as_ptr() as usize).wrapping_sub(frame.as_ptr() as usize);
+        RawJson { text: frame.clone(), start, end: start.wrapping_add(raw.len()) }
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RawJson {}
+
+impl std::hash::Hash for RawJson {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl std::fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RawJson").field(&self.as_str()).finish()
     }
 }
 
@@ -402,9 +458,15 @@ fn given(raw: Option<&str>) -> Option<&str> {
 struct Fields<'e, 'a> {
     message: &'static str,
     envelope: &'e Envelope<'a>,
+    /// The frame the record lies in, which payloads point into.
+    frame: &'e SharedText,
 }
 
 impl Fields<'_, '_> {
+    fn payload(&self, raw: &str) -> RawJson {
+        RawJson::within(self.frame, raw)
+    }
+
     fn invalid(&self, field: &'static str, expected: &'static str) -> ProtocolError {
         ProtocolError::InvalidField { message: self.message, field, expected }
     }
@@ -437,7 +499,7 @@ impl Fields<'_, '_> {
         if !raw.starts_with('[') {
             return Err(self.invalid("arguments", "an array"));
         }
-        Ok(RawJson::from_raw(raw).into())
+        Ok(self.payload(raw).into())
     }
 
     fn stream_ids(&self) -> Result<Vec<String>, ProtocolError> {
@@ -455,7 +517,14 @@ impl Fields<'_, '_> {
 
 /// Parses one record (without its separator). Returns `Ok(None)` for a message type this
 /// client does not know: the protocol asks receivers to ignore those.
+/// The payloads share one copy of the record.
 pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
+    let frame = SharedText::new(record.to_string());
+    parse_record_in(&frame, &frame)
+}
+
+/// [`parse_record`] for a record that lies in `frame`: its payloads point into the frame.
+fn parse_record_in(record: &str, frame: &SharedText) -> Result<Option<HubMessage>, ProtocolError> {
     let envelope = Envelope::read(record)?;
     let kind_raw = given(envelope.kind).ok_or(ProtocolError::MissingField { message: "hub", field: "type" })?;
     let kind = json::u64_value(kind_raw).ok_or(ProtocolError::InvalidField {
@@ -465,7 +534,7 @@ pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
     })?;
     let message = match kind {
         1 => {
-            let f = Fields { message: "Invocation", envelope: &envelope };
+            let f = Fields { message: "Invocation", envelope: &envelope, frame };
             HubMessage::Invocation {
                 invocation_id: f.optional_string(envelope.invocation_id, "invocationId")?,
                 target: f.target()?,
@@ -474,14 +543,14 @@ pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
             }
         }
         2 => {
-            let f = Fields { message: "StreamItem", envelope: &envelope };
+            let f = Fields { message: "StreamItem", envelope: &envelope, frame };
             HubMessage::StreamItem {
                 invocation_id: f.invocation_id()?,
-                item: given(envelope.item).map(RawJson::from_raw).unwrap_or_else(RawJson::null).into(),
+                item: given(envelope.item).map_or_else(RawJson::null, |raw| f.payload(raw)).into(),
             }
         }
         3 => {
-            let f = Fields { message: "Completion", envelope: &envelope };
+            let f = Fields { message: "Completion", envelope: &envelope, frame };
             let invocation_id = f.invocation_id()?;
             let error = f.optional_string(envelope.error, "error")?;
             let completion = match (error, envelope.result) {
@@ -493,13 +562,13 @@ pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
                     ))
                 }
                 (Some(error), None) => Completion::Error(error),
-                (None, Some(result)) => Completion::Result(RawJson::from_raw(result).into()),
+                (None, Some(result)) => Completion::Result(f.payload(result).into()),
                 (None, None) => Completion::Void,
             };
             HubMessage::Completion { invocation_id, completion }
         }
         4 => {
-            let f = Fields { message: "StreamInvocation", envelope: &envelope };
+            let f = Fields { message: "StreamInvocation", envelope: &envelope, frame };
             HubMessage::StreamInvocation {
                 invocation_id: f.invocation_id()?,
                 target: f.target()?,
@@ -508,12 +577,12 @@ pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
             }
         }
         5 => {
-            let f = Fields { message: "CancelInvocation", envelope: &envelope };
+            let f = Fields { message: "CancelInvocation", envelope: &envelope, frame };
             HubMessage::CancelInvocation { invocation_id: f.invocation_id()? }
         }
         6 => HubMessage::Ping,
         7 => {
-            let f = Fields { message: "Close", envelope: &envelope };
+            let f = Fields { message: "Close", envelope: &envelope, frame };
             let allow_reconnect = match given(envelope.allow_reconnect) {
                 None => false,
                 Some(raw) => json::bool_value(raw).ok_or_else(|| f.invalid("allowReconnect", "a boolean"))?,
@@ -521,10 +590,10 @@ pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
             HubMessage::Close { error: f.optional_string(envelope.error, "error")?, allow_reconnect }
         }
         8 => HubMessage::Ack {
-            sequence_id: Fields { message: "Ack", envelope: &envelope }.sequence_id()?,
+            sequence_id: Fields { message: "Ack", envelope: &envelope, frame }.sequence_id()?,
         },
         9 => HubMessage::Sequence {
-            sequence_id: Fields { message: "Sequence", envelope: &envelope }.sequence_id()?,
+            sequence_id: Fields { message: "Sequence", envelope: &envelope, frame }.sequence_id()?,
         },
         _ => return Ok(None),
     };
@@ -533,10 +602,20 @@ pub fn parse_record(record: &str) -> Result<Option<HubMessage>, ProtocolError> {
 
 /// Parses a whole transport frame of the JSON protocol: every record in order, unknown message
 /// types skipped. The first bad record fails the frame.
+/// The payloads share one copy of the frame (made after the size check).
 pub fn parse_frame(frame: &str, max_bytes: usize) -> Result<Vec<HubMessage>, ProtocolError> {
+    if frame.len() > max_bytes {
+        return Err(ProtocolError::TooLarge { size: frame.len(), limit: max_bytes });
+    }
+    parse_shared_frame(&SharedText::new(frame.to_string()), 0, max_bytes)
+}
+
+/// [`parse_frame`] for a received frame kept as shared text: the payloads point into it (no
+/// copy of their text). `start` skips what came before (a handshake response).
+pub fn parse_shared_frame(frame: &SharedText, start: usize, max_bytes: usize) -> Result<Vec<HubMessage>, ProtocolError> {
     let mut messages = Vec::new();
-    for record in split_records(frame, max_bytes)? {
-        if let Some(message) = parse_record(record)? {
+    for record in records(frame.get(start..).unwrap_or(""), max_bytes)? {
+        if let Some(message) = parse_record_in(record, frame)? {
             messages.push(message);
         }
     }

@@ -30,5 +30,5 @@ pub mod wire;
 mod error;
 
 pub use error::ProtocolError;
-pub use message::{Completion, HubMessage, Payload, RawJson, RawMessagePack};
+pub use message::{Completion, HubMessage, Payload, RawJson, RawMessagePack, SharedText};
 pub use wire::{HubProtocol, TransportData};

@@ -5,7 +5,7 @@
 //! encoding and parsing, so the core names a protocol once and never branches on it again.
 
 use super::framing::RECORD_SEPARATOR;
-use super::message::{self, HubMessage};
+use super::message::{self, HubMessage, SharedText};
 #[cfg(feature = "msgpack")]
 use super::msgpack;
 use super::ProtocolError;
@@ -88,6 +88,21 @@ impl HubProtocol {
             HubProtocol::MessagePack => msgpack::parse_frame(frame, max_bytes),
         }
     }
+
+    /// [`Self::parse_frame`] for a received text frame from byte `start` on: JSON payloads point
+    /// into the shared frame instead of copying their text.
+    pub fn parse_shared_frame(
+        self,
+        frame: &SharedText,
+        start: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<HubMessage>, ProtocolError> {
+        match self {
+            HubProtocol::Json => message::parse_shared_frame(frame, start, max_bytes),
+            #[cfg(feature = "msgpack")]
+            HubProtocol::MessagePack => self.parse_frame(frame.as_bytes().get(start..).unwrap_or_default(), max_bytes),
+        }
+    }
 }
 
 /// Data for (or from) a transport: text, or bytes for binary frames and bodies.
@@ -97,6 +112,9 @@ pub enum TransportData {
     Text(String),
     /// Bytes (MessagePack messages).
     Binary(Vec<u8>),
+    /// Text the shell received and keeps shared (a response body): the payloads parsed from
+    /// it point into it, as they do into a WebSocket frame.
+    Shared(SharedText),
 }
 
 impl TransportData {
@@ -114,6 +132,7 @@ impl TransportData {
     pub fn as_bytes(&self) -> &[u8] {
         match self {
             TransportData::Text(text) => text.as_bytes(),
+            TransportData::Shared(text) => text.as_bytes(),
             TransportData::Binary(bytes) => bytes,
         }
     }
@@ -122,6 +141,7 @@ impl TransportData {
     pub fn as_text(&self) -> Option<&str> {
         match self {
             TransportData::Text(text) => Some(text),
+            TransportData::Shared(text) => Some(text),
             TransportData::Binary(_) => None,
         }
     }
@@ -129,12 +149,17 @@ impl TransportData {
     /// Appends `more` (one body of several sends): text stays text while both are text.
     pub fn append(&mut self, more: TransportData) {
         match (&mut *self, more) {
-            (TransportData::Text(text), TransportData::Text(more)) => text.push_str(&more),
             (TransportData::Binary(bytes), more) => bytes.extend_from_slice(more.as_bytes()),
             (TransportData::Text(text), TransportData::Binary(more)) => {
                 let mut bytes = std::mem::take(text).into_bytes();
                 bytes.extend_from_slice(&more);
                 *self = TransportData::Binary(bytes);
+            }
+            (TransportData::Text(text), more) => text.push_str(more.as_text().unwrap_or_default()),
+            // Received text is not sent; should it be, the sum is text of its own.
+            (TransportData::Shared(text), more) => {
+                *self = TransportData::Text(String::clone(text));
+                self.append(more);
             }
         }
     }

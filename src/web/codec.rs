@@ -5,6 +5,10 @@
 //! `MessagePackHubProtocol` (the `hubwire/msgpack` entry) hands over in the settings, which
 //! encodes and decodes with `@msgpack/msgpack` and the app's options, exactly as the official
 //! package does. It decides nothing about messages: the core reads the envelopes.
+//!
+//! It also holds the text frame being processed ([`hold_frame`]): a JSON payload that lies in
+//! that frame, when the frame is all ASCII, is parsed from a slice of the frame's own JS string
+//! (byte offsets are UTF-16 offsets there), so its text is never turned back from UTF-8.
 
 #[cfg(feature = "msgpack")]
 use js_sys::{Function, Uint8Array};
@@ -14,9 +18,52 @@ use wasm_bindgen::JsCast;
 
 use super::platform::describe_js_error;
 use super::settings::{get, js_error};
-use crate::protocol::{HubProtocol, Payload, ProtocolError, RawJson};
+use crate::protocol::{HubProtocol, Payload, ProtocolError, RawJson, SharedText};
 #[cfg(feature = "msgpack")]
 use crate::protocol::RawMessagePack;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.parse` of a JS string (js_sys's takes Rust text, which is copied over).
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn parse_js(text: &js_sys::JsString) -> Result<JsValue, JsValue>;
+}
+
+thread_local! {
+    /// The text frame being processed and its JS string, when the frame is all ASCII.
+    static FRAME: std::cell::Cell<Option<(SharedText, js_sys::JsString)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes `text`, received as the JS string `js`, the frame being processed (`None`: no frame).
+/// The transports hold a frame while they hand it to the core and the events it causes are
+/// delivered, which all happens before they return to the event loop.
+pub fn hold_frame(frame: Option<(&SharedText, JsValue)>) {
+    let held = frame.and_then(|(text, js)| {
+        let js: js_sys::JsString = js.unchecked_into();
+        // UTF-8 is as long as UTF-16 only when every character is ASCII; only then are the
+        // offsets the same. Any other frame is decoded from its payloads' text.
+        (js.length() as usize == text.len()).then(|| (text.clone(), js))
+    });
+    FRAME.with(|frame| frame.set(held));
+}
+
+/// The JS string of a JSON payload that lies in the frame being processed: a slice of the
+/// frame's JS string, which engines share rather than copy. `None` for any other payload (one
+/// of an earlier frame, or one built here), which is matched by identity, never by address.
+fn held_slice(json: &RawJson) -> Option<js_sys::JsString> {
+    let (text, start) = json.frame();
+    FRAME.with(|frame| {
+        let held = frame.take();
+        let slice = match &held {
+            Some((held, js)) if std::sync::Arc::ptr_eq(held, text) => {
+                Some(js.substring(start as u32, (start + json.as_str().len()) as u32))
+            }
+            _ => None,
+        };
+        frame.set(held);
+        slice
+    })
+}
 
 /// How this connection turns values into payloads and back.
 pub enum PayloadCodec {
@@ -96,9 +143,11 @@ impl PayloadCodec {
     /// A payload as a JavaScript value.
     pub fn decode(&self, payload: &Payload) -> Result<JsValue, String> {
         match (self, payload) {
-            (_, Payload::Json(json)) => {
-                js_sys::JSON::parse(json.as_str()).map_err(|thrown| describe_js_error(&thrown))
+            (_, Payload::Json(json)) => match held_slice(json) {
+                Some(text) => parse_js(&text),
+                None => js_sys::JSON::parse(json.as_str()),
             }
+            .map_err(|thrown| describe_js_error(&thrown)),
             #[cfg(feature = "msgpack")]
             (PayloadCodec::MessagePack { decode, .. }, Payload::MessagePack(bytes)) => {
                 let array = Uint8Array::from(bytes.as_bytes());

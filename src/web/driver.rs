@@ -425,6 +425,8 @@ impl Driver {
                     if let Some(driver) = Driver::upgrade(&weak) {
                         driver.feed(|s| s.handle_http(now(), request.id, response));
                     }
+                    // `fetch` held a text body as the frame being processed (see `codec`).
+                    super::codec::hold_frame(None);
                 });
             }
             Output::FetchAccessToken => self.fetch_access_token(),
@@ -498,7 +500,7 @@ impl Driver {
             }
             driver.with(|s| match event {
                 SocketEvent::Opened => s.session.handle_transport_opened(now(), transport),
-                SocketEvent::Text(text) => s.session.handle_transport_data(now(), transport, &text),
+                SocketEvent::Text(text) => s.session.handle_transport_text(now(), transport, &text),
                 SocketEvent::Binary(bytes) => s.session.handle_transport_binary(now(), transport, &bytes),
                 SocketEvent::InvalidBinary => s.session.handle_transport_closed(
                     now(),
@@ -706,9 +708,15 @@ impl Driver {
         }
     }
 
+    /// An argument list as the array handlers are applied with: the decoded array itself (no
+    /// per-message copy); anything else an app's codec returns, as `Array.from` makes it.
+    fn decode_arguments(&self, payload: &Payload) -> Option<Array> {
+        let parsed = self.decode(payload)?;
+        Some(parsed.dyn_into::<Array>().unwrap_or_else(|value| Array::from(&value)))
+    }
+
     fn invoke_handlers(&self, target: &str, arguments: &Payload, handlers: Vec<JsHandler>) {
-        let Some(parsed) = self.decode(arguments) else { return };
-        let arguments = Array::from(&parsed);
+        let Some(arguments) = self.decode_arguments(arguments) else { return };
         self.measure_latency(target, &arguments);
         for handler in handlers {
             if let Some(dedupe) = &handler.dedupe {
@@ -742,8 +750,7 @@ impl Driver {
     /// A server call that waits for a result: run the handlers in order (awaiting promises),
     /// then send what they returned, as the official client does.
     fn answer_client_invocation(&self, invocation_id: String, target: String, arguments: Payload, handlers: Vec<JsHandler>) {
-        let Some(parsed) = self.decode(&arguments) else { return };
-        let arguments = Array::from(&parsed);
+        let Some(arguments) = self.decode_arguments(&arguments) else { return };
         let weak = self.weak();
         let codec = self.codec();
         let owner = self.with(|s| s.options.owner.clone());

@@ -4,7 +4,9 @@ use wasm_bindgen::prelude::*;
 use web_sys::{EventSource, EventSourceInit, MessageEvent};
 
 use super::platform;
+use super::codec::hold_frame;
 use super::websocket::SocketEvent;
+use crate::protocol::SharedText;
 
 /// An open (or opening) EventSource with its handlers attached.
 pub struct EventStream {
@@ -40,8 +42,13 @@ impl EventStream {
         });
         let forward = on_event.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(text) = event.data().as_string() {
+            let data = event.data();
+            if let Some(text) = data.as_string() {
+                // As on a WebSocket: one copy of the frame, payloads sliced from it.
+                let text = SharedText::new(text);
+                hold_frame(Some((&text, data)));
                 forward(SocketEvent::Text(text));
+                hold_frame(None);
             }
         });
         let forward = on_event;

@@ -11,7 +11,8 @@ pub use super::platform::describe_js_error;
 use crate::core::hub::HttpFailure;
 use crate::core::text::float;
 use crate::core::{HttpRequest, HttpResponse};
-use crate::protocol::TransportData;
+use super::codec::hold_frame;
+use crate::protocol::{SharedText, TransportData};
 
 /// Performs `request`, aborting it after its timeout; `Err` says why no response arrived.
 pub async fn fetch(request: &HttpRequest, with_credentials: bool) -> Result<HttpResponse, HttpFailure> {
@@ -77,7 +78,12 @@ async fn fetch_inner(
     } else {
         let text_promise = response.text().map_err(|e| describe_js_error(&e))?;
         let body = JsFuture::from(text_promise).await.map_err(|e| describe_js_error(&e))?;
-        TransportData::Text(body.as_string().unwrap_or_default())
+        // The one copy of the body: the engine handles the response as soon as this returns
+        // (a Long Polling body's payloads are sliced from the JS string, as a WebSocket
+        // frame's are; the driver lets go of it after).
+        let text = SharedText::new(body.as_string().unwrap_or_default());
+        hold_frame(Some((&text, body)));
+        TransportData::Shared(text)
     };
     Ok(HttpResponse { status: response.status(), status_text: response.status_text(), body })
 }
@@ -86,8 +92,8 @@ async fn fetch_inner(
 /// client hands binary content to its HTTP clients).
 fn body_value(body: &TransportData) -> JsValue {
     match body {
-        TransportData::Text(text) => JsValue::from_str(text),
         TransportData::Binary(bytes) => js_sys::Uint8Array::from(bytes.as_slice()).buffer().into(),
+        text => JsValue::from_str(text.as_text().unwrap_or_default()),
     }
 }
 

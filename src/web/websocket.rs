@@ -8,14 +8,16 @@ use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 use super::platform;
-use crate::protocol::TransportData;
+use super::codec::hold_frame;
+use crate::protocol::{SharedText, TransportData};
 
 /// What a socket reports.
 pub enum SocketEvent {
     /// The connection is open.
     Opened,
-    /// A text frame (on a text socket, binary frames too, decoded as UTF-8).
-    Text(String),
+    /// A text frame (on a text socket, binary frames too, decoded as UTF-8), as the shared
+    /// text the core's payloads point into.
+    Text(SharedText),
     /// A binary frame of a binary socket (the MessagePack protocol).
     Binary(Vec<u8>),
     /// A binary frame of a text socket that was not valid UTF-8.
@@ -61,14 +63,18 @@ impl Socket {
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let data = event.data();
             if let Some(text) = data.as_string() {
+                // The one copy of the frame (UTF-16 to UTF-8); payloads are sliced, not copied.
+                let text = SharedText::new(text);
+                hold_frame(Some((&text, data)));
                 forward(SocketEvent::Text(text));
+                hold_frame(None);
             } else {
                 let bytes = js_sys::Uint8Array::new(&data).to_vec();
                 if binary {
                     return forward(SocketEvent::Binary(bytes));
                 }
                 match String::from_utf8(bytes) {
-                    Ok(text) => forward(SocketEvent::Text(text)),
+                    Ok(text) => forward(SocketEvent::Text(SharedText::new(text))),
                     Err(_) => forward(SocketEvent::InvalidBinary),
                 }
             }
@@ -100,8 +106,8 @@ impl Socket {
     /// Sends one frame: text as a text frame, bytes as a binary frame.
     pub fn send_data(&self, data: &TransportData) -> Result<(), String> {
         match data {
-            TransportData::Text(text) => self.ws.send_with_str(text),
             TransportData::Binary(bytes) => self.ws.send_with_u8_array(bytes),
+            text => self.ws.send_with_str(text.as_text().unwrap_or_default()),
         }
         .map_err(|e| platform::describe_js_error(&e))
     }

@@ -62,6 +62,7 @@ const EXPECTED_CHECKS = [
   "an expired token gets a 401 and a refreshed token is used",
   "without a token the authenticated hub refuses the start",
   "stateful reconnect absorbs a socket drop: 1000 numbered messages arrive once, in order",
+  "records of one frame arrive intact, ASCII or not, on WebSockets and Server-Sent Events",
   "MessagePack on WebSockets: invoke, send, group event, streams both ways, client result, binary and timestamps",
   "MessagePack on LongPolling: invoke, send, group event, streams both ways, client result, binary and timestamps",
   "MessagePack options reach the encoder: forceFloat32 sends 32-bit floats",

@@ -206,7 +206,70 @@ Object.assign(checks, {
     equal(log.map((e) => e.kind), ["transportLost", "resumed"], "what the hub saw of the connection: its socket lost, then resumed by a new one");
     await connection.stop();
   },
+
+  async "records of one frame arrive intact, ASCII or not, on WebSockets and Server-Sent Events"() {
+    for (const transport of ["WebSockets", "ServerSentEvents"]) await mixedFrames(transport);
+  },
 });
+
+/**
+ * The client parses the payloads of an all-ASCII text frame from slices of the frame's own JS
+ * string (byte offsets are UTF-16 offsets only there) and any other frame from its text. Frames
+ * of several records, with and without non-ASCII text, are handed to the client's message
+ * handler after the handshake (through the app's WebSocket or EventSource class): every
+ * payload must arrive intact, from its own frame, and only the ASCII frames may be sliced.
+ */
+async function mixedFrames(transport) {
+  const record = (args) => `${JSON.stringify({ type: 1, target: "Mixed", arguments: args })}\x1e`;
+  const frames = [
+    // All ASCII: a \u escape is ASCII on the wire.
+    { records: [["a", { n: 1 }], ["b"]], extra: '{"type":1,"target":"Mixed","arguments":["\\u00e9 escaped"]}\x1e', ascii: true },
+    { records: [["c"], ["\u00e9 \u2603 \u{1f600}"], ["d", 2]], ascii: false },
+    { records: [["e"], [[1, 2, 3], { deep: { er: "x" } }]], ascii: true },
+    { records: [["\u00fc"], ["f"]], ascii: false },
+  ];
+  const expected = frames.flatMap((frame) => [...frame.records, ...(frame.extra ? [["\u00e9 escaped"]] : [])]);
+  let deliver = null;
+  const intercept = (Base) =>
+    class extends Base {
+      set onmessage(handler) {
+        super.onmessage = handler;
+        deliver = handler && ((data) => handler.call(this, new MessageEvent("message", { data })));
+      }
+      get onmessage() {
+        return super.onmessage;
+      }
+    };
+  const options =
+    transport === "WebSockets"
+      ? { transport: HttpTransportType.WebSockets, WebSocket: intercept(WebSocket) }
+      : { transport: HttpTransportType.ServerSentEvents, EventSource: intercept(EventSource) };
+  const connection = connect(options);
+  const got = [];
+  connection.on("Mixed", (...args) => got.push(args));
+  await connection.start();
+  check(deliver, `${transport}: the client's message handler`);
+  const original = String.prototype.substring;
+  try {
+    for (const frame of frames) {
+      const text = frame.records.map(record).join("") + (frame.extra ?? "");
+      let slices = 0;
+      String.prototype.substring = function substring(...args) {
+        if (this === text) slices += 1;
+        return original.apply(this, args);
+      };
+      deliver(text);
+      String.prototype.substring = original;
+      const count = frame.records.length + (frame.extra ? 1 : 0);
+      equal(slices, frame.ascii ? count : 0, `${transport}: payloads sliced from ${JSON.stringify(text)}`);
+    }
+  } finally {
+    String.prototype.substring = original;
+  }
+  equal(got, expected, `${transport}: the handler's arguments, in order`);
+  equal(await connection.invoke("Echo", "after"), "after", `${transport}: the connection still works`);
+  await connection.stop();
+}
 
 /**
  * Watches the hub frames every WebSocket of the page sends and receives (JSON text, 0x1E
