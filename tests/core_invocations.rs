@@ -132,7 +132,7 @@ fn server_invocations_reach_every_handler_by_case_insensitive_name() {
             invocation_id: None,
             target: "RECEIVEMESSAGE".into(),
             arguments: raw("[{\"text\":\"hi\"}]").into(),
-            handlers: vec!["first", "second"],
+            handlers: vec!["first", "second"].into(),
         }]
     );
 }
@@ -145,7 +145,7 @@ fn off_removes_one_handler_or_all() {
     d.conn.off("tick", Some(&"a"));
     let tick = HubMessage::Invocation { invocation_id: None, target: "Tick".into(), arguments: raw("[]").into(), stream_ids: vec![] };
     d.server_sends(std::slice::from_ref(&tick));
-    assert!(matches!(&d.events[0], Event::Invocation { handlers, .. } if *handlers == vec!["b"]));
+    assert!(matches!(&d.events[0], Event::Invocation { handlers, .. } if **handlers == ["b"]));
     d.conn.off("Tick", None);
     d.take_events();
     d.server_sends(&[tick]);

@@ -172,7 +172,7 @@ fn messages_after_the_handshake_in_the_same_frame_are_read() {
         invocation_id: None,
         target: "Tick".into(),
         arguments,
-        handlers: vec!["tick"],
+        handlers: vec!["tick"].into(),
     }));
 }
 

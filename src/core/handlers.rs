@@ -9,12 +9,22 @@
 //!
 //! The handler type is the shell's (a JavaScript function in the browser, anything comparable
 //! in tests), so the core stays free of browser types.
+//!
+//! Each name's handlers are one shared list ([`Handlers`]): an incoming invocation takes the
+//! list as it is then (a handler that calls `off` or `on` does not change who gets the message
+//! being delivered, as with the official client's copy of its list) without copying it per
+//! message; `add` and `remove`, which are rare, copy the list only while a delivery holds it.
+
+use std::rc::Rc;
+
+/// The handlers of one name, as an invocation is delivered to them.
+pub type Handlers<H> = Rc<Vec<H>>;
 
 /// Handlers registered per method name, in registration order.
 #[derive(Debug, Clone)]
 pub struct HandlerRegistry<H> {
-    /// Names ASCII-lower-cased, each once.
-    entries: Vec<(String, Vec<H>)>,
+    /// Names ASCII-lower-cased, each once, with their handlers (never an empty list).
+    entries: Vec<(String, Handlers<H>)>,
 }
 
 impl<H> Default for HandlerRegistry<H> {
@@ -24,7 +34,7 @@ impl<H> Default for HandlerRegistry<H> {
 }
 
 impl<H: Clone + PartialEq> HandlerRegistry<H> {
-    fn slot(&mut self, name: &str) -> Option<&mut Vec<H>> {
+    fn slot(&mut self, name: &str) -> Option<&mut Handlers<H>> {
         self.entries.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, h)| h)
     }
 
@@ -33,8 +43,8 @@ impl<H: Clone + PartialEq> HandlerRegistry<H> {
     pub fn add(&mut self, name: &str, handler: H) {
         match self.slot(name) {
             Some(handlers) if handlers.contains(&handler) => {}
-            Some(handlers) => handlers.push(handler),
-            None => self.entries.push((name.to_ascii_lowercase(), vec![handler])),
+            Some(handlers) => Rc::make_mut(handlers).push(handler),
+            None => self.entries.push((name.to_ascii_lowercase(), Rc::new(vec![handler]))),
         }
     }
 
@@ -44,15 +54,16 @@ impl<H: Clone + PartialEq> HandlerRegistry<H> {
             None => self.entries.retain(|(n, _)| !n.eq_ignore_ascii_case(name)),
             Some(handler) => {
                 if let Some(handlers) = self.slot(name) {
-                    handlers.retain(|h| h != handler);
+                    Rc::make_mut(handlers).retain(|h| h != handler);
                 }
                 self.entries.retain(|(_, h)| !h.is_empty());
             }
         }
     }
 
-    /// The handlers for `name`, in registration order (empty when none).
-    pub fn get(&self, name: &str) -> Vec<H> {
+    /// The handlers for `name`, in registration order (empty when none): the shared list, not a
+    /// copy.
+    pub fn get(&self, name: &str) -> Handlers<H> {
         self.entries.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, h)| h.clone()).unwrap_or_default()
     }
 }
@@ -65,22 +76,22 @@ mod tests {
     fn names_match_case_insensitively() {
         let mut registry = HandlerRegistry::default();
         registry.add("ReceiveMessage", 1);
-        assert_eq!(registry.get("receivemessage"), vec![1]);
-        assert_eq!(registry.get("RECEIVEMESSAGE"), vec![1]);
+        assert_eq!(**registry.get("receivemessage"), [1]);
+        assert_eq!(**registry.get("RECEIVEMESSAGE"), [1]);
     }
 
     #[test]
     fn only_ascii_letters_are_folded() {
         let mut registry = HandlerRegistry::default();
         registry.add("Grüße", 1);
-        assert_eq!(registry.get("GRüSSE"), Vec::<i32>::new(), "ß is not ASCII: no special folding");
-        assert_eq!(registry.get("grüße"), vec![1]);
-        assert_eq!(registry.get("GRüßE"), vec![1]);
+        assert!(registry.get("GRüSSE").is_empty(), "ß is not ASCII: no special folding");
+        assert_eq!(**registry.get("grüße"), [1]);
+        assert_eq!(**registry.get("GRüßE"), [1]);
         // The official client would match these (JavaScript's toLowerCase folds Ü to ü).
         assert!(registry.get("GRÜßE").is_empty());
         registry.add("ÉCLAIR", 2);
         assert!(registry.get("éclair").is_empty());
-        assert_eq!(registry.get("Éclair"), vec![2]);
+        assert_eq!(**registry.get("Éclair"), [2]);
         registry.remove("Éclair", None);
         assert!(registry.get("ÉCLAIR").is_empty());
     }
@@ -91,7 +102,7 @@ mod tests {
         registry.add("a", 1);
         registry.add("A", 2);
         registry.add("a", 1);
-        assert_eq!(registry.get("a"), vec![1, 2]);
+        assert_eq!(**registry.get("a"), [1, 2]);
     }
 
     #[test]
@@ -100,9 +111,22 @@ mod tests {
         registry.add("a", 1);
         registry.add("a", 2);
         registry.remove("A", Some(&1));
-        assert_eq!(registry.get("a"), vec![2]);
+        assert_eq!(**registry.get("a"), [2]);
         registry.remove("a", None);
         assert!(registry.get("a").is_empty());
         registry.remove("missing", Some(&3));
+    }
+
+    #[test]
+    fn a_list_taken_for_a_delivery_is_not_changed_by_later_registrations() {
+        let mut registry = HandlerRegistry::default();
+        registry.add("a", 1);
+        registry.add("a", 2);
+        let delivering = registry.get("a");
+        assert!(Rc::ptr_eq(&delivering, &registry.get("A")), "taking the list twice shares it: no copy per message");
+        registry.remove("a", Some(&1));
+        registry.add("a", 3);
+        assert_eq!(*delivering, [1, 2]);
+        assert_eq!(**registry.get("a"), [2, 3]);
     }
 }

@@ -46,7 +46,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::error::HubError;
-use super::handlers::HandlerRegistry;
+use super::handlers::{HandlerRegistry, Handlers};
 use super::id_map::IdMap;
 use super::text::decimal;
 use super::limits::{check_duration, check_size, ConfigError, MIN_TIMER};
@@ -276,8 +276,8 @@ pub enum Event<H> {
         target: String,
         /// The arguments, an array in the connection's protocol.
         arguments: Payload,
-        /// The handlers registered for the name.
-        handlers: Vec<H>,
+        /// The handlers registered for the name (the registry's shared list).
+        handlers: Handlers<H>,
     },
     /// One item of a stream started with `stream`.
     StreamItem {

@@ -51,8 +51,8 @@ pub enum SessionEvent<H> {
         target: String,
         /// Arguments, a JSON array.
         arguments: Payload,
-        /// The handlers for it.
-        handlers: Vec<H>,
+        /// The handlers for it (the registry's shared list).
+        handlers: crate::core::handlers::Handlers<H>,
     },
     /// One item of an app `stream`.
     StreamItem {

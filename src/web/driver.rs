@@ -18,6 +18,7 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use super::clock::now;
 use super::events::{listen_to_lifecycle, navigator_online, Lifecycle, Listener};
 use super::console::{self, ConsoleLevel};
+use crate::core::handlers::Handlers;
 use super::http::{describe_js_error, fetch, send_with_client};
 use super::platform::{after, thrown_as_text};
 use super::telemetry::{self, Batch, Record, TelemetryOptions};
@@ -640,7 +641,12 @@ impl Driver {
                     Ok(None) => settle.resolve(&JsValue::UNDEFINED),
                     Ok(Some(result)) => match self.codec().decode(&result) {
                         Ok(value) => settle.resolve(&value),
-                        Err(error) => settle.reject(&HubError::Protocol(crate::protocol::ProtocolError::MalformedMessagePack(error))),
+                        // Named for the payload's own encoding (a JSON result the engine's
+                        // JSON.parse refuses is not a MessagePack error).
+                        Err(error) => settle.reject(&HubError::Protocol(match result {
+                            Payload::Json(_) => crate::protocol::ProtocolError::MalformedJson(error),
+                            _ => crate::protocol::ProtocolError::MalformedMessagePack(error),
+                        })),
                     },
                     Err(error) => settle.reject(&error),
                 }
@@ -715,10 +721,11 @@ impl Driver {
         Some(parsed.dyn_into::<Array>().unwrap_or_else(|value| Array::from(&value)))
     }
 
-    fn invoke_handlers(&self, target: &str, arguments: &Payload, handlers: Vec<JsHandler>) {
+    fn invoke_handlers(&self, target: &str, arguments: &Payload, handlers: Handlers<JsHandler>) {
         let Some(arguments) = self.decode_arguments(arguments) else { return };
         self.measure_latency(target, &arguments);
-        for handler in handlers {
+        let owner = self.with(|s| s.options.owner.clone());
+        for handler in handlers.iter() {
             if let Some(dedupe) = &handler.dedupe {
                 if let Some(reason) = self.judge_duplicate(dedupe, &arguments) {
                     let reason = match reason {
@@ -730,7 +737,6 @@ impl Driver {
                     continue;
                 }
             }
-            let owner = self.with(|s| s.options.owner.clone());
             if let Err(thrown) = handler.function.apply(&owner, &arguments) {
                 self.log(
                     LogLevel::Warning,
@@ -749,7 +755,7 @@ impl Driver {
 
     /// A server call that waits for a result: run the handlers in order (awaiting promises),
     /// then send what they returned, as the official client does.
-    fn answer_client_invocation(&self, invocation_id: String, target: String, arguments: Payload, handlers: Vec<JsHandler>) {
+    fn answer_client_invocation(&self, invocation_id: String, target: String, arguments: Payload, handlers: Handlers<JsHandler>) {
         let Some(arguments) = self.decode_arguments(&arguments) else { return };
         let weak = self.weak();
         let codec = self.codec();
@@ -757,7 +763,7 @@ impl Driver {
         spawn_local(async move {
             let mut result: Option<JsValue> = None;
             let mut failure: Option<String> = None;
-            for handler in handlers {
+            for handler in handlers.iter() {
                 let returned = match handler.function.apply(&owner, &arguments) {
                     Ok(value) => JsFuture::from(Promise::resolve(&value)).await,
                     Err(thrown) => Err(thrown),
@@ -897,8 +903,13 @@ impl Driver {
     // ----- telemetry ----------------------------------------------------------------------
 
     fn record(&self, record: Record) {
-        let object = record.to_object();
         let (on_event, url) = self.with(|s| (s.options.telemetry.on_event.clone(), s.options.telemetry.url.clone()));
+        // No sink: the record is never turned into a JS object (duplicateDropped comes per
+        // message when a server repeats itself).
+        if on_event.is_none() && url.is_none() {
+            return;
+        }
+        let object = record.to_object();
         if let Some(on_event) = on_event {
             let _ = on_event.call1(&JsValue::UNDEFINED, &object);
         }
